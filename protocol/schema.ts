@@ -1,0 +1,145 @@
+/**
+ * A tiny schema language for message bodies. Every body travels as a msgpack array whose
+ * elements are the record's fields in declaration order, so field names never cross the wire.
+ * Decoding validates the untrusted value and returns a typed object, or throws a ProtocolError
+ * with code badBody that names the offending field.
+ */
+import { ErrorCode, ProtocolError } from './errors.ts';
+
+export interface FieldType<T> {
+  /** Human and spec-facing description of the msgpack type, e.g. "uint", "str ≤ 64". */
+  readonly describe: string;
+  readonly optional: boolean;
+  check(value: unknown, path: string): T;
+  toWire(value: T): unknown;
+}
+
+/** Any field type, whatever it decodes to; used where only the shape matters. */
+export interface AnyFieldType {
+  readonly describe: string;
+  readonly optional: boolean;
+  check(value: unknown, path: string): unknown;
+  toWire(value: never): unknown;
+}
+
+export type Infer<F> = F extends FieldType<infer T> ? T : never;
+
+function fail(path: string, expected: string): never {
+  throw new ProtocolError(ErrorCode.badBody, `body field ${path}: expected ${expected}`);
+}
+
+function required<T>(describe: string, check: (value: unknown, path: string) => T, toWire: (v: T) => unknown = (v) => v): FieldType<T> {
+  return { describe, optional: false, check, toWire };
+}
+
+/** Unsigned integer below 2^53: positive fixint, uint8/16/32/64 on the wire. */
+export const uint: FieldType<number> = required('uint', (value, path) => {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) fail(path, 'uint < 2^53');
+  return value;
+});
+
+export const bool: FieldType<boolean> = required('bool', (value, path) => {
+  if (typeof value !== 'boolean') fail(path, 'bool');
+  return value;
+});
+
+/** UTF-8 string of at most `max` characters. */
+export function str(max: number): FieldType<string> {
+  const describe = `str ≤ ${max}`;
+  return required(describe, (value, path) => {
+    if (typeof value !== 'string' || value.length > max) fail(path, describe);
+    return value;
+  });
+}
+
+/** Raw bytes of at most `max` length. */
+export function bin(max: number): FieldType<Uint8Array> {
+  const describe = `bin ≤ ${max}`;
+  return required(describe, (value, path) => {
+    if (!(value instanceof Uint8Array) || value.length > max) fail(path, describe);
+    return value;
+  });
+}
+
+export function list<T>(of: FieldType<T>, max: number): FieldType<T[]> {
+  const describe = `array ≤ ${max} of ${of.describe}`;
+  return required(
+    describe,
+    (value, path) => {
+      if (!Array.isArray(value) || value.length > max) fail(path, describe);
+      const out = new Array<T>(value.length);
+      for (let i = 0; i < value.length; i++) out[i] = of.check(value[i], `${path}[${i}]`);
+      return out;
+    },
+    (items) => items.map((item) => of.toWire(item)),
+  );
+}
+
+/** A field that may be nil or missing at the end of the array; absent decodes to undefined. */
+export function optional<T>(inner: FieldType<T>): FieldType<T | undefined> {
+  return {
+    describe: `${inner.describe} | nil`,
+    optional: true,
+    check: (value, path) => (value === null || value === undefined ? undefined : inner.check(value, path)),
+    toWire: (value) => (value === undefined ? null : inner.toWire(value)),
+  };
+}
+
+export type Fields = Record<string, AnyFieldType>;
+
+type OptionalKeys<F extends Fields> = { [K in keyof F]: undefined extends Infer<F[K]> ? K : never }[keyof F];
+type RequiredKeys<F extends Fields> = Exclude<keyof F, OptionalKeys<F>>;
+
+type Flatten<T> = { [K in keyof T]: T[K] };
+
+export type RecordOf<F extends Fields> = Flatten<
+  { -readonly [K in RequiredKeys<F>]: Infer<F[K]> } & { -readonly [K in OptionalKeys<F>]?: Exclude<Infer<F[K]>, undefined> }
+>;
+
+export interface RecordType<F extends Fields> extends FieldType<RecordOf<F>> {
+  readonly fields: F;
+  readonly names: readonly (keyof F & string)[];
+}
+
+/** A record type of any shape, for tables keyed by opcode. */
+export interface AnyRecordType extends AnyFieldType {
+  readonly fields: Fields;
+  readonly names: readonly string[];
+}
+
+/**
+ * A record encoded as a positional array. Decoders ignore elements past the last known field so
+ * that a later protocol minor version can append fields without breaking older clients.
+ */
+export function record<F extends Fields>(fields: F): RecordType<F> {
+  const names = Object.keys(fields) as (keyof F & string)[];
+  const types = names.map((name) => fields[name] as unknown as FieldType<unknown>);
+  const requiredCount = types.reduce((n, t, i) => (t.optional ? n : i + 1), 0);
+  const describe = `array [${names.join(', ')}]`;
+  return {
+    describe,
+    optional: false,
+    fields,
+    names,
+    check(value, path) {
+      if (!Array.isArray(value) || value.length < requiredCount) fail(path, `${describe} with at least ${requiredCount} elements`);
+      const out: Record<string, unknown> = {};
+      for (let i = 0; i < types.length; i++) {
+        const decoded = (types[i] as FieldType<unknown>).check(value[i], `${path}.${names[i]}`);
+        if (decoded !== undefined) out[names[i] as string] = decoded;
+      }
+      return out as RecordOf<F>;
+    },
+    toWire(value) {
+      const source = value as Record<string, unknown>;
+      let length = types.length;
+      while (length > requiredCount && source[names[length - 1] as string] === undefined) length--;
+      const out = new Array<unknown>(length);
+      for (let i = 0; i < length; i++) out[i] = (types[i] as FieldType<unknown>).toWire(source[names[i] as string]);
+      return out;
+    },
+  };
+}
+
+/** The empty body: a zero-length msgpack array (0x90). */
+export const empty = record({});

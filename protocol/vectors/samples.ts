@@ -1,0 +1,126 @@
+/**
+ * Sample bodies for the test vectors: one per opcode that has a body, plus a large page that
+ * crosses the compression threshold. `npm run vectors` turns them into the JSON files beside
+ * this one; the test suite then checks the JSON against the codec in both directions.
+ */
+import { EntryType, KickReason, Platform, type BodyName, type BodyOf, type EntryRecord, type MessageRecord } from '../bodies.ts';
+import { ErrorCode } from '../errors.ts';
+
+const T0 = 1_764_460_800_000; // 2025-11-30T00:00:00Z in ms: above 2^32, so it travels as uint64.
+
+const message: MessageRecord = {
+  messageId: 'm1',
+  conversationId: 'p:alice:bob',
+  seq: 1,
+  from: 'alice',
+  to: 'bob',
+  kind: 1,
+  content: 'hi bob',
+  sentAt: T0,
+  clientMsgId: 'c1',
+};
+
+function entry(version: number): EntryRecord {
+  return {
+    version,
+    type: EntryType.message,
+    conversationId: 'p:alice:bob',
+    seq: version,
+    message: { ...message, messageId: `m${version}`, seq: version, clientMsgId: `c${version}`, content: `message number ${version}` },
+  };
+}
+
+export type Sample = { [N in BodyName]: { name: string; opcode: N; requestId: number; body: BodyOf<N> } }[BodyName];
+
+export const samples: Sample[] = [
+  { name: 'hello', opcode: 'hello', requestId: 1, body: { version: 1, client: 'ios/1.0' } },
+  {
+    name: 'server hello',
+    opcode: 'serverHello',
+    requestId: 1,
+    body: {
+      serverTime: T0,
+      heartbeatMs: 30000,
+      idleTimeoutMs: 75000,
+      loginDeadlineMs: 10000,
+      maxFrameSize: 1048576,
+      maxRawBodySize: 8388608,
+      compressThreshold: 1024,
+      pushWindow: 64,
+      server: 'tern/0.1',
+    },
+  },
+  { name: 'register', opcode: 'register', requestId: 2, body: { userId: 'alice', password: 'correct horse', deviceId: 'phone-1', platform: Platform.ios } },
+  { name: 'login with password', opcode: 'login', requestId: 2, body: { userId: 'alice', deviceId: 'phone-1', platform: Platform.ios, password: 'correct horse' } },
+  { name: 'login with token', opcode: 'login', requestId: 2, body: { userId: 'alice', deviceId: 'phone-1', platform: Platform.ios, token: 'tk_abc' } },
+  {
+    name: 'session',
+    opcode: 'session',
+    requestId: 2,
+    body: { userId: 'alice', deviceId: 'phone-1', token: 'tk_abc', tokenExpiresAt: T0 + 2_592_000_000, version: 7, ackedVersion: 5 },
+  },
+  { name: 'logout', opcode: 'logout', requestId: 3, body: {} },
+  { name: 'revoke current token', opcode: 'revokeToken', requestId: 3, body: {} },
+  { name: 'ping', opcode: 'ping', requestId: 4, body: {} },
+  { name: 'pong', opcode: 'pong', requestId: 4, body: { serverTime: T0 } },
+  { name: 'send', opcode: 'send', requestId: 5, body: { clientMsgId: 'c1', to: 'bob', kind: 1, content: 'hi bob' } },
+  { name: 'send ack', opcode: 'sendAck', requestId: 5, body: { messageId: 'm1', conversationId: 'p:alice:bob', seq: 1, serverTime: T0, version: 8 } },
+  { name: 'push of a message', opcode: 'push', requestId: 1, body: entry(1) },
+  { name: 'push of a read mark', opcode: 'push', requestId: 2, body: { version: 9, type: EntryType.readMark, conversationId: 'p:alice:bob', seq: 1, actor: 'bob' } },
+  { name: 'push ack', opcode: 'pushAck', requestId: 0, body: { upTo: 2 } },
+  { name: 'sync', opcode: 'sync', requestId: 6, body: { sinceVersion: 0, limit: 200 } },
+  { name: 'sync page, small', opcode: 'syncPage', requestId: 6, body: { entries: [entry(1)], hasMore: false, lastVersion: 1, latestVersion: 1 } },
+  {
+    name: 'sync page, LZ4-compressed',
+    opcode: 'syncPage',
+    requestId: 6,
+    body: { entries: Array.from({ length: 20 }, (_, i) => entry(i + 1)), hasMore: true, lastVersion: 20, latestVersion: 45 },
+  },
+  { name: 'history', opcode: 'history', requestId: 7, body: { conversationId: 'p:alice:bob', beforeSeq: 21, limit: 20 } },
+  { name: 'history page', opcode: 'historyPage', requestId: 7, body: { conversationId: 'p:alice:bob', messages: [message], hasMore: false } },
+  { name: 'conversations', opcode: 'conversations', requestId: 8, body: { limit: 50 } },
+  {
+    name: 'conversation list',
+    opcode: 'conversationList',
+    requestId: 8,
+    body: { items: [{ conversationId: 'p:alice:bob', peer: 'bob', unread: 2, readSeq: 1, updatedAt: T0, lastMessage: message }], totalUnread: 2 },
+  },
+  { name: 'mark read', opcode: 'markRead', requestId: 9, body: { conversationId: 'p:alice:bob', seq: 3 } },
+  { name: 'recall', opcode: 'recall', requestId: 10, body: { conversationId: 'p:alice:bob', seq: 3 } },
+  { name: 'delete for me', opcode: 'deleteForMe', requestId: 11, body: { conversationId: 'p:alice:bob', seq: 3 } },
+  { name: 'ok', opcode: 'ok', requestId: 9, body: {} },
+  { name: 'error', opcode: 'error', requestId: 2, body: { code: ErrorCode.badCredentials, message: 'unknown user or wrong password', retry: false } },
+  { name: 'kick', opcode: 'kick', requestId: 0, body: { reason: KickReason.replacedBySamePlatform, message: 'logged in on another ios device' } },
+  { name: 'go away', opcode: 'goAway', requestId: 0, body: { reconnectAfterMs: 2500, reason: 'draining' } },
+];
+
+export interface RawFrame {
+  readonly length?: number;
+  readonly version?: number;
+  readonly flags?: number;
+  readonly opcode: number;
+  readonly requestId: number;
+  readonly rawLength?: number;
+  /** Body bytes as hex. */
+  readonly body: string;
+}
+
+/** Malformed headers and the error code the decoder must report; the connection cannot survive these. */
+export const malformed: { name: string; frame: RawFrame; error: number }[] = [
+  { name: 'length below the header size', frame: { length: 8, opcode: 0x10, requestId: 1, body: '90' }, error: ErrorCode.badLength },
+  { name: 'length above the maximum frame size (2 MiB announced)', frame: { length: 2 * 1024 * 1024, opcode: 0x10, requestId: 1, body: '90' }, error: ErrorCode.frameTooLarge },
+  { name: 'unsupported protocol version 2', frame: { version: 2, opcode: 0x10, requestId: 1, body: '90' }, error: ErrorCode.badVersion },
+  { name: 'unknown flag bit 0x80', frame: { flags: 0x80, opcode: 0x10, requestId: 1, body: '90' }, error: ErrorCode.badFlags },
+  { name: 'raw length set without the LZ4 flag', frame: { rawLength: 1, opcode: 0x10, requestId: 1, body: '90' }, error: ErrorCode.badFlags },
+  { name: 'raw length above the maximum raw body size', frame: { flags: 1, rawLength: 16 * 1024 * 1024, opcode: 0x10, requestId: 1, body: '90' }, error: ErrorCode.badCompression },
+];
+
+/** Frames that parse but whose body must be rejected with an error frame; the connection survives these. */
+export const badBodies: { name: string; frame: RawFrame; error: number }[] = [
+  { name: 'LZ4 block that does not decode to raw length', frame: { flags: 1, rawLength: 10, opcode: 0x20, requestId: 5, body: 'ff0102ff' }, error: ErrorCode.badCompression },
+  { name: 'body that is not msgpack (0xc1 is never used)', frame: { opcode: 0x20, requestId: 5, body: 'c1' }, error: ErrorCode.badBody },
+  { name: 'send whose "to" field is an int', frame: { opcode: 0x20, requestId: 5, body: '94a2633101' + '01a26162' }, error: ErrorCode.badBody },
+  { name: 'send with too few fields', frame: { opcode: 0x20, requestId: 5, body: '92a26331a3626f62' }, error: ErrorCode.badBody },
+  { name: 'send whose body is a map, not an array', frame: { opcode: 0x20, requestId: 5, body: '80' }, error: ErrorCode.badBody },
+  { name: 'send ack whose seq is negative', frame: { opcode: 0x21, requestId: 5, body: '95a26d31a178ff0000' }, error: ErrorCode.badBody },
+];
