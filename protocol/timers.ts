@@ -1,0 +1,35 @@
+/**
+ * Every timer of protocol v1 with its default. The server advertises the ones a client must
+ * follow in its server hello; the rest are client-side recommendations that SPEC.md explains.
+ */
+export const Timers = {
+  /** Client sends a ping after this long without sending anything. Advertised in server hello. */
+  heartbeatMs: 30_000,
+  /** Server closes a connection that sent nothing for this long (2.5 heartbeats, so one lost ping is tolerated). */
+  idleTimeoutMs: 75_000,
+  /** Server closes a connection that has not logged in this long after connecting. */
+  loginDeadlineMs: 10_000,
+  /** First retransmission of an unacknowledged push; doubles per retry. */
+  pushAckTimeoutMs: 5_000,
+  /** Retransmissions of one push before the server gives up and closes the connection. */
+  pushMaxRetries: 3,
+  /** Client resends an unacknowledged send (same client message id) after this long; doubles per retry up to sendResendMaxMs. */
+  sendResendMs: 5_000,
+  sendResendMaxMs: 60_000,
+  /** Client reconnect backoff: min(max, base * 2^attempt) with full jitter. */
+  reconnectBaseMs: 1_000,
+  reconnectMaxMs: 60_000,
+  /** Delay the server asks for in go-away is jittered within this range. */
+  goAwaySpreadMs: 10_000,
+} as const;
+
+export const Limits = {
+  /** Unacknowledged pushes in flight per connection; further pushes queue behind the window. */
+  pushWindow: 64,
+  /** Pushes queued behind a full window before the connection is closed as a slow consumer. */
+  pushQueue: 1_024,
+  /** Frames per second a connection may send before rateLimited errors, and twice that before it is closed. */
+  framesPerSecond: 200,
+  /** Outbound bytes the socket may buffer before the connection is closed as a slow consumer. */
+  maxWriteBufferBytes: 4 * 1024 * 1024,
+} as const;
