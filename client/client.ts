@@ -1,0 +1,334 @@
+/**
+ * The client SDK: connects, greets, logs in, keeps the session alive, sends with resend-until-ACK,
+ * receives pushes with ACKs, syncs by inbox version, orders messages by conversation seq, and
+ * reconnects with jittered exponential backoff. Events tell the app what happened.
+ */
+import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import { readBody, type Frame } from '../codec/index.ts';
+import { Bodies, EntryType, type BodyOf, type EntryRecord, type MessageRecord } from '../protocol/bodies.ts';
+import { ErrorCode, ERROR_INFO, ProtocolError } from '../protocol/errors.ts';
+import { Opcode } from '../protocol/opcodes.ts';
+import { Timers } from '../protocol/timers.ts';
+import { Reorderer } from './reorder.ts';
+import { ServerError, Transport, type Endpoint } from './transport.ts';
+
+export type ClientStatus = 'idle' | 'connecting' | 'ready' | 'reconnecting' | 'closed';
+
+export interface ClientOptions {
+  readonly endpoint: Endpoint;
+  readonly userId: string;
+  readonly deviceId: string;
+  readonly platform: number;
+  readonly password?: string;
+  readonly token?: string;
+  /** Create the account on the first connection. */
+  readonly register?: boolean;
+  readonly clientName?: string;
+  /** Highest inbox version this device has applied (persisted by the app); 0 for a new device. */
+  readonly version?: number;
+  readonly reconnect?: false | { readonly baseMs: number; readonly maxMs: number };
+  readonly sendResendMs?: number;
+  readonly gapWaitMs?: number;
+  /** Test hook: return false to withhold the ACK of a push SID (the app still gets the entry). */
+  readonly ackFilter?: (sid: number) => boolean;
+}
+
+export interface ClientEvents {
+  status: [ClientStatus];
+  ready: [BodyOf<'session'>];
+  /** A chat message, once per message id, in seq order per conversation. */
+  message: [MessageRecord];
+  /** Every inbox entry, in version order (messages, read marks, recalls). */
+  entry: [EntryRecord];
+  kicked: [BodyOf<'kick'>];
+  goAway: [BodyOf<'goAway'>];
+  disconnected: [Error | undefined];
+  serverError: [ServerError];
+}
+
+interface Outgoing {
+  readonly body: BodyOf<'send'>;
+  attempts: number;
+  inFlight: boolean;
+  timer: NodeJS.Timeout | undefined;
+  resolve(ack: BodyOf<'sendAck'>): void;
+  reject(error: Error): void;
+}
+
+const SEEN_LIMIT = 50_000;
+
+export class Client extends EventEmitter<ClientEvents> {
+  status: ClientStatus = 'idle';
+  session: BodyOf<'session'> | undefined;
+  serverHello: BodyOf<'serverHello'> | undefined;
+  /** Server time minus local time, from the last server hello. */
+  clockOffsetMs = 0;
+  private transport: Transport | undefined;
+  private version: number;
+  private token: string | undefined;
+  private registered: boolean;
+  private readonly outbox = new Map<string, Outgoing>();
+  private readonly seen = new Set<string>();
+  private readonly reorder: Reorderer;
+  private msgCounter = 0;
+  private readonly msgPrefix = randomBytes(4).toString('hex');
+  private attempt = 0;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private highestSid = 0;
+  private ackScheduled = false;
+  private syncing: Promise<void> | undefined;
+  private syncAgain = false;
+
+  constructor(private readonly options: ClientOptions) {
+    super();
+    this.version = options.version ?? 0;
+    this.token = options.token;
+    this.registered = !options.register;
+    this.reorder = new Reorderer(
+      { release: (m) => this.emit('message', m), fetchGap: (c, after, before) => this.fetchGap(c, after, before) },
+      options.gapWaitMs ?? 500,
+    );
+  }
+
+  get inboxVersion(): number {
+    return this.version;
+  }
+
+  get pendingSends(): number {
+    return this.outbox.size;
+  }
+
+  /** Connects and logs in; resolves once the session is ready and the inbox is synced. */
+  async connect(): Promise<BodyOf<'session'>> {
+    this.setStatus('connecting');
+    try {
+      return await this.open();
+    } catch (error) {
+      this.setStatus('closed');
+      throw error;
+    }
+  }
+
+  /** Sends a message; resolves with the server's ACK, resending (same client id) until it comes. */
+  send(to: string, content: string, kind = 1): Promise<BodyOf<'sendAck'>> {
+    const clientMsgId = `${this.options.deviceId}-${this.msgPrefix}-${++this.msgCounter}`;
+    return new Promise((resolve, reject) => {
+      const item: Outgoing = { body: { clientMsgId, to, kind, content }, attempts: 0, inFlight: false, timer: undefined, resolve, reject };
+      this.outbox.set(clientMsgId, item);
+      this.trySend(item);
+    });
+  }
+
+  history(conversationId: string, beforeSeq?: number, limit?: number): Promise<BodyOf<'historyPage'>> {
+    return this.request(Opcode.history, Bodies.history, { conversationId, beforeSeq, limit }, Bodies.historyPage);
+  }
+
+  /** Closes for good: no reconnect; pending sends are rejected. */
+  close(): void {
+    this.setStatus('closed');
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reorder.clear();
+    this.transport?.close();
+    for (const item of this.outbox.values()) {
+      if (item.timer) clearTimeout(item.timer);
+      item.reject(new Error('client closed'));
+    }
+    this.outbox.clear();
+  }
+
+  /** Test and tooling access to the live connection (e.g. to drop it as a bad network would). */
+  get connection(): Transport | undefined {
+    return this.transport;
+  }
+
+  private async open(): Promise<BodyOf<'session'>> {
+    const transport = await Transport.open(this.options.endpoint);
+    this.transport = transport;
+    transport.on('frame', (frame) => this.onFrame(transport, frame));
+    transport.on('close', (error) => this.onClose(transport, error));
+    const sentAt = Date.now();
+    const hello = await transport.request(Opcode.hello, Bodies.hello, { version: 1, client: this.options.clientName ?? 'tern-sdk/0.1' }, Bodies.serverHello);
+    this.serverHello = hello;
+    this.clockOffsetMs = hello.serverTime - Math.round((sentAt + Date.now()) / 2);
+    const session = await this.authenticate(transport);
+    this.session = session;
+    this.token = session.token;
+    this.attempt = 0;
+    transport.startHeartbeat(hello.heartbeatMs);
+    this.setStatus('ready');
+    await this.syncNow();
+    for (const item of this.outbox.values()) this.trySend(item);
+    this.emit('ready', session);
+    return session;
+  }
+
+  private authenticate(transport: Transport): Promise<BodyOf<'session'>> {
+    const { userId, deviceId, platform, password } = this.options;
+    if (!this.registered && password !== undefined) {
+      return transport.request(Opcode.register, Bodies.register, { userId, password, deviceId, platform }, Bodies.session).then((session) => {
+        this.registered = true;
+        return session;
+      });
+    }
+    const credentials = this.token !== undefined ? { token: this.token } : { password };
+    return transport.request(Opcode.login, Bodies.login, { userId, deviceId, platform, ...credentials }, Bodies.session);
+  }
+
+  private request<Req, Rep>(opcode: number, schema: import('../protocol/schema.ts').FieldType<Req>, body: Req, reply: import('../protocol/schema.ts').FieldType<Rep>): Promise<Rep> {
+    const transport = this.transport;
+    if (!transport || this.status !== 'ready') return Promise.reject(new ProtocolError(ErrorCode.notAuthenticated, 'not connected'));
+    return transport.request(opcode, schema, body, reply);
+  }
+
+  private trySend(item: Outgoing): void {
+    if (item.inFlight || this.status !== 'ready' || !this.transport) return;
+    item.inFlight = true;
+    item.attempts++;
+    const resendMs = Math.min(this.options.sendResendMs ?? Timers.sendResendMs, Timers.sendResendMaxMs);
+    const timeout = Math.min(resendMs * 2 ** (item.attempts - 1), Timers.sendResendMaxMs);
+    this.transport.request(Opcode.send, Bodies.send, item.body, Bodies.sendAck, timeout).then(
+      (ack) => {
+        this.outbox.delete(item.body.clientMsgId);
+        // Our own carbon: this device already has it, so a later sync must not report it as incoming.
+        this.remember(ack.messageId);
+        if (ack.version === this.version + 1) this.version = ack.version;
+        item.resolve(ack);
+      },
+      (error: Error) => {
+        item.inFlight = false;
+        const retryable = !(error instanceof ServerError) || ERROR_INFO[error.code].retry;
+        if (!retryable) {
+          this.outbox.delete(item.body.clientMsgId);
+          return item.reject(error);
+        }
+        // Resent with the same client id on a later attempt or on the next connection.
+        item.timer = setTimeout(() => this.trySend(item), error instanceof ServerError ? timeout : 0);
+      },
+    );
+  }
+
+  private onFrame(transport: Transport, frame: Frame): void {
+    try {
+      if (frame.opcode === Opcode.push) return this.onPush(transport, frame.requestId, readBody(frame, Bodies.push));
+      if (frame.opcode === Opcode.kick) {
+        this.emit('kicked', readBody(frame, Bodies.kick));
+        return this.close();
+      }
+      if (frame.opcode === Opcode.goAway) return this.onGoAway(transport, readBody(frame, Bodies.goAway));
+      if (frame.opcode === Opcode.error) {
+        const body = readBody(frame, Bodies.error);
+        this.emit('serverError', new ServerError(body.code, body.message));
+      }
+    } catch (error) {
+      this.emit('serverError', new ServerError((error as ProtocolError).code ?? ErrorCode.badBody, (error as Error).message));
+    }
+  }
+
+  private onPush(transport: Transport, sid: number, entry: EntryRecord): void {
+    if (this.options.ackFilter?.(sid) !== false && sid > this.highestSid) {
+      this.highestSid = sid;
+      this.scheduleAck(transport);
+    }
+    this.apply(entry, false);
+  }
+
+  /** ACKs are cumulative: one ACK for the highest SID covers every push read in the same turn. */
+  private scheduleAck(transport: Transport): void {
+    if (this.ackScheduled) return;
+    this.ackScheduled = true;
+    setImmediate(() => {
+      this.ackScheduled = false;
+      if (transport === this.transport) transport.notify(Opcode.pushAck, 0, Bodies.pushAck, { upTo: this.highestSid });
+    });
+  }
+
+  private apply(entry: EntryRecord, fromSync: boolean): void {
+    if (entry.version <= this.version) return;
+    if (!fromSync && entry.version > this.version + 1) {
+      void this.syncNow();
+      return;
+    }
+    this.version = entry.version;
+    this.emit('entry', entry);
+    const message = entry.type === EntryType.message ? entry.message : undefined;
+    if (!message || this.seen.has(message.messageId)) return;
+    this.remember(message.messageId);
+    this.reorder.add(message);
+  }
+
+  private remember(messageId: string): void {
+    this.seen.add(messageId);
+    if (this.seen.size > SEEN_LIMIT) {
+      const oldest = this.seen.values().next().value;
+      if (oldest !== undefined) this.seen.delete(oldest);
+    }
+  }
+
+  /** Pulls pages until an empty one; each request acknowledges the page before it. */
+  private syncNow(): Promise<void> {
+    if (this.syncing) {
+      this.syncAgain = true;
+      return this.syncing;
+    }
+    this.syncing = (async () => {
+      try {
+        do {
+          this.syncAgain = false;
+          for (;;) {
+            const page = await this.request(Opcode.sync, Bodies.sync, { sinceVersion: this.version }, Bodies.syncPage);
+            for (const entry of page.entries) this.apply(entry, true);
+            if (page.entries.length === 0) break;
+          }
+        } while (this.syncAgain);
+      } catch {
+        // The connection dropped mid-sync; the next connection syncs again from the same version.
+      } finally {
+        this.syncing = undefined;
+      }
+    })();
+    return this.syncing;
+  }
+
+  private async fetchGap(conversationId: string, afterSeq: number, beforeSeq: number): Promise<MessageRecord[]> {
+    const page = await this.history(conversationId, beforeSeq, Math.min(100, beforeSeq - afterSeq - 1));
+    return page.messages.filter((m) => m.seq > afterSeq && !this.seen.has(m.messageId)).reverse();
+  }
+
+  private onGoAway(transport: Transport, body: BodyOf<'goAway'>): void {
+    this.emit('goAway', body);
+    setTimeout(() => transport.close(), Math.min(body.reconnectAfterMs, 60_000)).unref();
+  }
+
+  private onClose(transport: Transport, error: Error | undefined): void {
+    if (transport !== this.transport) return;
+    for (const item of this.outbox.values()) item.inFlight = false;
+    this.emit('disconnected', error);
+    if (this.status === 'closed' || this.options.reconnect === false) return this.setStatus('closed');
+    this.setStatus('reconnecting');
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    const policy = this.options.reconnect || { baseMs: Timers.reconnectBaseMs, maxMs: Timers.reconnectMaxMs };
+    const ceiling = Math.min(policy.maxMs, policy.baseMs * 2 ** this.attempt);
+    this.attempt++;
+    this.reconnectTimer = setTimeout(() => {
+      if (this.status !== 'reconnecting') return;
+      const previous = this.transport;
+      this.open().catch((error: unknown) => {
+        if (error instanceof ServerError && !ERROR_INFO[error.code].retry) return this.close();
+        // A connection that opened and then failed reports its own close, which schedules the
+        // next attempt; one that never opened needs it scheduled here.
+        if (this.transport !== previous) this.transport?.destroy(undefined);
+        else if (this.status === 'reconnecting') this.scheduleReconnect();
+      });
+    }, Math.random() * ceiling);
+  }
+
+  private setStatus(status: ClientStatus): void {
+    if (this.status === status) return;
+    this.status = status;
+    this.emit('status', status);
+  }
+}

@@ -1,0 +1,279 @@
+/**
+ * One client connection: frames in, frames out, the connection state machine, heartbeat and
+ * login deadlines, and the push window. It knows sessions, not users: every business decision
+ * is a call through the LogicApi seam.
+ */
+import type { Socket } from 'node:net';
+import { encodeFrame, FrameDecoder, readBody, type Frame } from '../../codec/index.ts';
+import { Bodies, type BodyOf } from '../../protocol/bodies.ts';
+import { ErrorCode, ERROR_INFO, ProtocolError, type ErrorCodeValue } from '../../protocol/errors.ts';
+import { Opcode, isKnownOpcode } from '../../protocol/opcodes.ts';
+import type { FieldType } from '../../protocol/schema.ts';
+import type { Clock } from '../logic/clock.ts';
+import type { AuthResult, ConnectionId, LogicApi, SessionInfo, SessionRequestName } from '../seam.ts';
+import type { GatewayConfig } from './config.ts';
+import { PushWindow } from './push-window.ts';
+import { FrameRate } from './rate-limit.ts';
+import { RESERVED_OPCODES, SESSION_ROUTES } from './routes.ts';
+import type { Expirable, TimerWheel } from './timer-wheel.ts';
+
+export type ConnectionState = 'connected' | 'greeted' | 'authenticating' | 'authenticated' | 'closed';
+
+export type CloseReason = 'peer' | 'idle' | 'loginTimeout' | 'protocol' | 'kicked' | 'slowConsumer' | 'pushTimeout' | 'abuse' | 'logout' | 'shutdown';
+
+/** What a connection needs from the gateway that owns it. */
+export interface ConnectionHost {
+  readonly config: GatewayConfig;
+  readonly clock: Clock;
+  readonly logic: LogicApi;
+  readonly wheel: TimerWheel<Connection>;
+  closed(connection: Connection, reason: CloseReason): void;
+  log(event: string, fields: Record<string, unknown>): void;
+}
+
+export class Connection implements Expirable {
+  state: ConnectionState = 'connected';
+  session: SessionInfo | undefined;
+  private readonly decoder: FrameDecoder;
+  private readonly rate: FrameRate;
+  private window: PushWindow | undefined;
+  private lastActivity: number;
+  private readonly acceptedAt: number;
+  private client = '';
+  /** Sends of one connection are stored in the order they arrived, so their seqs follow that order. */
+  private sendChain: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly id: ConnectionId,
+    private readonly socket: Socket,
+    private readonly host: ConnectionHost,
+  ) {
+    const { config } = host;
+    this.decoder = new FrameDecoder({ maxFrameSize: config.maxFrameSize, maxRawBodySize: config.maxRawBodySize });
+    this.rate = new FrameRate(config.framesPerSecond);
+    this.acceptedAt = this.lastActivity = host.clock.now();
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('close', () => this.finish('peer'));
+    socket.on('error', () => this.finish('peer'));
+    host.wheel.schedule(this, this.acceptedAt + Math.min(config.loginDeadlineMs, config.idleTimeoutMs));
+  }
+
+  get remoteAddress(): string {
+    return `${this.socket.remoteAddress ?? '?'}:${this.socket.remotePort ?? 0}`;
+  }
+
+  /** Queues an inbox entry for reliable delivery. */
+  push(entry: BodyOf<'push'>): void {
+    if (this.state !== 'authenticated' || !this.window) return;
+    const verdict = this.window.offer(entry);
+    if (verdict === 'overflow') return this.fail(new ProtocolError(ErrorCode.overloaded, 'push queue full: slow consumer'), 'slowConsumer');
+    if (verdict === 'send') this.sendWindow();
+  }
+
+  kick(body: BodyOf<'kick'>): void {
+    if (this.state === 'closed') return;
+    this.write(encodeFrame(Opcode.kick, 0, Bodies.kick, body));
+    this.end('kicked');
+  }
+
+  goAway(body: BodyOf<'goAway'>): void {
+    if (this.state === 'closed') return;
+    this.write(encodeFrame(Opcode.goAway, 0, Bodies.goAway, body));
+  }
+
+  /** Deadline sweep: login deadline, idle timeout and push retransmission. */
+  expire(now: number): number | undefined {
+    if (this.state === 'closed') return undefined;
+    const { config } = this.host;
+    if (this.state !== 'authenticated' && now >= this.acceptedAt + config.loginDeadlineMs) {
+      this.fail(new ProtocolError(ErrorCode.loginTimeout), 'loginTimeout');
+      return undefined;
+    }
+    if (now >= this.lastActivity + config.idleTimeoutMs) {
+      this.host.log('idle', { connection: this.id });
+      this.end('idle', true);
+      return undefined;
+    }
+    if (this.window && !this.retransmit(now)) return undefined;
+    let next = this.lastActivity + config.idleTimeoutMs;
+    if (this.state !== 'authenticated') next = Math.min(next, this.acceptedAt + config.loginDeadlineMs);
+    const due = this.window?.nextDue();
+    return due === undefined ? next : Math.min(next, due);
+  }
+
+  /** Closes with a go-away-less shutdown. */
+  shutdown(): void {
+    this.end('shutdown');
+  }
+
+  private onData(chunk: Buffer): void {
+    const error = this.decoder.push(chunk, (frame) => this.onFrame(frame));
+    if (error) this.fail(error, 'protocol');
+  }
+
+  private onFrame(frame: Frame): void {
+    if (this.state === 'closed') return;
+    const now = this.host.clock.now();
+    this.lastActivity = now;
+    const verdict = this.rate.hit(now);
+    if (verdict === 'abuse') return this.fail(new ProtocolError(ErrorCode.rateLimited, 'frame rate far above the limit'), 'abuse');
+    if (verdict === 'throttle' && frame.opcode !== Opcode.pushAck) return this.replyError(frame.requestId, new ProtocolError(ErrorCode.rateLimited));
+    try {
+      this.dispatch(frame);
+    } catch (error) {
+      this.replyError(frame.requestId, error);
+    }
+  }
+
+  private dispatch(frame: Frame): void {
+    const { opcode, requestId } = frame;
+    if (opcode === Opcode.ping) {
+      if (this.state === 'connected') throw new ProtocolError(ErrorCode.unexpectedOpcode, 'hello first');
+      return this.reply(Opcode.pong, requestId, Bodies.pong, { serverTime: this.host.clock.now() });
+    }
+    if (opcode === Opcode.hello) return this.onHello(frame);
+    if (this.state === 'connected') throw new ProtocolError(ErrorCode.unexpectedOpcode, 'the first frame must be hello');
+    if (opcode === Opcode.register || opcode === Opcode.login) return this.onAuth(frame);
+    const route = SESSION_ROUTES.get(opcode);
+    if (route || opcode === Opcode.pushAck) {
+      if (this.state !== 'authenticated' || !this.session) throw new ProtocolError(ErrorCode.notAuthenticated);
+      if (opcode === Opcode.pushAck) return this.onPushAck(readBody(frame, Bodies.pushAck).upTo);
+      if (route) return this.onSessionRequest(route.name, route.reply, requestId, readBody(frame, route.body), this.session);
+    }
+    if (RESERVED_OPCODES.has(opcode)) throw new ProtocolError(ErrorCode.unsupported, `opcode 0x${opcode.toString(16)} is reserved`);
+    if (isKnownOpcode(opcode)) throw new ProtocolError(ErrorCode.unexpectedOpcode, `opcode 0x${opcode.toString(16)} is not sent by clients`);
+    throw new ProtocolError(ErrorCode.unknownOpcode, `unknown opcode 0x${opcode.toString(16)}`);
+  }
+
+  private onHello(frame: Frame): void {
+    if (this.state !== 'connected') throw new ProtocolError(ErrorCode.unexpectedOpcode, 'hello was already sent');
+    const hello = readBody(frame, Bodies.hello);
+    this.client = hello.client;
+    this.state = 'greeted';
+    const { config } = this.host;
+    this.reply(Opcode.serverHello, frame.requestId, Bodies.serverHello, {
+      serverTime: this.host.clock.now(),
+      heartbeatMs: config.heartbeatMs,
+      idleTimeoutMs: config.idleTimeoutMs,
+      loginDeadlineMs: config.loginDeadlineMs,
+      maxFrameSize: config.maxFrameSize,
+      maxRawBodySize: config.maxRawBodySize,
+      compressThreshold: config.compressThreshold,
+      pushWindow: config.pushWindow,
+      server: config.serverName,
+    });
+  }
+
+  private onAuth(frame: Frame): void {
+    if (this.state !== 'greeted') throw new ProtocolError(ErrorCode.unexpectedOpcode, this.state === 'authenticating' ? 'a login is in progress' : 'already logged in');
+    const info = { connectionId: this.id, remoteAddress: this.remoteAddress, client: this.client };
+    const pending: Promise<AuthResult> =
+      frame.opcode === Opcode.register ? this.host.logic.register(info, readBody(frame, Bodies.register)) : this.host.logic.login(info, readBody(frame, Bodies.login));
+    this.state = 'authenticating';
+    pending.then(
+      (result) => {
+        if (this.state !== 'authenticating') return this.host.logic.disconnected(result.session);
+        this.state = 'authenticated';
+        this.session = result.session;
+        const { config } = this.host;
+        this.window = new PushWindow({ window: config.pushWindow, queueLimit: config.pushQueue, ackTimeoutMs: config.pushAckTimeoutMs, maxRetries: config.pushMaxRetries });
+        this.reply(Opcode.session, frame.requestId, Bodies.session, result.reply);
+      },
+      (error: unknown) => {
+        if (this.state === 'authenticating') this.state = 'greeted';
+        this.replyError(frame.requestId, error);
+      },
+    );
+  }
+
+  private onSessionRequest(name: SessionRequestName, replyName: keyof typeof Opcode, requestId: number, body: unknown, session: SessionInfo): void {
+    const run = () =>
+      this.host.logic.request(session, name, body as never).then(
+        (reply) => this.reply(Opcode[replyName], requestId, Bodies[replyName as 'ok'] as FieldType<unknown>, reply),
+        (error: unknown) => this.replyError(requestId, error),
+      );
+    if (name === 'send') this.sendChain = this.sendChain.then(run);
+    else void run();
+    if (name === 'logout') this.end('logout');
+  }
+
+  private onPushAck(upTo: number): void {
+    const window = this.window;
+    if (!window) return;
+    const result = window.ack(upTo);
+    if (!result.ok) throw new ProtocolError(ErrorCode.badAck, `SID ${upTo} was never sent (last is ${window.lastSid})`);
+    if (window.queuedCount > 0) this.sendWindow();
+  }
+
+  private sendWindow(): void {
+    const window = this.window;
+    if (!window) return;
+    const now = this.host.clock.now();
+    const taken = window.take(now);
+    for (const pushed of taken) this.write(encodeFrame(Opcode.push, pushed.sid, Bodies.push, pushed.entry, this.host.config));
+    const first = taken[0];
+    if (first) this.host.wheel.schedule(this, first.dueAt);
+  }
+
+  /** Resends overdue pushes with their SIDs; false when the connection was closed for not acking. */
+  private retransmit(now: number): boolean {
+    const overdue = this.window?.overdue(now) ?? [];
+    if (overdue === 'dead') {
+      this.host.log('push-timeout', { connection: this.id });
+      this.end('pushTimeout', true);
+      return false;
+    }
+    for (const pushed of overdue) this.write(encodeFrame(Opcode.push, pushed.sid, Bodies.push, pushed.entry, this.host.config));
+    return this.state !== 'closed';
+  }
+
+  private reply<T>(opcode: number, requestId: number, schema: FieldType<T>, body: T): void {
+    if (this.state === 'closed') return;
+    this.write(encodeFrame(opcode, requestId, schema, body, this.host.config));
+  }
+
+  private replyError(requestId: number, error: unknown): void {
+    const protocolError = error instanceof ProtocolError ? error : undefined;
+    if (!protocolError) this.host.log('internal-error', { connection: this.id, error: String((error as Error)?.stack ?? error) });
+    const code: ErrorCodeValue = protocolError?.code ?? ErrorCode.internal;
+    const info = ERROR_INFO[code];
+    this.reply(Opcode.error, requestId, Bodies.error, { code, message: protocolError?.message ?? info.meaning, retry: info.retry });
+    if (info.fatal) this.end('protocol');
+  }
+
+  /** Sends the error frame of a fatal condition, then closes. */
+  private fail(error: ProtocolError, reason: CloseReason): void {
+    if (this.state === 'closed') return;
+    this.reply(Opcode.error, 0, Bodies.error, { code: error.code, message: error.message, retry: error.retry });
+    this.end(reason);
+  }
+
+  private write(frame: Buffer): void {
+    if (this.state === 'closed') return;
+    this.socket.write(frame);
+    // Slow consumer: the kernel and Node buffers are full; drop the connection rather than grow
+    // without bound. Everything pushed is in the inbox, so the next sync delivers it.
+    if (this.socket.writableLength > this.host.config.maxWriteBufferBytes) this.end('slowConsumer', true);
+  }
+
+  /** Flushes what was written, then closes; `abrupt` destroys at once. */
+  private end(reason: CloseReason, abrupt = false): void {
+    if (this.state === 'closed') return;
+    if (abrupt) this.socket.destroy();
+    else {
+      this.socket.end();
+      // A peer that never closes its side must not hold the socket forever.
+      setTimeout(() => this.socket.destroy(), 2_000).unref();
+    }
+    this.finish(reason);
+  }
+
+  private finish(reason: CloseReason): void {
+    if (this.state === 'closed') return;
+    const wasAuthenticated = this.state === 'authenticated';
+    this.state = 'closed';
+    if (wasAuthenticated && this.session) this.host.logic.disconnected(this.session);
+    this.host.closed(this, reason);
+  }
+}

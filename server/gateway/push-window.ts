@@ -1,0 +1,100 @@
+/**
+ * The downstream ACK window of one connection. Every push gets the next SID; at most `window`
+ * pushes are in flight, the rest wait in a bounded queue. An unacknowledged push is resent with
+ * the same SID after a timeout that doubles per retry; after `maxRetries` the connection is
+ * declared dead. ACKs are cumulative: acking SID n acknowledges every SID up to n.
+ */
+import type { BodyOf } from '../../protocol/bodies.ts';
+
+export interface PushWindowOptions {
+  readonly window: number;
+  readonly queueLimit: number;
+  readonly ackTimeoutMs: number;
+  readonly maxRetries: number;
+}
+
+interface InFlight {
+  readonly sid: number;
+  readonly entry: BodyOf<'push'>;
+  dueAt: number;
+  retries: number;
+}
+
+export type OfferResult = 'send' | 'queued' | 'overflow';
+export type AckResult = { readonly ok: true; readonly released: InFlight[] } | { readonly ok: false };
+
+export class PushWindow {
+  private nextSid = 1;
+  private readonly inFlight: InFlight[] = [];
+  private readonly waiting: BodyOf<'push'>[] = [];
+  private waitingHead = 0;
+
+  constructor(private readonly options: PushWindowOptions) {}
+
+  get inFlightCount(): number {
+    return this.inFlight.length;
+  }
+
+  get queuedCount(): number {
+    return this.waiting.length - this.waitingHead;
+  }
+
+  get lastSid(): number {
+    return this.nextSid - 1;
+  }
+
+  /** Admits an entry. 'send': call `take` now; 'queued': it goes out when the window opens; 'overflow': the slow-consumer bound is hit. */
+  offer(entry: BodyOf<'push'>): OfferResult {
+    if (this.inFlight.length < this.options.window && this.queuedCount === 0) {
+      this.waiting.push(entry);
+      return 'send';
+    }
+    if (this.queuedCount >= this.options.queueLimit) return 'overflow';
+    this.waiting.push(entry);
+    return 'queued';
+  }
+
+  /** Moves queued entries into the window while there is room; returns them with their new SIDs. */
+  take(now: number): InFlight[] {
+    const out: InFlight[] = [];
+    while (this.inFlight.length < this.options.window && this.waitingHead < this.waiting.length) {
+      const entry = this.waiting[this.waitingHead++] as BodyOf<'push'>;
+      const pushed: InFlight = { sid: this.nextSid++, entry, dueAt: now + this.options.ackTimeoutMs, retries: 0 };
+      this.inFlight.push(pushed);
+      out.push(pushed);
+    }
+    if (this.waitingHead === this.waiting.length) {
+      this.waiting.length = 0;
+      this.waitingHead = 0;
+    }
+    return out;
+  }
+
+  /** Cumulative ACK. Fails for a SID that was never sent. */
+  ack(upTo: number): AckResult {
+    if (upTo >= this.nextSid) return { ok: false };
+    let n = 0;
+    while (n < this.inFlight.length && (this.inFlight[n] as InFlight).sid <= upTo) n++;
+    return { ok: true, released: this.inFlight.splice(0, n) };
+  }
+
+  /** The pushes whose ACK is overdue, with their deadlines pushed back; 'dead' when one ran out of retries. */
+  overdue(now: number): InFlight[] | 'dead' {
+    const out: InFlight[] = [];
+    for (const pushed of this.inFlight) {
+      if (pushed.dueAt > now) continue;
+      if (pushed.retries >= this.options.maxRetries) return 'dead';
+      pushed.retries++;
+      pushed.dueAt = now + this.options.ackTimeoutMs * 2 ** pushed.retries;
+      out.push(pushed);
+    }
+    return out;
+  }
+
+  /** The earliest retransmission deadline, if anything is in flight. */
+  nextDue(): number | undefined {
+    let due: number | undefined;
+    for (const pushed of this.inFlight) if (due === undefined || pushed.dueAt < due) due = pushed.dueAt;
+    return due;
+  }
+}

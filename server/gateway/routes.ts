@@ -1,0 +1,39 @@
+/**
+ * What each client opcode means to the gateway: the schema of its body, the state it needs, and
+ * for session requests the reply opcode. Pure data; the connection dispatches on it.
+ */
+import { Bodies } from '../../protocol/bodies.ts';
+import { Opcode, type OpcodeName } from '../../protocol/opcodes.ts';
+import type { AnyRecordType } from '../../protocol/schema.ts';
+import type { SessionRequestName } from '../seam.ts';
+
+export interface SessionRoute {
+  readonly name: SessionRequestName;
+  readonly body: AnyRecordType;
+  readonly reply: OpcodeName;
+}
+
+const sessionRoutes: SessionRoute[] = [
+  { name: 'send', body: Bodies.send, reply: 'sendAck' },
+  { name: 'sync', body: Bodies.sync, reply: 'syncPage' },
+  { name: 'history', body: Bodies.history, reply: 'historyPage' },
+  { name: 'conversations', body: Bodies.conversations, reply: 'conversationList' },
+  { name: 'markRead', body: Bodies.markRead, reply: 'ok' },
+  { name: 'recall', body: Bodies.recall, reply: 'ok' },
+  { name: 'deleteForMe', body: Bodies.deleteForMe, reply: 'ok' },
+  { name: 'logout', body: Bodies.logout, reply: 'ok' },
+  { name: 'revokeToken', body: Bodies.revokeToken, reply: 'ok' },
+];
+
+export const SESSION_ROUTES = new Map<number, SessionRoute>(sessionRoutes.map((route) => [Opcode[route.name], route]));
+
+/** Opcodes v1 reserves without serving them: answered with `unsupported`. */
+export const RESERVED_OPCODES = new Set<number>([
+  Opcode.groupCreate,
+  Opcode.groupInvite,
+  Opcode.groupLeave,
+  Opcode.groupMembers,
+  Opcode.roomJoin,
+  Opcode.roomLeave,
+  Opcode.roomSend,
+]);

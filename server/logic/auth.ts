@@ -1,0 +1,87 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { BodyOf } from '../../protocol/bodies.ts';
+import { ErrorCode, ProtocolError } from '../../protocol/errors.ts';
+import type { AccountStore, InboxStore, TokenStore } from '../../storage/ports.ts';
+import type { ClientInfo, SessionInfo } from '../seam.ts';
+import type { Clock } from './clock.ts';
+import { checkUserId } from './ids.ts';
+import { hashPassword, verifyPassword, type PasswordPolicy } from './passwords.ts';
+
+export interface AuthOptions {
+  readonly passwords: PasswordPolicy;
+  readonly tokenTtlMs: number;
+}
+
+function tokenHash(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/** Accounts, passwords and session tokens. Sessions and presence are the caller's. */
+export class Auth {
+  /** Token hash of each live connection, so that revokeToken without a token revokes the session's own. */
+  private readonly tokenByConnection = new Map<string, string>();
+
+  constructor(
+    private readonly accounts: AccountStore,
+    private readonly tokens: TokenStore,
+    private readonly inbox: InboxStore,
+    private readonly clock: Clock,
+    private readonly options: AuthOptions,
+  ) {}
+
+  async register(client: ClientInfo, body: BodyOf<'register'>): Promise<{ session: SessionInfo; reply: BodyOf<'session'> }> {
+    checkUserId(body.userId);
+    if (body.password.length < 1) throw new ProtocolError(ErrorCode.badCredentials, 'the password is empty');
+    const { salt, hash } = await hashPassword(body.password, this.options.passwords);
+    const created = await this.accounts.create({ userId: body.userId, salt, passwordHash: hash, createdAt: this.clock.now() });
+    if (!created) throw new ProtocolError(ErrorCode.userExists, `user id "${body.userId}" is taken`);
+    return this.openSession(client, body.userId, body.deviceId, body.platform, undefined);
+  }
+
+  async login(client: ClientInfo, body: BodyOf<'login'>): Promise<{ session: SessionInfo; reply: BodyOf<'session'> }> {
+    checkUserId(body.userId);
+    if (body.token !== undefined) {
+      const record = await this.tokens.get(tokenHash(body.token));
+      if (!record || record.userId !== body.userId || record.expiresAt <= this.clock.now()) throw new ProtocolError(ErrorCode.badToken);
+      return this.openSession(client, body.userId, body.deviceId, body.platform, { token: body.token, expiresAt: record.expiresAt });
+    }
+    const account = await this.accounts.get(body.userId);
+    const valid = account !== undefined && body.password !== undefined && (await verifyPassword(body.password, account.salt, account.passwordHash));
+    if (!valid) throw new ProtocolError(ErrorCode.badCredentials);
+    return this.openSession(client, body.userId, body.deviceId, body.platform, undefined);
+  }
+
+  async revoke(session: SessionInfo, token: string | undefined): Promise<void> {
+    const hash = token === undefined ? this.tokenByConnection.get(session.connectionId) : tokenHash(token);
+    if (hash === undefined) return;
+    const record = await this.tokens.get(hash);
+    if (record && record.userId !== session.userId) throw new ProtocolError(ErrorCode.forbidden, 'the token belongs to another user');
+    await this.tokens.revoke(hash);
+  }
+
+  forget(connectionId: string): void {
+    this.tokenByConnection.delete(connectionId);
+  }
+
+  private async openSession(
+    client: ClientInfo,
+    userId: string,
+    deviceId: string,
+    platform: number,
+    existing: { token: string; expiresAt: number } | undefined,
+  ): Promise<{ session: SessionInfo; reply: BodyOf<'session'> }> {
+    let token = existing?.token;
+    let expiresAt = existing?.expiresAt ?? 0;
+    if (token === undefined) {
+      token = randomBytes(24).toString('base64url');
+      expiresAt = this.clock.now() + this.options.tokenTtlMs;
+      await this.tokens.put(tokenHash(token), { userId, deviceId, expiresAt });
+    }
+    this.tokenByConnection.set(client.connectionId, tokenHash(token));
+    const [version, ackedVersion] = await Promise.all([this.inbox.latestVersion(userId), this.inbox.cursor(userId, deviceId)]);
+    return {
+      session: { connectionId: client.connectionId, userId, deviceId, platform },
+      reply: { userId, deviceId, token, tokenExpiresAt: expiresAt, version, ackedVersion },
+    };
+  }
+}

@@ -1,0 +1,26 @@
+import { randomBytes } from 'node:crypto';
+import { ErrorCode, ProtocolError } from '../../protocol/errors.ts';
+
+const USER_ID = /^[A-Za-z0-9_.-]{1,64}$/;
+
+export function checkUserId(userId: string): string {
+  if (!USER_ID.test(userId)) throw new ProtocolError(ErrorCode.badUserId, `user id "${userId.slice(0, 80)}" is not 1-64 characters of [A-Za-z0-9_.-]`);
+  return userId;
+}
+
+/** The id of the 1:1 conversation of two users: the same from both sides. */
+export function directConversationId(a: string, b: string): string {
+  return a < b ? `p:${a}:${b}` : `p:${b}:${a}`;
+}
+
+/** The two participants of a 1:1 conversation id, or undefined when it is not one. */
+export function participants(conversationId: string): [string, string] | undefined {
+  const parts = conversationId.split(':');
+  if (parts.length !== 3 || parts[0] !== 'p') return undefined;
+  return [parts[1] as string, parts[2] as string];
+}
+
+/** Server message ids: time-ordered and unique across processes (ms time + 64 random bits). */
+export function newMessageId(now: number): string {
+  return `${now.toString(36)}${randomBytes(8).toString('hex')}`;
+}

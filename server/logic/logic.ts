@@ -1,0 +1,89 @@
+/** The logic behind the seam: sessions, presence, messaging and sync, on the storage ports. */
+import type { BodyOf } from '../../protocol/bodies.ts';
+import { ErrorCode, ProtocolError } from '../../protocol/errors.ts';
+import { KickReason } from '../../protocol/bodies.ts';
+import type { Stores } from '../../storage/ports.ts';
+import type { AuthResult, ClientInfo, GatewayApi, LogicApi, SessionInfo, SessionRequestName, SessionRequests } from '../seam.ts';
+import { Auth, type AuthOptions } from './auth.ts';
+import type { Clock } from './clock.ts';
+import { Messaging } from './messaging.ts';
+import { Presence } from './presence.ts';
+import { Sync } from './sync.ts';
+
+export interface LogicOptions {
+  readonly auth: AuthOptions;
+}
+
+type Handlers = { [N in SessionRequestName]: (session: SessionInfo, body: SessionRequests[N]['body']) => Promise<SessionRequests[N]['reply']> };
+
+function unsupported(): Promise<never> {
+  return Promise.reject(new ProtocolError(ErrorCode.unsupported, 'not served by this server yet'));
+}
+
+export class Logic implements LogicApi {
+  readonly presence = new Presence();
+  private gateway: GatewayApi | undefined;
+  private readonly auth: Auth;
+  private readonly messaging: Messaging;
+  private readonly syncing: Sync;
+  private readonly handlers: Handlers;
+
+  constructor(stores: Stores, clock: Clock, options: LogicOptions) {
+    this.auth = new Auth(stores.accounts, stores.tokens, stores.inbox, clock, options.auth);
+    this.messaging = new Messaging(stores, clock, (userId, entry, except) => this.fanout(userId, entry, except));
+    this.syncing = new Sync(stores.inbox, stores.history);
+    this.handlers = {
+      send: (s, b) => this.messaging.send(s, b),
+      sync: (s, b) => this.syncing.sync(s, b),
+      history: (s, b) => this.syncing.historyPage(s, b),
+      conversations: unsupported,
+      markRead: unsupported,
+      recall: unsupported,
+      deleteForMe: unsupported,
+      logout: async () => ({}),
+      revokeToken: async (s, b) => {
+        await this.auth.revoke(s, b.token);
+        return {};
+      },
+    };
+  }
+
+  attachGateway(gateway: GatewayApi): void {
+    this.gateway = gateway;
+  }
+
+  async register(client: ClientInfo, body: BodyOf<'register'>): Promise<AuthResult> {
+    return this.admit(await this.auth.register(client, body));
+  }
+
+  async login(client: ClientInfo, body: BodyOf<'login'>): Promise<AuthResult> {
+    return this.admit(await this.auth.login(client, body));
+  }
+
+  request<N extends SessionRequestName>(session: SessionInfo, name: N, body: SessionRequests[N]['body']): Promise<SessionRequests[N]['reply']> {
+    const handler = this.handlers[name] as Handlers[N];
+    return handler(session, body);
+  }
+
+  disconnected(session: SessionInfo): void {
+    this.presence.remove(session);
+    this.auth.forget(session.connectionId);
+  }
+
+  private admit(result: AuthResult): AuthResult {
+    for (const old of this.presence.add(result.session)) {
+      const sameDevice = old.deviceId === result.session.deviceId;
+      this.auth.forget(old.connectionId);
+      this.gateway?.kick(old.connectionId, {
+        reason: sameDevice ? KickReason.replacedBySameDevice : KickReason.replacedBySamePlatform,
+        message: sameDevice ? 'this device logged in again' : 'another device of the same platform logged in',
+      });
+    }
+    return result;
+  }
+
+  private fanout(userId: string, entry: BodyOf<'push'>, exceptDeviceId?: string): void {
+    if (!this.gateway) return;
+    for (const connectionId of this.presence.connections(userId, exceptDeviceId)) this.gateway.push(connectionId, entry);
+  }
+}

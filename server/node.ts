@@ -1,0 +1,59 @@
+/** One server node in one process: embedded store, logic and gateway, wired through the seam. */
+import type { TlsOptions } from 'node:tls';
+import type { Stores } from '../storage/ports.ts';
+import { openEmbeddedStore } from '../storage/embedded/embedded-store.ts';
+import { defaultGatewayConfig, type GatewayConfig } from './gateway/config.ts';
+import { Gateway, type Logger } from './gateway/gateway.ts';
+import { systemClock, type Clock } from './logic/clock.ts';
+import { Logic } from './logic/logic.ts';
+
+export interface NodeOptions {
+  readonly dataDir: string;
+  readonly host: string;
+  readonly port: number;
+  readonly tls?: { readonly port: number; readonly options: TlsOptions };
+  readonly gateway?: Partial<GatewayConfig>;
+  /** scrypt N; lower only in tests. */
+  readonly scryptCost?: number;
+  readonly tokenTtlMs?: number;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+}
+
+export interface RunningNode {
+  readonly port: number;
+  readonly tlsPort: number | undefined;
+  readonly gateway: Gateway;
+  readonly logic: Logic;
+  readonly stores: Stores;
+  close(): Promise<void>;
+}
+
+export const quietLogger: Logger = () => {};
+
+export function jsonLogger(stream: NodeJS.WritableStream = process.stderr): Logger {
+  return (event, fields) => stream.write(`${JSON.stringify({ t: new Date().toISOString(), event, ...fields })}\n`);
+}
+
+export async function startNode(options: NodeOptions): Promise<RunningNode> {
+  const clock = options.clock ?? systemClock;
+  const stores = openEmbeddedStore({ path: options.dataDir });
+  const logic = new Logic(stores, clock, {
+    auth: { passwords: { cost: options.scryptCost ?? 2 ** 15 }, tokenTtlMs: options.tokenTtlMs ?? 30 * 24 * 3600 * 1000 },
+  });
+  const config: GatewayConfig = { ...defaultGatewayConfig, ...options.gateway };
+  const gateway = new Gateway(config, clock, logic, String(process.pid), options.logger ?? quietLogger);
+  logic.attachGateway(gateway);
+  const { port, tlsPort } = await gateway.listen({ host: options.host, port: options.port, ...(options.tls ? { tls: options.tls } : {}) });
+  return {
+    port,
+    tlsPort,
+    gateway,
+    logic,
+    stores,
+    async close() {
+      await gateway.close();
+      await stores.close();
+    },
+  };
+}

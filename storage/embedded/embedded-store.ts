@@ -1,0 +1,151 @@
+/**
+ * The embedded store: every port on one LMDB environment in a local directory. LMDB commits are
+ * batched across concurrent writers (group commit) and a resolved write has been committed to the
+ * file, so it survives the process being killed.
+ */
+import { mkdirSync } from 'node:fs';
+import { open, type Database, type RootDatabase } from 'lmdb';
+import type { EntryRecord, MessageRecord } from '../../protocol/bodies.ts';
+import type {
+  Account,
+  AccountStore,
+  DedupRecord,
+  DedupStore,
+  HistoryPage,
+  HistoryStore,
+  InboxRead,
+  InboxStore,
+  NewEntry,
+  SequenceStore,
+  Stores,
+  TokenRecord,
+  TokenStore,
+} from '../ports.ts';
+import { Counters } from './counters.ts';
+
+export interface EmbeddedStoreOptions {
+  readonly path: string;
+  /** Inbox entries kept per user; older ones are dropped first. */
+  readonly inboxMaxEntries?: number;
+}
+
+type Key = string | number | (string | number)[];
+
+function sub<V>(root: RootDatabase, name: string): Database<V, Key> {
+  return root.openDB<V, Key>({ name, encoding: 'msgpack' });
+}
+
+class EmbeddedAccounts implements AccountStore {
+  constructor(private readonly db: Database<Account, Key>) {}
+  async create(account: Account): Promise<boolean> {
+    return this.db.ifNoExists(account.userId, () => this.db.put(account.userId, account));
+  }
+  async get(userId: string): Promise<Account | undefined> {
+    return this.db.get(userId);
+  }
+}
+
+class EmbeddedTokens implements TokenStore {
+  constructor(private readonly db: Database<TokenRecord, Key>) {}
+  async put(tokenHash: string, record: TokenRecord): Promise<void> {
+    await this.db.put(tokenHash, record);
+  }
+  async get(tokenHash: string): Promise<TokenRecord | undefined> {
+    return this.db.get(tokenHash);
+  }
+  async revoke(tokenHash: string): Promise<void> {
+    await this.db.remove(tokenHash);
+  }
+}
+
+class EmbeddedSequences implements SequenceStore {
+  constructor(private readonly counters: Counters) {}
+  next(conversationId: string): Promise<number> {
+    return this.counters.next(`seq:${conversationId}`);
+  }
+}
+
+class EmbeddedHistory implements HistoryStore {
+  constructor(private readonly db: Database<MessageRecord, Key>) {}
+  async put(message: MessageRecord): Promise<void> {
+    await this.db.put([message.conversationId, message.seq], message);
+  }
+  async get(conversationId: string, seq: number): Promise<MessageRecord | undefined> {
+    return this.db.get([conversationId, seq]);
+  }
+  async page(conversationId: string, beforeSeq: number | undefined, limit: number): Promise<HistoryPage> {
+    const start: Key = beforeSeq === undefined ? [conversationId, Number.MAX_SAFE_INTEGER] : [conversationId, beforeSeq];
+    const messages: MessageRecord[] = [];
+    for (const { value } of this.db.getRange({ start, end: [conversationId, 0], reverse: true, limit: limit + 1 })) {
+      messages.push(value);
+    }
+    // The range start is inclusive; drop the beforeSeq message itself.
+    if (beforeSeq !== undefined && messages[0]?.seq === beforeSeq) messages.shift();
+    const hasMore = messages.length > limit;
+    return { messages: messages.slice(0, limit), hasMore };
+  }
+}
+
+class EmbeddedInbox implements InboxStore {
+  constructor(
+    private readonly entries: Database<EntryRecord, Key>,
+    private readonly cursors: Database<number, Key>,
+    private readonly counters: Counters,
+    private readonly maxEntries: number,
+  ) {}
+
+  async append(userId: string, entry: NewEntry): Promise<number> {
+    const { value: version, durable } = this.counters.take(`ver:${userId}`);
+    const writes = [durable, this.entries.put([userId, version], { ...entry, version })];
+    // Keep at most maxEntries: each append drops the one that fell out of the window.
+    if (version > this.maxEntries) writes.push(this.entries.remove([userId, version - this.maxEntries]));
+    await Promise.all(writes);
+    return version;
+  }
+
+  async read(userId: string, sinceVersion: number, limit: number): Promise<InboxRead> {
+    const latestVersion = this.counters.current(`ver:${userId}`);
+    const entries: EntryRecord[] = [];
+    for (const { value } of this.entries.getRange({ start: [userId, sinceVersion + 1], end: [userId, Number.MAX_SAFE_INTEGER], limit })) {
+      entries.push(value);
+    }
+    return { entries, latestVersion, oldestVersion: Math.max(1, latestVersion - this.maxEntries + 1) };
+  }
+
+  async latestVersion(userId: string): Promise<number> {
+    return this.counters.current(`ver:${userId}`);
+  }
+
+  async setCursor(userId: string, deviceId: string, version: number): Promise<void> {
+    await this.cursors.put([userId, deviceId], version);
+  }
+
+  async cursor(userId: string, deviceId: string): Promise<number> {
+    return this.cursors.get([userId, deviceId]) ?? 0;
+  }
+}
+
+class EmbeddedDedup implements DedupStore {
+  constructor(private readonly db: Database<DedupRecord, Key>) {}
+  async get(userId: string, clientMsgId: string): Promise<DedupRecord | undefined> {
+    return this.db.get([userId, clientMsgId]);
+  }
+  async put(userId: string, clientMsgId: string, record: DedupRecord): Promise<void> {
+    await this.db.put([userId, clientMsgId], record);
+  }
+}
+
+export function openEmbeddedStore(options: EmbeddedStoreOptions): Stores {
+  mkdirSync(options.path, { recursive: true });
+  const root = open({ path: options.path, compression: false, maxDbs: 16 });
+  const counters = new Counters(root.openDB<number, string>({ name: 'counters', encoding: 'msgpack' }));
+  return {
+    accounts: new EmbeddedAccounts(sub(root, 'accounts')),
+    tokens: new EmbeddedTokens(sub(root, 'tokens')),
+    sequences: new EmbeddedSequences(counters),
+    history: new EmbeddedHistory(sub(root, 'history')),
+    inbox: new EmbeddedInbox(sub(root, 'inbox'), sub(root, 'cursors'), counters, options.inboxMaxEntries ?? 10_000),
+    dedup: new EmbeddedDedup(sub(root, 'dedup')),
+    close: () => root.close(),
+  };
+}
