@@ -1,0 +1,72 @@
+/**
+ * In a gateway worker: the LogicApi as calls to the logic process over the cluster IPC channel,
+ * and the logic's pushes and kicks delivered to the local gateway.
+ */
+import type { BodyOf } from '../../protocol/bodies.ts';
+import { ErrorCode, ProtocolError, isErrorCode } from '../../protocol/errors.ts';
+import type { AuthResult, ClientInfo, GatewayApi, LogicApi, SessionInfo, SessionRequestName, SessionRequests } from '../seam.ts';
+import type { LogicCall, LogicToWorker, WorkerToLogic } from './messages.ts';
+
+type Channel = Pick<NodeJS.Process, 'on'> & { send(message: WorkerToLogic): boolean };
+
+interface Waiting {
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+}
+
+export class LogicClient implements LogicApi {
+  private readonly waiting = new Map<number, Waiting>();
+  private nextId = 1;
+  private gateway: GatewayApi | undefined;
+
+  constructor(private readonly channel: Channel) {
+    channel.on('message', (message: LogicToWorker) => this.onMessage(message));
+  }
+
+  attachGateway(gateway: GatewayApi): void {
+    this.gateway = gateway;
+  }
+
+  register(client: ClientInfo, body: BodyOf<'register'>): Promise<AuthResult> {
+    return this.call({ method: 'register', client, body }) as Promise<AuthResult>;
+  }
+
+  login(client: ClientInfo, body: BodyOf<'login'>): Promise<AuthResult> {
+    return this.call({ method: 'login', client, body }) as Promise<AuthResult>;
+  }
+
+  request<N extends SessionRequestName>(session: SessionInfo, name: N, body: SessionRequests[N]['body']): Promise<SessionRequests[N]['reply']> {
+    return this.call({ method: 'request', session, name, body }) as Promise<SessionRequests[N]['reply']>;
+  }
+
+  disconnected(session: SessionInfo): void {
+    this.channel.send({ kind: 'disconnected', session });
+  }
+
+  private call(call: LogicCall): Promise<unknown> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      if (!this.channel.send({ kind: 'call', id, call })) {
+        // send() returning false only means back-pressure; the message is still queued.
+      }
+    });
+  }
+
+  private onMessage(message: LogicToWorker): void {
+    switch (message.kind) {
+      case 'push':
+        return this.gateway?.push(message.connectionId, message.entry);
+      case 'kick':
+        return this.gateway?.kick(message.connectionId, message.body);
+      case 'result':
+      case 'failure': {
+        const waiting = this.waiting.get(message.id);
+        if (!waiting) return;
+        this.waiting.delete(message.id);
+        if (message.kind === 'result') return waiting.resolve(message.value);
+        return waiting.reject(new ProtocolError(isErrorCode(message.code) ? message.code : ErrorCode.internal, message.message));
+      }
+    }
+  }
+}

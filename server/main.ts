@@ -1,0 +1,116 @@
+/**
+ * Entry point. With one worker everything runs in this process. With more, this process is the
+ * logic (and owns the embedded store) and forks gateway workers that share the listening ports;
+ * they talk to the logic through the seam over IPC.
+ */
+import cluster from 'node:cluster';
+import { readFileSync } from 'node:fs';
+import { openEmbeddedStore } from '../storage/embedded/embedded-store.ts';
+import { LogicClient } from './cluster/logic-client.ts';
+import { LogicHost } from './cluster/logic-host.ts';
+import type { WorkerToLogic } from './cluster/messages.ts';
+import { parseConfig, USAGE, type ServerConfig } from './config.ts';
+import { defaultGatewayConfig } from './gateway/config.ts';
+import { Gateway } from './gateway/gateway.ts';
+import { systemClock } from './logic/clock.ts';
+import { Logic } from './logic/logic.ts';
+import { jsonLogger, quietLogger, startNode } from './node.ts';
+
+const SCRYPT_COST = 2 ** 15;
+const TOKEN_TTL_MS = 30 * 24 * 3600 * 1000;
+
+function tlsOptions(config: ServerConfig) {
+  if (!config.tlsCert || !config.tlsKey) return undefined;
+  return { port: config.tlsPort, options: { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } };
+}
+
+function describe(config: ServerConfig, port: number, tlsPort: number | undefined): string {
+  const tls = tlsPort === undefined ? 'TLS off (give --tls-cert and --tls-key)' : `TLS on ${config.host}:${tlsPort}`;
+  return `tern listening on tcp ${config.host}:${port}, ${tls}; data in ${config.dataDir}; ${config.workers} worker(s)`;
+}
+
+async function runSingle(config: ServerConfig): Promise<void> {
+  const logger = config.logLevel === 'quiet' ? quietLogger : jsonLogger();
+  const tls = tlsOptions(config);
+  const node = await startNode({
+    dataDir: config.dataDir,
+    host: config.host,
+    port: config.port,
+    scryptCost: SCRYPT_COST,
+    logger,
+    gateway: { maxConnections: config.maxConnectionsPerWorker },
+    ...(tls ? { tls } : {}),
+  });
+  console.log(describe(config, node.port, node.tlsPort));
+  onSignals(async () => {
+    node.gateway.drain(1_000);
+    await node.close();
+  });
+}
+
+function runLogicProcess(config: ServerConfig): void {
+  const stores = openEmbeddedStore({ path: config.dataDir });
+  const logic = new Logic(stores, systemClock, { auth: { passwords: { cost: SCRYPT_COST }, tokenTtlMs: TOKEN_TTL_MS } });
+  const logger = config.logLevel === 'quiet' ? quietLogger : jsonLogger();
+  const host = new LogicHost(logic, (error) => logger('internal-error', { error: String((error as Error)?.stack ?? error) }));
+  logic.attachGateway(host);
+  cluster.setupPrimary({ serialization: 'advanced' });
+  let listening = 0;
+  for (let i = 0; i < config.workers; i++) {
+    const worker = cluster.fork();
+    host.attach(worker);
+    worker.on('message', (message: WorkerToLogic) => {
+      if (message.kind === 'listening' && ++listening === config.workers) console.log(describe(config, message.port, message.tlsPort));
+    });
+  }
+  cluster.on('exit', (worker, code) => logger('worker-exit', { worker: worker.id, code }));
+  onSignals(async () => {
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.kill('SIGTERM');
+    await stores.close();
+  });
+}
+
+async function runGatewayWorker(config: ServerConfig): Promise<void> {
+  const logger = config.logLevel === 'quiet' ? quietLogger : jsonLogger();
+  const logic = new LogicClient(process as NodeJS.Process & { send(message: unknown): boolean });
+  const gateway = new Gateway({ ...defaultGatewayConfig, maxConnections: config.maxConnectionsPerWorker }, systemClock, logic, String(cluster.worker?.id ?? process.pid), logger);
+  logic.attachGateway(gateway);
+  const tls = tlsOptions(config);
+  const { port, tlsPort } = await gateway.listen({ host: config.host, port: config.port, ...(tls ? { tls } : {}) });
+  const listening: WorkerToLogic = { kind: 'listening', port, tlsPort };
+  process.send?.(listening);
+  onSignals(async () => {
+    gateway.drain(1_000);
+    await gateway.close();
+  });
+}
+
+function onSignals(stop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = () => {
+    if (stopping) return;
+    stopping = true;
+    stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+}
+
+async function main(): Promise<void> {
+  const config = parseConfig(process.argv.slice(2), process.env);
+  if (config === 'help') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  if (config.workers <= 1) return runSingle(config);
+  if (cluster.isPrimary) return runLogicProcess(config);
+  return runGatewayWorker(config);
+}
+
+main().catch((error: unknown) => {
+  console.error(`tern: ${(error as Error).message}`);
+  process.exit(1);
+});
