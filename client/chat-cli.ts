@@ -1,0 +1,92 @@
+/**
+ * A small interactive chat on the SDK. Lines "@user text" send to a user; "/history user" shows
+ * the last messages with them; "/quit" leaves.
+ */
+import { createInterface } from 'node:readline';
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import { Platform } from '../protocol/bodies.ts';
+import { Client } from './client.ts';
+
+const { values } = parseArgs({
+  options: {
+    user: { type: 'string' },
+    password: { type: 'string' },
+    register: { type: 'boolean' },
+    host: { type: 'string', default: '127.0.0.1' },
+    port: { type: 'string', default: '7000' },
+    device: { type: 'string' },
+    tls: { type: 'boolean' },
+    insecure: { type: 'boolean' },
+  },
+});
+
+if (!values.user || !values.password) {
+  console.error('usage: npm run chat -- --user NAME --password PW [--register] [--host H] [--port P] [--tls [--insecure]]');
+  process.exit(2);
+}
+
+const user = values.user;
+const client = new Client({
+  endpoint: {
+    host: values.host,
+    port: Number(values.port),
+    ...(values.tls ? { tls: { servername: values.host, rejectUnauthorized: !values.insecure } } : {}),
+  },
+  userId: user,
+  password: values.password,
+  register: values.register ?? false,
+  deviceId: values.device ?? `cli-${hostname()}`,
+  platform: Platform.desktop,
+  clientName: 'tern-chat/0.1',
+});
+
+const time = (ms: number) => new Date(ms).toLocaleTimeString();
+const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: `${user}> ` });
+const print = (line: string) => {
+  process.stdout.write(`\r${line}\n`);
+  rl.prompt(true);
+};
+
+client.on('message', (m) => print(`[${time(m.sentAt)}] ${m.from === user ? `you → ${m.to}` : m.from}: ${m.content}`));
+client.on('status', (s) => s !== 'ready' && print(`(${s})`));
+client.on('kicked', (k) => print(`(kicked: ${k.message})`));
+client.on('serverError', (e) => print(`(server error ${e.code}: ${e.message})`));
+
+async function handle(line: string): Promise<void> {
+  const text = line.trim();
+  if (text === '/quit') {
+    client.close();
+    rl.close();
+    return;
+  }
+  const history = /^\/history\s+(\S+)/.exec(text);
+  if (history) {
+    const peer = history[1] as string;
+    const conversationId = user < peer ? `p:${user}:${peer}` : `p:${peer}:${user}`;
+    const page = await client.history(conversationId);
+    for (const m of [...page.messages].reverse()) print(`  #${m.seq} [${time(m.sentAt)}] ${m.from}: ${m.recalled ? '(recalled)' : m.content}`);
+    return;
+  }
+  const send = /^@(\S+)\s+(.+)$/.exec(text);
+  if (!send) {
+    if (text) print('type "@user message", "/history user" or "/quit"');
+    return;
+  }
+  const ack = await client.send(send[1] as string, send[2] as string);
+  print(`  ✓ #${ack.seq} at ${time(ack.serverTime)}`);
+}
+
+client
+  .connect()
+  .then((session) => {
+    print(`logged in as ${session.userId} (device ${session.deviceId}); inbox at version ${session.version}`);
+    rl.on('line', (line) => {
+      handle(line).catch((error: Error) => print(`(error: ${error.message})`));
+    });
+    rl.prompt();
+  })
+  .catch((error: Error) => {
+    console.error(`could not log in: ${error.message}`);
+    process.exit(1);
+  });
