@@ -12,7 +12,7 @@ import type { FieldType } from '../../protocol/schema.ts';
 import type { Clock } from '../logic/clock.ts';
 import type { AuthResult, ConnectionId, LogicApi, SessionInfo, SessionRequestName } from '../seam.ts';
 import type { GatewayConfig } from './config.ts';
-import { PushWindow } from './push-window.ts';
+import { PushWindow, type InFlight } from './push-window.ts';
 import { FrameRate } from './rate-limit.ts';
 import { RESERVED_OPCODES, SESSION_ROUTES } from './routes.ts';
 import type { Expirable, TimerWheel } from './timer-wheel.ts';
@@ -66,9 +66,9 @@ export class Connection implements Expirable {
   /** Queues an inbox entry for reliable delivery. */
   push(entry: BodyOf<'push'>): void {
     if (this.state !== 'authenticated' || !this.window) return;
-    const verdict = this.window.offer(entry);
-    if (verdict === 'overflow') return this.fail(new ProtocolError(ErrorCode.overloaded, 'push queue full: slow consumer'), 'slowConsumer');
-    if (verdict === 'send') this.sendWindow();
+    const admitted = this.window.offer(entry, this.host.clock.now());
+    if (admitted === 'overflow') return this.fail(new ProtocolError(ErrorCode.overloaded, 'push queue full: slow consumer'), 'slowConsumer');
+    if (admitted !== 'queued') this.sendPushes([admitted]);
   }
 
   kick(body: BodyOf<'kick'>): void {
@@ -203,16 +203,12 @@ export class Connection implements Expirable {
     if (!window) return;
     const result = window.ack(upTo);
     if (!result.ok) throw new ProtocolError(ErrorCode.badAck, `SID ${upTo} was never sent (last is ${window.lastSid})`);
-    if (window.queuedCount > 0) this.sendWindow();
+    if (window.queuedCount > 0) this.sendPushes(window.take(this.host.clock.now()));
   }
 
-  private sendWindow(): void {
-    const window = this.window;
-    if (!window) return;
-    const now = this.host.clock.now();
-    const taken = window.take(now);
-    for (const pushed of taken) this.write(encodeFrame(Opcode.push, pushed.sid, Bodies.push, pushed.entry, this.host.config));
-    const first = taken[0];
+  private sendPushes(pushes: InFlight[]): void {
+    for (const pushed of pushes) this.write(encodeFrame(Opcode.push, pushed.sid, Bodies.push, pushed.entry, this.host.config));
+    const first = pushes[0];
     if (first) this.host.wheel.schedule(this, first.dueAt);
   }
 

@@ -13,14 +13,13 @@ export interface PushWindowOptions {
   readonly maxRetries: number;
 }
 
-interface InFlight {
+export interface InFlight {
   readonly sid: number;
   readonly entry: BodyOf<'push'>;
   dueAt: number;
   retries: number;
 }
 
-export type OfferResult = 'send' | 'queued' | 'overflow';
 export type AckResult = { readonly ok: true; readonly released: InFlight[] } | { readonly ok: false };
 
 export class PushWindow {
@@ -43,11 +42,15 @@ export class PushWindow {
     return this.nextSid - 1;
   }
 
-  /** Admits an entry. 'send': call `take` now; 'queued': it goes out when the window opens; 'overflow': the slow-consumer bound is hit. */
-  offer(entry: BodyOf<'push'>): OfferResult {
+  /**
+   * Admits an entry: returns it with its SID when the window has room (send it now), 'queued' when
+   * it must wait for ACKs, or 'overflow' when the slow-consumer bound is reached.
+   */
+  offer(entry: BodyOf<'push'>, now: number): InFlight | 'queued' | 'overflow' {
     if (this.inFlight.length < this.options.window && this.queuedCount === 0) {
-      this.waiting.push(entry);
-      return 'send';
+      const pushed: InFlight = { sid: this.nextSid++, entry, dueAt: now + this.options.ackTimeoutMs, retries: 0 };
+      this.inFlight.push(pushed);
+      return pushed;
     }
     if (this.queuedCount >= this.options.queueLimit) return 'overflow';
     this.waiting.push(entry);

@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { Transport, ServerError } from '../../client/transport.ts';
+import { FrameDecoder, readBody, type Frame } from '../../codec/index.ts';
+import { Bodies } from '../../protocol/bodies.ts';
+import { ErrorCode } from '../../protocol/errors.ts';
+import { Opcode } from '../../protocol/opcodes.ts';
+import { malformedVectors } from '../support/vectors.ts';
+import { freePort } from '../support/process.ts';
+import { startTestServer, waitUntil, ManualClock, type TestServer } from '../support/server.ts';
+import { throwawayCertificate } from '../support/tls.ts';
+
+async function greeted(port: number): Promise<Transport> {
+  const transport = await Transport.open({ host: '127.0.0.1', port });
+  await transport.request(Opcode.hello, Bodies.hello, { version: 1, client: 'spec' }, Bodies.serverHello);
+  return transport;
+}
+
+function rejectsWith(code: number) {
+  return (error: unknown) => error instanceof ServerError && error.code === code;
+}
+
+/** A raw socket that records every frame the server sends and when it closes. */
+function rawSocket(port: number) {
+  const socket = connect({ host: '127.0.0.1', port });
+  const decoder = new FrameDecoder();
+  const frames: Frame[] = [];
+  let closed = false;
+  socket.on('data', (chunk) => decoder.push(chunk, (f) => frames.push(f)));
+  socket.on('close', () => (closed = true));
+  socket.on('error', () => undefined);
+  return { socket, frames, isClosed: () => closed };
+}
+
+describe('gateway', () => {
+  let server: TestServer;
+  afterEach(async () => server?.stop());
+
+  it('rejects a wrong password and an unknown user with 2001, and a taken user id with 2002', async () => {
+    server = await startTestServer();
+    await server.client('alice').connect();
+    const t = await greeted(server.port);
+    await assert.rejects(t.request(Opcode.login, Bodies.login, { userId: 'alice', deviceId: 'd', platform: 1, password: 'wrong' }, Bodies.session), rejectsWith(ErrorCode.badCredentials));
+    await assert.rejects(t.request(Opcode.login, Bodies.login, { userId: 'nobody', deviceId: 'd', platform: 1, password: 'x' }, Bodies.session), rejectsWith(ErrorCode.badCredentials));
+    await assert.rejects(t.request(Opcode.register, Bodies.register, { userId: 'alice', password: 'x', deviceId: 'd', platform: 1 }, Bodies.session), rejectsWith(ErrorCode.userExists));
+    await assert.rejects(t.request(Opcode.login, Bodies.login, { userId: 'alice', deviceId: 'd', platform: 1, token: 'forged' }, Bodies.session), rejectsWith(ErrorCode.badToken));
+    const ok = await t.request(Opcode.login, Bodies.login, { userId: 'alice', deviceId: 'd', platform: 1, password: 'pw-alice' }, Bodies.session);
+    assert.equal(ok.userId, 'alice');
+    t.close();
+  });
+
+  it('logs in again with the session token, and not after the token is revoked', async () => {
+    server = await startTestServer();
+    const session = await server.client('alice').connect();
+    const t = await greeted(server.port);
+    const again = await t.request(Opcode.login, Bodies.login, { userId: 'alice', deviceId: 'alice-desk', platform: 3, token: session.token }, Bodies.session);
+    assert.equal(again.token, session.token);
+    await t.request(Opcode.revokeToken, Bodies.revokeToken, {}, Bodies.ok);
+    const t2 = await greeted(server.port);
+    await assert.rejects(t2.request(Opcode.login, Bodies.login, { userId: 'alice', deviceId: 'alice-desk', platform: 3, token: session.token }, Bodies.session), rejectsWith(ErrorCode.badToken));
+    t.close();
+    t2.close();
+  });
+
+  it('answers requests in the wrong state with 1008 or 1010 and keeps the connection', async () => {
+    server = await startTestServer();
+    const t = await Transport.open({ host: '127.0.0.1', port: server.port });
+    await assert.rejects(t.request(Opcode.sync, Bodies.sync, { sinceVersion: 0 }, Bodies.syncPage), rejectsWith(ErrorCode.unexpectedOpcode));
+    await t.request(Opcode.hello, Bodies.hello, { version: 1, client: 'spec' }, Bodies.serverHello);
+    await assert.rejects(t.request(Opcode.sync, Bodies.sync, { sinceVersion: 0 }, Bodies.syncPage), rejectsWith(ErrorCode.notAuthenticated));
+    await assert.rejects(t.request(Opcode.groupCreate, Bodies.ok, {}, Bodies.ok), rejectsWith(ErrorCode.unsupported));
+    await assert.rejects(t.request(0x7777, Bodies.ok, {}, Bodies.ok), rejectsWith(ErrorCode.unknownOpcode));
+    await assert.rejects(t.request(Opcode.send, Bodies.ok, {}, Bodies.ok), rejectsWith(ErrorCode.notAuthenticated));
+    const pong = await t.request(Opcode.ping, Bodies.ping, {}, Bodies.pong);
+    assert.ok(pong.serverTime > 0);
+    t.close();
+  });
+
+  it('rejects a malformed body with 1006 and goes on serving the connection', async () => {
+    server = await startTestServer();
+    await server.client('bob').connect();
+    const alice = server.client('alice');
+    await alice.connect();
+    await assert.rejects(alice.connection!.request(Opcode.send, Bodies.ok, {}, Bodies.sendAck), rejectsWith(ErrorCode.badBody));
+    const ack = await alice.send('bob', 'still here');
+    assert.equal(ack.seq, 1);
+  });
+
+  it('closes a connection that sends a malformed header with its error code, and serves the others', async () => {
+    server = await startTestServer();
+    const bystander = server.client('carol');
+    await bystander.connect();
+    for (const vector of malformedVectors) {
+      const raw = rawSocket(server.port);
+      raw.socket.write(Buffer.from(vector.hex, 'hex'));
+      await waitUntil(raw.isClosed, `close after: ${vector.name}`);
+      assert.equal(raw.frames.length, 1, vector.name);
+      assert.equal(readBody(raw.frames[0]!, Bodies.error).code, vector.error, vector.name);
+    }
+    assert.equal(bystander.status, 'ready');
+    await bystander.history('p:carol:dave');
+  });
+
+  it('closes a connection that does not log in before the deadline (time injected)', async () => {
+    const clock = new ManualClock();
+    server = await startTestServer({ clock });
+    const raw = rawSocket(server.port);
+    await waitUntil(() => server.gateway.size === 1, 'the connection to be accepted');
+    server.gateway.tick(clock.advance(server.gateway.config.loginDeadlineMs - 500));
+    assert.equal(raw.isClosed(), false);
+    server.gateway.tick(clock.advance(1_000));
+    await waitUntil(raw.isClosed, 'the close');
+    assert.equal(readBody(raw.frames[0]!, Bodies.error).code, ErrorCode.loginTimeout);
+  });
+
+  it('closes an authenticated connection that stays silent past the idle timeout, not before', async () => {
+    const clock = new ManualClock();
+    server = await startTestServer({ clock });
+    const alice = server.client('alice', { reconnect: false });
+    await alice.connect();
+    alice.connection!.stopHeartbeat();
+    const idle = server.gateway.config.idleTimeoutMs;
+    server.gateway.tick(clock.advance(idle - 1_000));
+    await alice.history('p:alice:bob'); // any frame counts as activity
+    server.gateway.tick(clock.advance(idle - 1_000));
+    assert.equal(alice.status, 'ready');
+    server.gateway.tick(clock.advance(1_500));
+    await waitUntil(() => alice.status === 'closed', 'the idle close');
+    assert.equal(server.gateway.stats.closed.idle, 1);
+  });
+
+  it('refuses connections beyond the limit with a retryable 5002', async () => {
+    server = await startTestServer({ gateway: { maxConnections: 2 } });
+    const a = rawSocket(server.port);
+    const b = rawSocket(server.port);
+    await waitUntil(() => server.gateway.size === 2, 'two accepted');
+    const c = rawSocket(server.port);
+    await waitUntil(c.isClosed, 'the third to be refused');
+    const error = readBody(c.frames[0]!, Bodies.error);
+    assert.equal(error.code, ErrorCode.overloaded);
+    assert.equal(error.retry, true);
+    a.socket.destroy();
+    b.socket.destroy();
+  });
+
+  it('speaks the same protocol over TLS', async () => {
+    const { cert, key } = throwawayCertificate();
+    server = await startTestServer({ tls: { port: await freePort(), options: { cert, key } } });
+    const secure = server.client('alice', { endpoint: { host: '127.0.0.1', port: server.tlsPort!, tls: { ca: cert, servername: 'localhost' } } });
+    const plain = server.client('bob');
+    await Promise.all([secure.connect(), plain.connect()]);
+    const got: string[] = [];
+    plain.on('message', (m) => got.push(m.content));
+    await secure.send('bob', 'over tls');
+    await waitUntil(() => got.length === 1, 'delivery over tls');
+    assert.deepEqual(got, ['over tls']);
+  });
+});
