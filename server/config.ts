@@ -14,6 +14,7 @@ export interface ServerConfig {
   readonly dataDir: string;
   readonly workers: number;
   readonly maxConnectionsPerWorker: number;
+  readonly scryptCost: number;
   readonly logLevel: 'info' | 'quiet';
 }
 
@@ -28,6 +29,7 @@ const HELP = `Usage: npm start -- [options]
   --workers N           gateway processes; 1 runs everything in one process
                                                    (TERN_WORKERS, default: one per core)
   --max-connections N   per gateway process        (TERN_MAX_CONNECTIONS, default 19000)
+  --scrypt-cost N       scrypt N for new passwords, a power of two (TERN_SCRYPT_COST, default 32768)
   --quiet               no logs                    (TERN_QUIET=1)
   --help
 `;
@@ -36,6 +38,11 @@ function integer(name: string, value: string | undefined, fallback: number): num
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${value}"`);
+  return n;
+}
+
+function powerOfTwo(name: string, n: number): number {
+  if (n < 2 || (n & (n - 1)) !== 0) throw new Error(`${name} must be a power of two ≥ 2, got ${n}`);
   return n;
 }
 
@@ -51,6 +58,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfi
       'data-dir': { type: 'string' },
       workers: { type: 'string' },
       'max-connections': { type: 'string' },
+      'scrypt-cost': { type: 'string' },
       quiet: { type: 'boolean' },
       help: { type: 'boolean' },
     },
@@ -66,6 +74,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfi
     dataDir: values['data-dir'] ?? env.TERN_DATA_DIR ?? 'var/data',
     workers: integer('--workers', values.workers ?? env.TERN_WORKERS, availableParallelism()),
     maxConnectionsPerWorker: integer('--max-connections', values['max-connections'] ?? env.TERN_MAX_CONNECTIONS, 19_000),
+    scryptCost: powerOfTwo('--scrypt-cost', integer('--scrypt-cost', values['scrypt-cost'] ?? env.TERN_SCRYPT_COST, 2 ** 15)),
     logLevel: values.quiet || env.TERN_QUIET === '1' ? 'quiet' : 'info',
   };
 }

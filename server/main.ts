@@ -16,7 +16,6 @@ import { systemClock } from './logic/clock.ts';
 import { Logic } from './logic/logic.ts';
 import { jsonLogger, quietLogger, startNode } from './node.ts';
 
-const SCRYPT_COST = 2 ** 15;
 const TOKEN_TTL_MS = 30 * 24 * 3600 * 1000;
 
 function tlsOptions(config: ServerConfig) {
@@ -36,7 +35,7 @@ async function runSingle(config: ServerConfig): Promise<void> {
     dataDir: config.dataDir,
     host: config.host,
     port: config.port,
-    scryptCost: SCRYPT_COST,
+    scryptCost: config.scryptCost,
     logger,
     gateway: { maxConnections: config.maxConnectionsPerWorker },
     ...(tls ? { tls } : {}),
@@ -50,7 +49,7 @@ async function runSingle(config: ServerConfig): Promise<void> {
 
 function runLogicProcess(config: ServerConfig): void {
   const stores = openEmbeddedStore({ path: config.dataDir });
-  const logic = new Logic(stores, systemClock, { auth: { passwords: { cost: SCRYPT_COST }, tokenTtlMs: TOKEN_TTL_MS } });
+  const logic = new Logic(stores, systemClock, { auth: { passwords: { cost: config.scryptCost }, tokenTtlMs: TOKEN_TTL_MS } });
   const logger = config.logLevel === 'quiet' ? quietLogger : jsonLogger();
   const host = new LogicHost(logic, (error) => logger('internal-error', { error: String((error as Error)?.stack ?? error) }));
   logic.attachGateway(host);

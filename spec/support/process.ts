@@ -22,9 +22,12 @@ export interface ServerProcess {
 
 /** Starts `server/main.ts` as a real process and resolves once it says it is listening. */
 export function spawnServer(args: string[], port: number, timeoutMs = 20_000): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', '--host', '127.0.0.1', '--port', String(port), '--quiet', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  return spawnListening('server/main.ts', ['--host', '127.0.0.1', '--port', String(port), '--quiet', ...args], port, timeoutMs);
+}
+
+/** Starts a TypeScript entry point and resolves once it prints "tern listening". */
+export function spawnListening(script: string, args: string[], port: number, timeoutMs = 20_000): Promise<ServerProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
