@@ -68,8 +68,7 @@ export class FrameDecoder {
       const lengthError = this.checkLength(length);
       if (lengthError) return this.fail(lengthError);
       if (this.buffered < length) break;
-      const bytes = this.take(length);
-      const frameOrError = this.parse(bytes);
+      const frameOrError = this.next(length);
       if (frameOrError instanceof ProtocolError) return this.fail(frameOrError);
       this.stats.frames++;
       sink(frameOrError);
@@ -86,12 +85,23 @@ export class FrameDecoder {
     return undefined;
   }
 
-  private parse(bytes: Buffer): Frame | ProtocolError {
-    const version = bytes[HeaderOffset.version] as number;
+  /** The next frame of `length` bytes: parsed in place when it lies in the first chunk, else from one copy. */
+  private next(length: number): Frame | ProtocolError {
+    const first = this.chunks[0] as Buffer;
+    const at = this.offset;
+    const available = first.length - at;
+    if (length > available) return this.parse(this.copyOut(length), 0, length);
+    const frame = this.parse(first, at, length);
+    this.advanceFirst(length, available);
+    return frame;
+  }
+
+  private parse(bytes: Buffer, at: number, length: number): Frame | ProtocolError {
+    const version = bytes[at + HeaderOffset.version] as number;
     if (version !== PROTOCOL_VERSION) return new ProtocolError(ErrorCode.badVersion, `protocol version ${version} is not supported`);
-    const flags = bytes[HeaderOffset.flags] as number;
+    const flags = bytes[at + HeaderOffset.flags] as number;
     if ((flags & ~KNOWN_FLAGS) !== 0) return new ProtocolError(ErrorCode.badFlags, `unknown flag bits 0x${flags.toString(16)}`);
-    const rawLength = bytes.readUInt32BE(HeaderOffset.rawLength);
+    const rawLength = bytes.readUInt32BE(at + HeaderOffset.rawLength);
     if ((flags & FrameFlag.lz4) === 0) {
       if (rawLength !== 0) return new ProtocolError(ErrorCode.badFlags, 'raw length is set on an uncompressed frame');
     } else if (rawLength > this.maxRawBodySize) {
@@ -100,10 +110,10 @@ export class FrameDecoder {
     return {
       version,
       flags,
-      opcode: bytes.readUInt16BE(HeaderOffset.opcode),
-      requestId: bytes.readUInt32BE(HeaderOffset.requestId),
+      opcode: bytes.readUInt16BE(at + HeaderOffset.opcode),
+      requestId: bytes.readUInt32BE(at + HeaderOffset.requestId),
       rawLength,
-      body: bytes.subarray(HEADER_SIZE),
+      body: bytes.subarray(at + HEADER_SIZE, at + length),
     };
   }
 
@@ -126,15 +136,8 @@ export class FrameDecoder {
     return 0;
   }
 
-  /** Removes `length` buffered bytes: a view when they lie in the first chunk, else one copy. */
-  private take(length: number): Buffer {
-    const first = this.chunks[0] as Buffer;
-    const available = first.length - this.offset;
-    if (length <= available) {
-      const view = first.subarray(this.offset, this.offset + length);
-      this.advanceFirst(length, available);
-      return view;
-    }
+  /** Removes `length` buffered bytes that span chunks, copied into one buffer. */
+  private copyOut(length: number): Buffer {
     const out = Buffer.allocUnsafe(length);
     let written = 0;
     while (written < length) {

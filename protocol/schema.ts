@@ -24,8 +24,31 @@ export interface AnyFieldType {
 
 export type Infer<F> = F extends FieldType<infer T> ? T : never;
 
+/**
+ * A field that failed its check. The path is assembled on the way up (each enclosing record or
+ * list prefixes its part), so a body that passes its checks never builds a path string.
+ */
+export class FieldError extends ProtocolError {
+  constructor(
+    private path: string,
+    private readonly expected: string,
+  ) {
+    super(ErrorCode.badBody, `body field ${path}: expected ${expected}`);
+  }
+
+  within(prefix: string): this {
+    this.path = this.path.startsWith('[') ? `${prefix}${this.path}` : `${prefix}.${this.path}`;
+    this.message = `body field ${this.path}: expected ${this.expected}`;
+    return this;
+  }
+}
+
 function fail(path: string, expected: string): never {
-  throw new ProtocolError(ErrorCode.badBody, `body field ${path}: expected ${expected}`);
+  throw new FieldError(path, expected);
+}
+
+function nest(error: unknown, prefix: string): unknown {
+  return error instanceof FieldError ? error.within(prefix) : error;
 }
 
 function required<T>(describe: string, check: (value: unknown, path: string) => T, toWire: (v: T) => unknown = (v) => v): FieldType<T> {
@@ -68,7 +91,12 @@ export function list<T>(of: FieldType<T>, max: number): FieldType<T[]> {
     (value, path) => {
       if (!Array.isArray(value) || value.length > max) fail(path, describe);
       const out = new Array<T>(value.length);
-      for (let i = 0; i < value.length; i++) out[i] = of.check(value[i], `${path}[${i}]`);
+      let i = 0;
+      try {
+        for (; i < value.length; i++) out[i] = of.check(value[i], '');
+      } catch (error) {
+        throw nest(nest(error, `[${i}]`), path);
+      }
       return out;
     },
     (items) => items.map((item) => of.toWire(item)),
@@ -116,6 +144,7 @@ export function record<F extends Fields>(fields: F): RecordType<F> {
   const types = names.map((name) => fields[name] as unknown as FieldType<unknown>);
   const requiredCount = types.reduce((n, t, i) => (t.optional ? n : i + 1), 0);
   const describe = `array [${names.join(', ')}]`;
+  const build = shapeOf(names);
   return {
     describe,
     optional: false,
@@ -123,12 +152,14 @@ export function record<F extends Fields>(fields: F): RecordType<F> {
     names,
     check(value, path) {
       if (!Array.isArray(value) || value.length < requiredCount) fail(path, `${describe} with at least ${requiredCount} elements`);
-      const out: Record<string, unknown> = {};
-      for (let i = 0; i < types.length; i++) {
-        const decoded = (types[i] as FieldType<unknown>).check(value[i], `${path}.${names[i]}`);
-        if (decoded !== undefined) out[names[i] as string] = decoded;
+      const decoded = new Array<unknown>(types.length);
+      let i = 0;
+      try {
+        for (; i < types.length; i++) decoded[i] = (types[i] as FieldType<unknown>).check(value[i], names[i] as string);
+      } catch (error) {
+        throw nest(error, path);
       }
-      return out as RecordOf<F>;
+      return build(decoded) as RecordOf<F>;
     },
     toWire(value) {
       const source = value as Record<string, unknown>;
@@ -138,6 +169,24 @@ export function record<F extends Fields>(fields: F): RecordType<F> {
       for (let i = 0; i < length; i++) out[i] = (types[i] as FieldType<unknown>).toWire(source[names[i] as string]);
       return out;
     },
+  };
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * A constructor of plain objects with the record's keys in a fixed order, so that every decoded
+ * record of one type shares one hidden class (computed-key assignment is several times slower).
+ * Absent optional fields are left out rather than set to undefined.
+ */
+function shapeOf(names: readonly string[]): (values: unknown[]) => Record<string, unknown> {
+  for (const name of names) if (!IDENTIFIER.test(name)) throw new Error(`record field name "${name}" is not an identifier`);
+  const body = names.map((name, i) => `if (v[${i}] !== undefined) o.${name} = v[${i}];`).join('\n');
+  const assign = new Function('v', 'o', body) as (v: unknown[], o: Record<string, unknown>) => void;
+  return (values) => {
+    const out: Record<string, unknown> = {};
+    assign(values, out);
+    return out;
   };
 }
 

@@ -14,6 +14,7 @@ export interface ServerConfig {
   readonly dataDir: string;
   readonly workers: number;
   readonly maxConnectionsPerWorker: number;
+  readonly maxAcceptsPerSecond: number;
   readonly scryptCost: number;
   readonly logLevel: 'info' | 'quiet';
 }
@@ -29,6 +30,7 @@ const HELP = `Usage: npm start -- [options]
   --workers N           gateway processes; 1 runs everything in one process
                                                    (TERN_WORKERS, default: one per core)
   --max-connections N   per gateway process        (TERN_MAX_CONNECTIONS, default 19000)
+  --max-accept-rate N   new connections per second per gateway process (TERN_MAX_ACCEPT_RATE, default 5000)
   --scrypt-cost N       scrypt N for new passwords, a power of two (TERN_SCRYPT_COST, default 32768)
   --quiet               no logs                    (TERN_QUIET=1)
   --help
@@ -59,6 +61,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfi
       workers: { type: 'string' },
       'max-connections': { type: 'string' },
       'scrypt-cost': { type: 'string' },
+      'max-accept-rate': { type: 'string' },
       quiet: { type: 'boolean' },
       help: { type: 'boolean' },
     },
@@ -74,6 +77,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfi
     dataDir: values['data-dir'] ?? env.TERN_DATA_DIR ?? 'var/data',
     workers: integer('--workers', values.workers ?? env.TERN_WORKERS, availableParallelism()),
     maxConnectionsPerWorker: integer('--max-connections', values['max-connections'] ?? env.TERN_MAX_CONNECTIONS, 19_000),
+    maxAcceptsPerSecond: integer('--max-accept-rate', values['max-accept-rate'] ?? env.TERN_MAX_ACCEPT_RATE, 5_000),
     scryptCost: powerOfTwo('--scrypt-cost', integer('--scrypt-cost', values['scrypt-cost'] ?? env.TERN_SCRYPT_COST, 2 ** 15)),
     logLevel: values.quiet || env.TERN_QUIET === '1' ? 'quiet' : 'info',
   };

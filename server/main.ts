@@ -37,7 +37,7 @@ async function runSingle(config: ServerConfig): Promise<void> {
     port: config.port,
     scryptCost: config.scryptCost,
     logger,
-    gateway: { maxConnections: config.maxConnectionsPerWorker },
+    gateway: { maxConnections: config.maxConnectionsPerWorker, maxAcceptsPerSecond: config.maxAcceptsPerSecond },
     ...(tls ? { tls } : {}),
   });
   console.log(describe(config, node.port, node.tlsPort));
@@ -72,7 +72,7 @@ function runLogicProcess(config: ServerConfig): void {
 async function runGatewayWorker(config: ServerConfig): Promise<void> {
   const logger = config.logLevel === 'quiet' ? quietLogger : jsonLogger();
   const logic = new LogicClient(process as NodeJS.Process & { send(message: unknown): boolean });
-  const gateway = new Gateway({ ...defaultGatewayConfig, maxConnections: config.maxConnectionsPerWorker }, systemClock, logic, String(cluster.worker?.id ?? process.pid), logger);
+  const gateway = new Gateway({ ...defaultGatewayConfig, maxConnections: config.maxConnectionsPerWorker, maxAcceptsPerSecond: config.maxAcceptsPerSecond }, systemClock, logic, String(cluster.worker?.id ?? process.pid), logger);
   logic.attachGateway(gateway);
   const tls = tlsOptions(config);
   const { port, tlsPort } = await gateway.listen({ host: config.host, port: config.port, ...(tls ? { tls } : {}) });

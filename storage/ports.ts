@@ -1,7 +1,11 @@
 /**
  * Storage ports: one interface per concern. The embedded store implements them on LMDB; the
- * production store on Redis (hot state) and Cassandra (durable history). Every method resolves
- * only once its write is durable, so the logic may acknowledge what it has awaited.
+ * production store on Redis (hot state) and Cassandra (durable history).
+ *
+ * Durability contract: a write method resolves once its result is known (a new seq, a version),
+ * which may be before the write is durable. `Stores.durable()` resolves once every write issued
+ * before the call is durable; the logic acknowledges nothing before awaiting it. This lets a
+ * store that commits in batches (LMDB) put one message's writes in one commit.
  */
 import type { EntryRecord, MessageRecord } from '../protocol/bodies.ts';
 
@@ -84,6 +88,44 @@ export interface DedupStore {
   put(userId: string, clientMsgId: string, record: DedupRecord): Promise<void>;
 }
 
+/** One conversation in one user's list. */
+export interface ConversationState {
+  readonly conversationId: string;
+  readonly peer: string;
+  readonly unread: number;
+  readonly readSeq: number;
+  readonly lastSeq: number;
+  readonly updatedAt: number;
+  readonly lastMessage?: MessageRecord;
+}
+
+export interface ConversationList {
+  readonly items: ConversationState[];
+  readonly totalUnread: number;
+}
+
+/**
+ * Per-user conversation lists with unread counts. Each method updates one conversation and the
+ * user's total together, so the total always equals the sum of the per-conversation counts.
+ */
+export interface ConversationStore {
+  /** A message entered the conversation: it becomes the last message, and an incoming one adds 1 unread. */
+  recordMessage(userId: string, peer: string, message: MessageRecord, incoming: boolean): Promise<void>;
+  /** Moves the read mark forward to `seq`, taking `cleared` off the unread count; false when it would not move. */
+  markRead(userId: string, conversationId: string, seq: number, cleared: number): Promise<boolean>;
+  /** Replaces the last message when it is this one (a recall), and takes `unreadDelta` off the unread count. */
+  updateMessage(userId: string, message: MessageRecord, unreadDelta: number): Promise<void>;
+  get(userId: string, conversationId: string): Promise<ConversationState | undefined>;
+  /** Most recently updated first. */
+  list(userId: string, limit: number): Promise<ConversationList>;
+}
+
+/** Messages a user deleted for themselves only. */
+export interface HiddenStore {
+  hide(userId: string, conversationId: string, seq: number): Promise<void>;
+  isHidden(userId: string, conversationId: string, seq: number): Promise<boolean>;
+}
+
 export interface Stores {
   readonly accounts: AccountStore;
   readonly tokens: TokenStore;
@@ -91,5 +133,9 @@ export interface Stores {
   readonly history: HistoryStore;
   readonly inbox: InboxStore;
   readonly dedup: DedupStore;
+  readonly conversations: ConversationStore;
+  readonly hidden: HiddenStore;
+  /** Resolves once every write issued before the call is durable; rejects if one failed. */
+  durable(): Promise<void>;
   close(): Promise<void>;
 }

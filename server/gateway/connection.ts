@@ -65,7 +65,10 @@ export class Connection implements Expirable {
 
   /** Queues an inbox entry for reliable delivery. */
   push(entry: BodyOf<'push'>): void {
-    if (this.state !== 'authenticated' || !this.window) return;
+    if (this.state !== 'authenticated') return;
+    // Created on the first push: idle connections never pay for a window.
+    const { config } = this.host;
+    this.window ??= new PushWindow({ window: config.pushWindow, queueLimit: config.pushQueue, ackTimeoutMs: config.pushAckTimeoutMs, maxRetries: config.pushMaxRetries });
     const admitted = this.window.offer(entry, this.host.clock.now());
     if (admitted === 'overflow') return this.fail(new ProtocolError(ErrorCode.overloaded, 'push queue full: slow consumer'), 'slowConsumer');
     if (admitted !== 'queued') this.sendPushes([admitted]);
@@ -176,8 +179,6 @@ export class Connection implements Expirable {
         if (this.state !== 'authenticating') return this.host.logic.disconnected(result.session);
         this.state = 'authenticated';
         this.session = result.session;
-        const { config } = this.host;
-        this.window = new PushWindow({ window: config.pushWindow, queueLimit: config.pushQueue, ackTimeoutMs: config.pushAckTimeoutMs, maxRetries: config.pushMaxRetries });
         this.reply(Opcode.session, frame.requestId, Bodies.session, result.reply);
       },
       (error: unknown) => {
@@ -190,19 +191,20 @@ export class Connection implements Expirable {
   private onSessionRequest(name: SessionRequestName, replyName: keyof typeof Opcode, requestId: number, body: unknown, session: SessionInfo): void {
     const run = () =>
       this.host.logic.request(session, name, body as never).then(
-        (reply) => this.reply(Opcode[replyName], requestId, Bodies[replyName as 'ok'] as FieldType<unknown>, reply),
+        (reply) => {
+          this.reply(Opcode[replyName], requestId, Bodies[replyName as 'ok'] as FieldType<unknown>, reply);
+          if (name === 'logout') this.end('logout');
+        },
         (error: unknown) => this.replyError(requestId, error),
       );
     if (name === 'send') this.sendChain = this.sendChain.then(run);
     else void run();
-    if (name === 'logout') this.end('logout');
   }
 
   private onPushAck(upTo: number): void {
     const window = this.window;
-    if (!window) return;
-    const result = window.ack(upTo);
-    if (!result.ok) throw new ProtocolError(ErrorCode.badAck, `SID ${upTo} was never sent (last is ${window.lastSid})`);
+    const result = window?.ack(upTo);
+    if (!window || !result?.ok) throw new ProtocolError(ErrorCode.badAck, `SID ${upTo} was never sent (last is ${window?.lastSid ?? 0})`);
     if (window.queuedCount > 0) this.sendPushes(window.take(this.host.clock.now()));
   }
 

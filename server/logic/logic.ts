@@ -1,10 +1,10 @@
 /** The logic behind the seam: sessions, presence, messaging and sync, on the storage ports. */
 import type { BodyOf } from '../../protocol/bodies.ts';
-import { ErrorCode, ProtocolError } from '../../protocol/errors.ts';
 import { KickReason } from '../../protocol/bodies.ts';
 import type { Stores } from '../../storage/ports.ts';
 import type { AuthResult, ClientInfo, GatewayApi, LogicApi, SessionInfo, SessionRequestName, SessionRequests } from '../seam.ts';
 import { Auth, type AuthOptions } from './auth.ts';
+import { Conversations } from './conversations.ts';
 import type { Clock } from './clock.ts';
 import { Messaging } from './messaging.ts';
 import { Presence } from './presence.ts';
@@ -12,13 +12,10 @@ import { Sync } from './sync.ts';
 
 export interface LogicOptions {
   readonly auth: AuthOptions;
+  readonly recallWindowMs?: number;
 }
 
 type Handlers = { [N in SessionRequestName]: (session: SessionInfo, body: SessionRequests[N]['body']) => Promise<SessionRequests[N]['reply']> };
-
-function unsupported(): Promise<never> {
-  return Promise.reject(new ProtocolError(ErrorCode.unsupported, 'not served by this server yet'));
-}
 
 export class Logic implements LogicApi {
   readonly presence = new Presence();
@@ -26,21 +23,28 @@ export class Logic implements LogicApi {
   private readonly auth: Auth;
   private readonly messaging: Messaging;
   private readonly syncing: Sync;
+  private readonly conversations: Conversations;
   private readonly handlers: Handlers;
 
   constructor(stores: Stores, clock: Clock, options: LogicOptions) {
     this.auth = new Auth(stores.accounts, stores.tokens, stores.inbox, clock, options.auth);
     this.messaging = new Messaging(stores, clock, (userId, entry, except) => this.fanout(userId, entry, except));
-    this.syncing = new Sync(stores.inbox, stores.history);
+    this.conversations = new Conversations(stores, clock, (userId, entry, except) => this.fanout(userId, entry, except), {
+      recallWindowMs: options.recallWindowMs ?? 2 * 60 * 1000,
+    });
+    this.syncing = new Sync(stores.inbox, stores.history, () => stores.durable(), (userId, messages) => this.conversations.visible(userId, messages));
     this.handlers = {
       send: (s, b) => this.messaging.send(s, b),
       sync: (s, b) => this.syncing.sync(s, b),
       history: (s, b) => this.syncing.historyPage(s, b),
-      conversations: unsupported,
-      markRead: unsupported,
-      recall: unsupported,
-      deleteForMe: unsupported,
-      logout: async () => ({}),
+      conversations: (s, b) => this.conversations.list(s, b),
+      markRead: (s, b) => this.conversations.markRead(s, b),
+      recall: (s, b) => this.conversations.recall(s, b),
+      deleteForMe: (s, b) => this.conversations.deleteForMe(s, b),
+      logout: async (s) => {
+        await this.auth.revoke(s, undefined);
+        return {};
+      },
       revokeToken: async (s, b) => {
         await this.auth.revoke(s, b.token);
         return {};

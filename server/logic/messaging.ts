@@ -21,17 +21,29 @@ export class Messaging {
   private readonly conversationTails = new Map<string, Promise<unknown>>();
 
   constructor(
-    private readonly stores: Pick<Stores, 'accounts' | 'sequences' | 'history' | 'inbox' | 'dedup'>,
+    private readonly stores: Pick<Stores, 'accounts' | 'sequences' | 'history' | 'inbox' | 'dedup' | 'conversations' | 'durable'>,
     private readonly clock: Clock,
     private readonly fanout: Fanout,
   ) {}
 
-  send(session: SessionInfo, body: BodyOf<'send'>): Promise<BodyOf<'sendAck'>> {
+  async send(session: SessionInfo, body: BodyOf<'send'>): Promise<BodyOf<'sendAck'>> {
     const to = checkUserId(body.to);
-    if (to === session.userId) return Promise.reject(new ProtocolError(ErrorCode.forbidden, 'a 1:1 message needs another user as receiver'));
+    if (to === session.userId) throw new ProtocolError(ErrorCode.forbidden, 'a 1:1 message needs another user as receiver');
     const conversationId = directConversationId(session.userId, to);
+    const stored = await this.inOrder(conversationId, () => this.store(session, to, conversationId, body));
+    // Persisted = acknowledged: nothing is answered or pushed before the writes are durable.
+    await this.stores.durable();
+    if (stored.fresh) {
+      this.fanout(to, stored.receiverEntry);
+      this.fanout(session.userId, stored.senderEntry, session.deviceId);
+    }
+    return stored.ack;
+  }
+
+  /** Runs `task` after the previous task of the same conversation has issued its writes. */
+  private inOrder<T>(conversationId: string, task: () => Promise<T>): Promise<T> {
     const previous = this.conversationTails.get(conversationId) ?? Promise.resolve();
-    const result = previous.then(() => this.store(session, to, conversationId, body));
+    const result = previous.then(task);
     const tail = result.catch(() => undefined);
     this.conversationTails.set(conversationId, tail);
     void tail.then(() => {
@@ -40,13 +52,14 @@ export class Messaging {
     return result;
   }
 
-  private async store(session: SessionInfo, to: string, conversationId: string, body: BodyOf<'send'>): Promise<BodyOf<'sendAck'>> {
+  /** Issues the writes of one message (or finds them already done) and returns what to answer and push. */
+  private async store(session: SessionInfo, to: string, conversationId: string, body: BodyOf<'send'>): Promise<Stored> {
     const from = session.userId;
-
     // A resend of a stored message gets the same answer; a half-stored one is completed with the same ids.
     const known = await this.stores.dedup.get(from, body.clientMsgId);
     if (known?.version !== undefined) {
-      return { messageId: known.messageId, conversationId: known.conversationId, seq: known.seq, serverTime: known.sentAt, version: known.version };
+      const ack = { messageId: known.messageId, conversationId: known.conversationId, seq: known.seq, serverTime: known.sentAt, version: known.version };
+      return { fresh: false, ack };
     }
     if (!known && !(await this.stores.accounts.get(to))) throw new ProtocolError(ErrorCode.notFound, `user "${to}" does not exist`);
 
@@ -59,10 +72,17 @@ export class Messaging {
     await this.stores.history.put(message);
     const entry = { type: EntryType.message, conversationId, seq, message };
     const [receiverVersion, senderVersion] = await Promise.all([this.stores.inbox.append(to, entry), this.stores.inbox.append(from, entry)]);
+    await Promise.all([this.stores.conversations.recordMessage(to, from, message, true), this.stores.conversations.recordMessage(from, to, message, false)]);
     await this.stores.dedup.put(from, body.clientMsgId, { messageId, conversationId, seq, sentAt, version: senderVersion });
-
-    this.fanout(to, { ...entry, version: receiverVersion });
-    this.fanout(from, { ...entry, version: senderVersion }, session.deviceId);
-    return { messageId, conversationId, seq, serverTime: sentAt, version: senderVersion };
+    return {
+      fresh: true,
+      ack: { messageId, conversationId, seq, serverTime: sentAt, version: senderVersion },
+      receiverEntry: { ...entry, version: receiverVersion },
+      senderEntry: { ...entry, version: senderVersion },
+    };
   }
 }
+
+type Stored =
+  | { readonly fresh: false; readonly ack: BodyOf<'sendAck'> }
+  | { readonly fresh: true; readonly ack: BodyOf<'sendAck'>; readonly receiverEntry: BodyOf<'push'>; readonly senderEntry: BodyOf<'push'> };

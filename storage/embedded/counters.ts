@@ -1,5 +1,8 @@
 import type { Database } from 'lmdb';
 
+/** Records a pending write so that `durable()` can wait for it. */
+export type WriteTracker = (write: Promise<unknown>) => void;
+
 /**
  * Monotonic counters (conversation sequences, inbox versions) kept in memory and written through
  * to LMDB. The embedded store is owned by one process, so the in-memory value is authoritative;
@@ -9,7 +12,10 @@ import type { Database } from 'lmdb';
 export class Counters {
   private readonly cache = new Map<string, number>();
 
-  constructor(private readonly db: Database<number, string>) {}
+  constructor(
+    private readonly db: Database<number, string>,
+    private readonly track: WriteTracker,
+  ) {}
 
   current(key: string): number {
     let value = this.cache.get(key);
@@ -20,16 +26,11 @@ export class Counters {
     return value;
   }
 
-  /** Hands out the next value now; `durable` resolves once it is committed. */
-  take(key: string): { value: number; durable: Promise<boolean> } {
+  /** Hands out the next value now; its write is committed in order with the store's other writes. */
+  next(key: string): number {
     const value = this.current(key) + 1;
     this.cache.set(key, value);
-    return { value, durable: this.db.put(key, value) };
-  }
-
-  async next(key: string): Promise<number> {
-    const { value, durable } = this.take(key);
-    await durable;
+    this.track(this.db.put(key, value));
     return value;
   }
 }

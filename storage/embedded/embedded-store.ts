@@ -1,7 +1,8 @@
 /**
- * The embedded store: every port on one LMDB environment in a local directory. LMDB commits are
- * batched across concurrent writers (group commit) and a resolved write has been committed to the
- * file, so it survives the process being killed.
+ * The embedded store: every port on one LMDB environment in a local directory. Writes are queued
+ * in issue order and committed in batches (group commit); a committed write is in the file and
+ * survives the process being killed. Write methods resolve at once and `durable()` waits for the
+ * commit of the last write issued, which implies every earlier one.
  */
 import { mkdirSync } from 'node:fs';
 import { open, type Database, type RootDatabase } from 'lmdb';
@@ -12,6 +13,7 @@ import type {
   DedupRecord,
   DedupStore,
   HistoryPage,
+  HiddenStore,
   HistoryStore,
   InboxRead,
   InboxStore,
@@ -21,7 +23,8 @@ import type {
   TokenRecord,
   TokenStore,
 } from '../ports.ts';
-import { Counters } from './counters.ts';
+import { Counters, type WriteTracker } from './counters.ts';
+import { EmbeddedConversations } from './conversations.ts';
 
 export interface EmbeddedStoreOptions {
   readonly path: string;
@@ -60,15 +63,18 @@ class EmbeddedTokens implements TokenStore {
 
 class EmbeddedSequences implements SequenceStore {
   constructor(private readonly counters: Counters) {}
-  next(conversationId: string): Promise<number> {
+  async next(conversationId: string): Promise<number> {
     return this.counters.next(`seq:${conversationId}`);
   }
 }
 
 class EmbeddedHistory implements HistoryStore {
-  constructor(private readonly db: Database<MessageRecord, Key>) {}
+  constructor(
+    private readonly db: Database<MessageRecord, Key>,
+    private readonly track: WriteTracker,
+  ) {}
   async put(message: MessageRecord): Promise<void> {
-    await this.db.put([message.conversationId, message.seq], message);
+    this.track(this.db.put([message.conversationId, message.seq], message));
   }
   async get(conversationId: string, seq: number): Promise<MessageRecord | undefined> {
     return this.db.get([conversationId, seq]);
@@ -92,14 +98,14 @@ class EmbeddedInbox implements InboxStore {
     private readonly cursors: Database<number, Key>,
     private readonly counters: Counters,
     private readonly maxEntries: number,
+    private readonly track: WriteTracker,
   ) {}
 
   async append(userId: string, entry: NewEntry): Promise<number> {
-    const { value: version, durable } = this.counters.take(`ver:${userId}`);
-    const writes = [durable, this.entries.put([userId, version], { ...entry, version })];
+    const version = this.counters.next(`ver:${userId}`);
+    this.track(this.entries.put([userId, version], { ...entry, version }));
     // Keep at most maxEntries: each append drops the one that fell out of the window.
-    if (version > this.maxEntries) writes.push(this.entries.remove([userId, version - this.maxEntries]));
-    await Promise.all(writes);
+    if (version > this.maxEntries) this.track(this.entries.remove([userId, version - this.maxEntries]));
     return version;
   }
 
@@ -117,7 +123,7 @@ class EmbeddedInbox implements InboxStore {
   }
 
   async setCursor(userId: string, deviceId: string, version: number): Promise<void> {
-    await this.cursors.put([userId, deviceId], version);
+    this.track(this.cursors.put([userId, deviceId], version));
   }
 
   async cursor(userId: string, deviceId: string): Promise<number> {
@@ -126,26 +132,55 @@ class EmbeddedInbox implements InboxStore {
 }
 
 class EmbeddedDedup implements DedupStore {
-  constructor(private readonly db: Database<DedupRecord, Key>) {}
+  constructor(
+    private readonly db: Database<DedupRecord, Key>,
+    private readonly track: WriteTracker,
+  ) {}
   async get(userId: string, clientMsgId: string): Promise<DedupRecord | undefined> {
     return this.db.get([userId, clientMsgId]);
   }
   async put(userId: string, clientMsgId: string, record: DedupRecord): Promise<void> {
-    await this.db.put([userId, clientMsgId], record);
+    this.track(this.db.put([userId, clientMsgId], record));
+  }
+}
+
+class EmbeddedHidden implements HiddenStore {
+  constructor(
+    private readonly db: Database<true, Key>,
+    private readonly track: WriteTracker,
+  ) {}
+  async hide(userId: string, conversationId: string, seq: number): Promise<void> {
+    this.track(this.db.put([userId, conversationId, seq], true));
+  }
+  async isHidden(userId: string, conversationId: string, seq: number): Promise<boolean> {
+    return this.db.get([userId, conversationId, seq]) === true;
   }
 }
 
 export function openEmbeddedStore(options: EmbeddedStoreOptions): Stores {
   mkdirSync(options.path, { recursive: true });
   const root = open({ path: options.path, compression: false, maxDbs: 16 });
-  const counters = new Counters(root.openDB<number, string>({ name: 'counters', encoding: 'msgpack' }));
+  // LMDB commits batches in issue order, so the last write's promise covers every earlier write.
+  let lastWrite: Promise<unknown> = Promise.resolve();
+  const track: WriteTracker = (write) => {
+    lastWrite = write;
+  };
+  const counters = new Counters(root.openDB<number, string>({ name: 'counters', encoding: 'msgpack' }), track);
   return {
     accounts: new EmbeddedAccounts(sub(root, 'accounts')),
     tokens: new EmbeddedTokens(sub(root, 'tokens')),
     sequences: new EmbeddedSequences(counters),
-    history: new EmbeddedHistory(sub(root, 'history')),
-    inbox: new EmbeddedInbox(sub(root, 'inbox'), sub(root, 'cursors'), counters, options.inboxMaxEntries ?? 10_000),
-    dedup: new EmbeddedDedup(sub(root, 'dedup')),
-    close: () => root.close(),
+    history: new EmbeddedHistory(sub(root, 'history'), track),
+    inbox: new EmbeddedInbox(sub(root, 'inbox'), sub(root, 'cursors'), counters, options.inboxMaxEntries ?? 10_000, track),
+    dedup: new EmbeddedDedup(sub(root, 'dedup'), track),
+    conversations: new EmbeddedConversations(sub(root, 'conversations'), track),
+    hidden: new EmbeddedHidden(sub(root, 'hidden'), track),
+    durable: async () => {
+      await lastWrite;
+    },
+    close: async () => {
+      await lastWrite.catch(() => undefined);
+      await root.close();
+    },
   };
 }

@@ -1,0 +1,101 @@
+/**
+ * End to end over loopback: 1:1 throughput and latency of the real server (durable store, dedup,
+ * push window) beside a bare relay on the same framing, and the server's memory per idle
+ * authenticated connection.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, spawnListening, spawnServer, stopProcess } from '../spec/support/process.ts';
+import type { BenchContext } from './support/context.ts';
+import { justConnect, openMany, registerUsers, rssBytes, tokenLogin, type Opener } from './e2e/idle.ts';
+import { percentile, runPairs, type PairsResult } from './e2e/pairs.ts';
+
+const PAIRS = 50;
+const MESSAGES_PER_SENDER = 200;
+const IN_FLIGHT = 4;
+const IDLE_CONNECTIONS = 10_000;
+
+function row(name: string, r: PairsResult): string[] {
+  const f = (n: number) => n.toFixed(2);
+  return [name, String(r.messages), (r.messages / r.seconds).toFixed(0), f(percentile(r.ackMs, 50)), f(percentile(r.ackMs, 99)), f(percentile(r.deliverMs, 50)), f(percentile(r.deliverMs, 99))];
+}
+
+async function throughput(context: BenchContext): Promise<void> {
+  const options = { pairs: PAIRS, messagesPerSender: MESSAGES_PER_SENDER, inFlight: IN_FLIGHT };
+  const relayPort = await freePort();
+  const relay = await spawnListening('bench/e2e/relay-server.ts', [String(relayPort)], relayPort);
+  const baseline = await runPairs({ ...options, port: relayPort, tag: 'b' });
+  await stopProcess(relay.child);
+
+  const results: [string, PairsResult][] = [['bare relay (baseline)', baseline]];
+  for (const workers of [1, 2]) {
+    const dataDir = mkdtempSync(join(tmpdir(), 'tern-bench-'));
+    const port = await freePort();
+    const server = await spawnServer(['--workers', String(workers), '--data-dir', dataDir, '--scrypt-cost', '1024'], port);
+    results.push([`tern, ${workers} worker(s), LMDB`, await runPairs({ ...options, port, tag: `w${workers}` })]);
+    await stopProcess(server.child);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  context.facts({
+    title: `1:1 over loopback: ${PAIRS} pairs, ${MESSAGES_PER_SENDER} messages per sender, ${IN_FLIGHT} in flight per sender (ms)`,
+    rows: [['server', 'delivered', 'msg/s', 'ack p50', 'ack p99', 'deliver p50', 'deliver p99'], ...results.map(([name, r]) => row(name, r))],
+  });
+  const base = baseline.messages / baseline.seconds;
+  context.facts({
+    title: 'throughput against the bare relay',
+    rows: [['server', 'share of baseline msg/s'], ...results.slice(1).map(([name, r]) => [name, `${((r.messages / r.seconds / base) * 100).toFixed(0)} %`])],
+  });
+}
+
+/** RSS growth of a server process while `count` connections are opened by `opener`. */
+async function rssPerConnection(pid: number, port: number, opener: Opener): Promise<{ before: number; after: number; rate: number }> {
+  await new Promise((r) => setTimeout(r, 1_000));
+  const before = rssBytes(pid);
+  const started = performance.now();
+  const open = await openMany(port, IDLE_CONNECTIONS, opener);
+  const rate = IDLE_CONNECTIONS / ((performance.now() - started) / 1000);
+  await new Promise((r) => setTimeout(r, 3_000));
+  const after = rssBytes(pid);
+  for (const t of open) t.destroy(undefined);
+  return { before, after, rate };
+}
+
+async function idleMemory(context: BenchContext): Promise<void> {
+  const barePort = await freePort();
+  const bare = await spawnListening('bench/e2e/bare-server.ts', [String(barePort)], barePort);
+  // Both servers are measured warm: as many connections as measured have come and gone before.
+  for (const t of await openMany(barePort, IDLE_CONNECTIONS, justConnect)) t.destroy(undefined);
+  const floor = await rssPerConnection(bare.child.pid as number, barePort, justConnect);
+  await stopProcess(bare.child);
+
+  const dataDir = mkdtempSync(join(tmpdir(), 'tern-bench-'));
+  const port = await freePort();
+  const server = await spawnServer(['--workers', '1', '--data-dir', dataDir, '--scrypt-cost', '1024', '--max-connections', '19000', '--max-accept-rate', '100000'], port);
+  // Accounts are created first over as many connections, which also warms the process (and keeps
+  // scrypt's transient memory out of the figure); the measured connections log in with tokens.
+  const tokens = await registerUsers(port, IDLE_CONNECTIONS, 'idle');
+  const tern = await rssPerConnection(server.child.pid as number, port, tokenLogin('idle', tokens));
+  await stopProcess(server.child);
+  rmSync(dataDir, { recursive: true, force: true });
+
+  const kib = (r: { before: number; after: number }) => (r.after - r.before) / IDLE_CONNECTIONS / 1024;
+  const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+  context.facts({
+    title: `server memory for ${IDLE_CONNECTIONS.toLocaleString('en')} idle TCP connections (one process)`,
+    rows: [
+      ['server', 'RSS before', 'RSS after', 'per connection', 'open rate'],
+      ['bare node:net sockets (baseline)', mib(floor.before), mib(floor.after), `${kib(floor).toFixed(2)} KiB`, `${floor.rate.toFixed(0)} /s`],
+      ['tern, hello + token login', mib(tern.before), mib(tern.after), `${kib(tern).toFixed(2)} KiB`, `${tern.rate.toFixed(0)} /s`],
+    ],
+  });
+  context.goals('memory per idle authenticated connection (KiB; the bare socket is the floor)', [
+    { label: 'tern', actual: kib(tern), target: 4, direction: 'atMost' },
+    { label: 'tern beyond the bare socket', actual: kib(tern) - kib(floor), target: 1, direction: 'atMost' },
+  ]);
+}
+
+export async function run(context: BenchContext): Promise<void> {
+  await throughput(context);
+  await idleMemory(context);
+}

@@ -1,0 +1,117 @@
+/**
+ * Conversation lists, read marks, recall and delete-for-me. Read marks and recalls are inbox
+ * entries too, so a user's other devices and the peer learn of them by push or by sync.
+ */
+import { EntryType, MAX_PAGE_ENTRIES, type BodyOf, type MessageRecord } from '../../protocol/bodies.ts';
+import { ErrorCode, ProtocolError } from '../../protocol/errors.ts';
+import type { NewEntry, Stores } from '../../storage/ports.ts';
+import type { SessionInfo } from '../seam.ts';
+import type { Clock } from './clock.ts';
+import { participants } from './ids.ts';
+import type { Fanout } from './messaging.ts';
+
+export const DEFAULT_CONVERSATIONS = 100;
+
+export interface ConversationOptions {
+  /** How long after sending the sender may recall a message. */
+  readonly recallWindowMs: number;
+}
+
+type Deps = Pick<Stores, 'conversations' | 'history' | 'inbox' | 'hidden' | 'durable'>;
+
+export class Conversations {
+  constructor(
+    private readonly stores: Deps,
+    private readonly clock: Clock,
+    private readonly fanout: Fanout,
+    private readonly options: ConversationOptions,
+  ) {}
+
+  async list(session: SessionInfo, body: BodyOf<'conversations'>): Promise<BodyOf<'conversationList'>> {
+    const limit = Math.max(1, Math.min(body.limit || DEFAULT_CONVERSATIONS, MAX_PAGE_ENTRIES));
+    const { items, totalUnread } = await this.stores.conversations.list(session.userId, limit);
+    return {
+      items: items.map(({ conversationId, peer, unread, readSeq, updatedAt, lastMessage }) => ({
+        conversationId,
+        peer,
+        unread,
+        readSeq,
+        updatedAt,
+        ...(lastMessage ? { lastMessage } : {}),
+      })),
+      totalUnread,
+    };
+  }
+
+  /** Marks read up to `seq`: clears that part of the unread count, syncs the user's devices and sends the peer a receipt. */
+  async markRead(session: SessionInfo, body: BodyOf<'markRead'>): Promise<BodyOf<'ok'>> {
+    const peer = this.peerOf(session, body.conversationId);
+    const state = await this.stores.conversations.get(session.userId, body.conversationId);
+    if (!state) throw new ProtocolError(ErrorCode.notFound, 'no such conversation in your list');
+    if (body.seq > state.lastSeq) throw new ProtocolError(ErrorCode.notFound, `seq ${body.seq} is beyond the last message (${state.lastSeq})`);
+    if (body.seq <= state.readSeq) return {};
+    const cleared = await this.countFrom(peer, body.conversationId, state.readSeq, body.seq);
+    if (!(await this.stores.conversations.markRead(session.userId, body.conversationId, body.seq, cleared))) return {};
+    const entry: NewEntry = { type: EntryType.readMark, conversationId: body.conversationId, seq: body.seq, actor: session.userId };
+    await this.signal([session.userId, peer], entry, session);
+    return {};
+  }
+
+  /** Replaces the sender's own message by a tombstone for everyone, within the recall window. */
+  async recall(session: SessionInfo, body: BodyOf<'recall'>): Promise<BodyOf<'ok'>> {
+    const peer = this.peerOf(session, body.conversationId);
+    const message = await this.stores.history.get(body.conversationId, body.seq);
+    if (!message) throw new ProtocolError(ErrorCode.notFound, `no message ${body.seq} in this conversation`);
+    if (message.from !== session.userId) throw new ProtocolError(ErrorCode.forbidden, 'only the sender may recall a message');
+    if (message.recalled) return {};
+    if (this.clock.now() - message.sentAt > this.options.recallWindowMs) throw new ProtocolError(ErrorCode.recallExpired);
+    const tombstone: MessageRecord = { ...message, content: '', recalled: true };
+    await this.stores.history.put(tombstone);
+    const peerState = await this.stores.conversations.get(peer, body.conversationId);
+    await this.stores.conversations.updateMessage(peer, tombstone, peerState && body.seq > peerState.readSeq ? 1 : 0);
+    await this.stores.conversations.updateMessage(session.userId, tombstone, 0);
+    await this.signal([session.userId, peer], { type: EntryType.recall, conversationId: body.conversationId, seq: body.seq, message: tombstone, actor: session.userId }, session);
+    return {};
+  }
+
+  async deleteForMe(session: SessionInfo, body: BodyOf<'deleteForMe'>): Promise<BodyOf<'ok'>> {
+    this.peerOf(session, body.conversationId);
+    if (!(await this.stores.history.get(body.conversationId, body.seq))) throw new ProtocolError(ErrorCode.notFound, `no message ${body.seq} in this conversation`);
+    await this.stores.hidden.hide(session.userId, body.conversationId, body.seq);
+    await this.stores.durable();
+    return {};
+  }
+
+  /** Drops from a history page what the viewer deleted for themselves. */
+  async visible(userId: string, messages: MessageRecord[]): Promise<MessageRecord[]> {
+    const hidden = await Promise.all(messages.map((m) => this.stores.hidden.isHidden(userId, m.conversationId, m.seq)));
+    return messages.filter((_, i) => !hidden[i]);
+  }
+
+  private peerOf(session: SessionInfo, conversationId: string): string {
+    const members = participants(conversationId);
+    if (!members?.includes(session.userId)) throw new ProtocolError(ErrorCode.forbidden, 'not a participant of this conversation');
+    return members[0] === session.userId ? members[1] : members[0];
+  }
+
+  /** Messages from `sender` with readSeq < seq ≤ upTo. */
+  private async countFrom(sender: string, conversationId: string, readSeq: number, upTo: number): Promise<number> {
+    let count = 0;
+    let before = upTo + 1;
+    while (before - 1 > readSeq) {
+      const page = await this.stores.history.page(conversationId, before, Math.min(MAX_PAGE_ENTRIES, before - 1 - readSeq));
+      for (const m of page.messages) if (m.seq > readSeq && m.from === sender) count++;
+      const oldest = page.messages.at(-1);
+      if (!oldest || !page.hasMore) break;
+      before = oldest.seq;
+    }
+    return count;
+  }
+
+  /** Enters a signal in each user's inbox, waits until durable, then pushes it to their devices but the acting one. */
+  private async signal(userIds: string[], entry: NewEntry, actor: SessionInfo): Promise<void> {
+    const versions = await Promise.all(userIds.map((userId) => this.stores.inbox.append(userId, entry)));
+    await this.stores.durable();
+    userIds.forEach((userId, i) => this.fanout(userId, { ...entry, version: versions[i] as number }, userId === actor.userId ? actor.deviceId : undefined));
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * Conversation lists on LMDB behind a write-through cache. The embedded store is owned by one
+ * process, so the cached list is authoritative and every update is a synchronous read-modify-write
+ * followed by queued puts: concurrent updates never lose one another, and the per-user total
+ * moves in the same step as the conversation's count.
+ */
+import type { Database } from 'lmdb';
+import type { MessageRecord } from '../../protocol/bodies.ts';
+import type { ConversationList, ConversationState, ConversationStore } from '../ports.ts';
+import type { WriteTracker } from './counters.ts';
+
+type Key = string | number | (string | number)[];
+
+interface UserLists {
+  readonly byConversation: Map<string, ConversationState>;
+  total: number;
+}
+
+/** Users whose lists stay cached; the least recently used beyond this are dropped (they reload from disk). */
+const CACHED_USERS = 100_000;
+
+export class EmbeddedConversations implements ConversationStore {
+  private readonly cache = new Map<string, UserLists>();
+
+  constructor(
+    private readonly db: Database<ConversationState | number, Key>,
+    private readonly track: WriteTracker,
+  ) {}
+
+  async recordMessage(userId: string, peer: string, message: MessageRecord, incoming: boolean): Promise<void> {
+    const lists = this.load(userId);
+    const previous = lists.byConversation.get(message.conversationId);
+    const newer = !previous || message.seq > previous.lastSeq;
+    const next: ConversationState = {
+      conversationId: message.conversationId,
+      peer,
+      unread: (previous?.unread ?? 0) + (incoming ? 1 : 0),
+      readSeq: previous?.readSeq ?? 0,
+      lastSeq: newer ? message.seq : (previous?.lastSeq ?? message.seq),
+      updatedAt: newer ? message.sentAt : (previous?.updatedAt ?? message.sentAt),
+      ...(newer ? { lastMessage: message } : previous?.lastMessage ? { lastMessage: previous.lastMessage } : {}),
+    };
+    this.save(userId, lists, next, incoming ? 1 : 0);
+  }
+
+  async markRead(userId: string, conversationId: string, seq: number, cleared: number): Promise<boolean> {
+    const lists = this.load(userId);
+    const previous = lists.byConversation.get(conversationId);
+    if (!previous || seq <= previous.readSeq) return false;
+    const take = Math.min(cleared, previous.unread);
+    this.save(userId, lists, { ...previous, readSeq: seq, unread: previous.unread - take }, -take);
+    return true;
+  }
+
+  async updateMessage(userId: string, message: MessageRecord, unreadDelta: number): Promise<void> {
+    const lists = this.load(userId);
+    const previous = lists.byConversation.get(message.conversationId);
+    if (!previous) return;
+    const take = Math.min(unreadDelta, previous.unread);
+    const isLast = previous.lastMessage?.seq === message.seq;
+    this.save(userId, lists, { ...previous, unread: previous.unread - take, ...(isLast ? { lastMessage: message } : {}) }, -take);
+  }
+
+  async get(userId: string, conversationId: string): Promise<ConversationState | undefined> {
+    return this.load(userId).byConversation.get(conversationId);
+  }
+
+  async list(userId: string, limit: number): Promise<ConversationList> {
+    const lists = this.load(userId);
+    const items = [...lists.byConversation.values()].sort((a, b) => b.updatedAt - a.updatedAt || b.lastSeq - a.lastSeq).slice(0, limit);
+    return { items, totalUnread: lists.total };
+  }
+
+  private save(userId: string, lists: UserLists, state: ConversationState, totalDelta: number): void {
+    lists.byConversation.set(state.conversationId, state);
+    lists.total += totalDelta;
+    this.track(this.db.put([userId, 'c', state.conversationId], state));
+    if (totalDelta !== 0) this.track(this.db.put([userId, 't'], lists.total));
+  }
+
+  private load(userId: string): UserLists {
+    let lists = this.cache.get(userId);
+    if (lists) {
+      // Re-inserting keeps the Map in least-recently-used order for eviction.
+      this.cache.delete(userId);
+      this.cache.set(userId, lists);
+      return lists;
+    }
+    const byConversation = new Map<string, ConversationState>();
+    for (const { value } of this.db.getRange({ start: [userId, 'c'], end: [userId, 'c', '\uffff'] })) {
+      const state = value as ConversationState;
+      byConversation.set(state.conversationId, state);
+    }
+    const total = this.db.get([userId, 't']);
+    lists = { byConversation, total: typeof total === 'number' ? total : 0 };
+    this.cache.set(userId, lists);
+    if (this.cache.size > CACHED_USERS) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest !== undefined) this.cache.delete(oldest);
+    }
+    return lists;
+  }
+}
