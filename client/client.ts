@@ -9,6 +9,7 @@ import { readBody, type Frame } from '../codec/index.ts';
 import { Bodies, EntryType, type BodyOf, type EntryRecord, type MessageRecord } from '../protocol/bodies.ts';
 import { ErrorCode, ERROR_INFO, ProtocolError } from '../protocol/errors.ts';
 import { Opcode } from '../protocol/opcodes.ts';
+import type { FieldType } from '../protocol/schema.ts';
 import { Timers } from '../protocol/timers.ts';
 import { Reorderer } from './reorder.ts';
 import { ServerError, Transport, type Endpoint } from './transport.ts';
@@ -124,6 +125,25 @@ export class Client extends EventEmitter<ClientEvents> {
     return this.request(Opcode.history, Bodies.history, { conversationId, beforeSeq, limit }, Bodies.historyPage);
   }
 
+  conversations(limit?: number): Promise<BodyOf<'conversationList'>> {
+    return this.request(Opcode.conversations, Bodies.conversations, { limit }, Bodies.conversationList);
+  }
+
+  /** Marks a conversation read up to `seq`; the user's other devices and the peer are told. */
+  async markRead(conversationId: string, seq: number): Promise<void> {
+    await this.request(Opcode.markRead, Bodies.markRead, { conversationId, seq }, Bodies.ok);
+  }
+
+  /** Recalls one's own message within the server's recall window. */
+  async recall(conversationId: string, seq: number): Promise<void> {
+    await this.request(Opcode.recall, Bodies.recall, { conversationId, seq }, Bodies.ok);
+  }
+
+  /** Hides a message from this user's history only. */
+  async deleteForMe(conversationId: string, seq: number): Promise<void> {
+    await this.request(Opcode.deleteForMe, Bodies.deleteForMe, { conversationId, seq }, Bodies.ok);
+  }
+
   /** Closes for good: no reconnect; pending sends are rejected. */
   close(): void {
     this.setStatus('closed');
@@ -175,7 +195,7 @@ export class Client extends EventEmitter<ClientEvents> {
     return transport.request(Opcode.login, Bodies.login, { userId, deviceId, platform, ...credentials }, Bodies.session);
   }
 
-  private request<Req, Rep>(opcode: number, schema: import('../protocol/schema.ts').FieldType<Req>, body: Req, reply: import('../protocol/schema.ts').FieldType<Rep>): Promise<Rep> {
+  private request<Req, Rep>(opcode: number, schema: FieldType<Req>, body: Req, reply: FieldType<Rep>): Promise<Rep> {
     const transport = this.transport;
     if (!transport || this.status !== 'ready') return Promise.reject(new ProtocolError(ErrorCode.notAuthenticated, 'not connected'));
     return transport.request(opcode, schema, body, reply);

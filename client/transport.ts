@@ -54,6 +54,8 @@ interface Pending {
 export interface TransportEvents {
   /** A server-initiated frame: push, kick, go-away, or an error with request id 0. */
   frame: [Frame];
+  /** A reply frame, before it is decoded (for tools that look at flags or sizes). */
+  reply: [Frame];
   close: [Error | undefined];
 }
 
@@ -169,6 +171,7 @@ export class Transport extends EventEmitter<TransportEvents> {
     }
     this.pending.delete(frame.requestId);
     clearTimeout(pending.timer);
+    this.emit('reply', frame);
     try {
       if (frame.opcode === Opcode.error) {
         const error = readBody(frame, Bodies.error);

@@ -16,6 +16,8 @@ export interface NodeOptions {
   /** scrypt N; lower only in tests. */
   readonly scryptCost?: number;
   readonly tokenTtlMs?: number;
+  /** Inbox entries kept per user. */
+  readonly inboxMaxEntries?: number;
   readonly clock?: Clock;
   readonly logger?: Logger;
 }
@@ -37,7 +39,7 @@ export function jsonLogger(stream: NodeJS.WritableStream = process.stderr): Logg
 
 export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const clock = options.clock ?? systemClock;
-  const stores = openEmbeddedStore({ path: options.dataDir });
+  const stores = openEmbeddedStore({ path: options.dataDir, ...(options.inboxMaxEntries ? { inboxMaxEntries: options.inboxMaxEntries } : {}) });
   const logic = new Logic(stores, clock, {
     auth: { passwords: { cost: options.scryptCost ?? 2 ** 15 }, tokenTtlMs: options.tokenTtlMs ?? 30 * 24 * 3600 * 1000 },
   });

@@ -8,7 +8,8 @@ export interface PasswordPolicy {
 const KEY_LENGTH = 32;
 
 function derive(password: string, salt: Buffer, cost: number): Promise<Buffer> {
-  const options: ScryptOptions = { N: cost, r: 8, p: 1, maxmem: 256 * cost * 8 };
+  // scrypt needs 128 · N · r bytes; maxmem leaves room above that.
+  const options: ScryptOptions = { N: cost, r: 8, p: 1, maxmem: 256 * cost * 8 + 16 * 1024 * 1024 };
   return new Promise((resolve, reject) => {
     scrypt(password, salt, KEY_LENGTH, options, (error, key) => (error ? reject(error) : resolve(key)));
   });

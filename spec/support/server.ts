@@ -25,7 +25,9 @@ export interface TestServer extends RunningNode {
   stop(): Promise<void>;
 }
 
-export async function startTestServer(options: { gateway?: Partial<GatewayConfig>; clock?: Clock; dataDir?: string; tls?: NodeOptions['tls'] } = {}): Promise<TestServer> {
+export async function startTestServer(
+  options: { gateway?: Partial<GatewayConfig>; clock?: Clock; dataDir?: string; tls?: NodeOptions['tls']; inboxMaxEntries?: number } = {},
+): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'tern-spec-'));
   const node = await startNode({
     dataDir,
@@ -35,6 +37,7 @@ export async function startTestServer(options: { gateway?: Partial<GatewayConfig
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.gateway ? { gateway: options.gateway } : {}),
     ...(options.tls ? { tls: options.tls } : {}),
+    ...(options.inboxMaxEntries ? { inboxMaxEntries: options.inboxMaxEntries } : {}),
   });
   const clients: Client[] = [];
   return {
