@@ -212,6 +212,7 @@ export class Client extends EventEmitter<ClientEvents> {
         this.outbox.delete(item.body.clientMsgId);
         // Our own carbon: this device already has it, so a later sync must not report it as incoming.
         this.remember(ack.messageId);
+        this.reorder.own(ack.conversationId, ack.seq);
         if (ack.version === this.version + 1) this.version = ack.version;
         item.resolve(ack);
       },

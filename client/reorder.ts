@@ -7,7 +7,8 @@ import type { MessageRecord } from '../protocol/bodies.ts';
 
 interface ConversationOrder {
   lastSeq: number;
-  held: Map<number, MessageRecord>;
+  /** Waiting messages by seq; null marks a seq this device sent itself, passed over silently. */
+  held: Map<number, MessageRecord | null>;
   timer: NodeJS.Timeout | undefined;
 }
 
@@ -38,6 +39,14 @@ export class Reorderer {
     this.drain(message.conversationId, order);
   }
 
+  /** A seq this device sent itself: nothing to show, but later messages need not wait for it. */
+  own(conversationId: string, seq: number): void {
+    const order = this.order(conversationId, seq - 1);
+    if (seq <= order.lastSeq) return;
+    order.held.set(seq, null);
+    this.drain(conversationId, order);
+  }
+
   clear(): void {
     for (const order of this.conversations.values()) if (order.timer) clearTimeout(order.timer);
     this.conversations.clear();
@@ -53,10 +62,12 @@ export class Reorderer {
   }
 
   private drain(conversationId: string, order: ConversationOrder): void {
-    for (let next = order.held.get(order.lastSeq + 1); next; next = order.held.get(order.lastSeq + 1)) {
-      order.held.delete(next.seq);
-      order.lastSeq = next.seq;
-      this.hooks.release(next);
+    while (order.held.has(order.lastSeq + 1)) {
+      const seq = order.lastSeq + 1;
+      const next = order.held.get(seq);
+      order.held.delete(seq);
+      order.lastSeq = seq;
+      if (next) this.hooks.release(next);
     }
     if (order.held.size === 0) {
       if (order.timer) clearTimeout(order.timer);
