@@ -6,6 +6,7 @@ import { defaultGatewayConfig, type GatewayConfig } from './gateway/config.ts';
 import { Gateway, type Logger } from './gateway/gateway.ts';
 import { systemClock, type Clock } from './logic/clock.ts';
 import { Logic } from './logic/logic.ts';
+import type { MessagingFaults } from './logic/messaging.ts';
 
 export interface NodeOptions {
   readonly dataDir: string;
@@ -18,6 +19,8 @@ export interface NodeOptions {
   readonly tokenTtlMs?: number;
   /** Inbox entries kept per user. */
   readonly inboxMaxEntries?: number;
+  /** Deliberate faults, for tests of the load generator's checker only. */
+  readonly faults?: MessagingFaults;
   readonly clock?: Clock;
   readonly logger?: Logger;
 }
@@ -42,6 +45,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const stores = openEmbeddedStore({ path: options.dataDir, ...(options.inboxMaxEntries ? { inboxMaxEntries: options.inboxMaxEntries } : {}) });
   const logic = new Logic(stores, clock, {
     auth: { passwords: { cost: options.scryptCost ?? 2 ** 15 }, tokenTtlMs: options.tokenTtlMs ?? 30 * 24 * 3600 * 1000 },
+    ...(options.faults ? { faults: options.faults } : {}),
   });
   const config: GatewayConfig = { ...defaultGatewayConfig, ...options.gateway };
   const gateway = new Gateway(config, clock, logic, String(process.pid), options.logger ?? quietLogger);

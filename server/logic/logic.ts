@@ -6,13 +6,14 @@ import type { AuthResult, ClientInfo, GatewayApi, LogicApi, SessionInfo, Session
 import { Auth, type AuthOptions } from './auth.ts';
 import { Conversations } from './conversations.ts';
 import type { Clock } from './clock.ts';
-import { Messaging } from './messaging.ts';
+import { Messaging, type MessagingFaults } from './messaging.ts';
 import { Presence } from './presence.ts';
 import { Sync } from './sync.ts';
 
 export interface LogicOptions {
   readonly auth: AuthOptions;
   readonly recallWindowMs?: number;
+  readonly faults?: MessagingFaults;
 }
 
 type Handlers = { [N in SessionRequestName]: (session: SessionInfo, body: SessionRequests[N]['body']) => Promise<SessionRequests[N]['reply']> };
@@ -28,7 +29,7 @@ export class Logic implements LogicApi {
 
   constructor(stores: Stores, clock: Clock, options: LogicOptions) {
     this.auth = new Auth(stores.accounts, stores.tokens, stores.inbox, clock, options.auth);
-    this.messaging = new Messaging(stores, clock, (userId, entry, except) => this.fanout(userId, entry, except));
+    this.messaging = new Messaging(stores, clock, (userId, entry, except) => this.fanout(userId, entry, except), options.faults);
     this.conversations = new Conversations(stores, clock, (userId, entry, except) => this.fanout(userId, entry, except), {
       recallWindowMs: options.recallWindowMs ?? 2 * 60 * 1000,
     });

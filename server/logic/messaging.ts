@@ -13,7 +13,18 @@ import { checkUserId, directConversationId, newMessageId } from './ids.ts';
 /** Where the logic sends entries for delivery to a user's online devices. */
 export type Fanout = (userId: string, entry: BodyOf<'push'>, exceptDeviceId?: string) => void;
 
+/**
+ * Deliberate faults for testing the tools that must catch them (the load generator's checker).
+ * Never set in production.
+ */
+export interface MessagingFaults {
+  /** Acknowledge every Nth message without storing it for the receiver (no history, no inbox entry). */
+  readonly loseEvery?: number;
+}
+
 export class Messaging {
+  private stored = 0;
+
   /**
    * Sends into one conversation are stored one after another, so that every inbox receives the
    * conversation's messages in seq order and clients rarely see a gap. Entries leave the map when idle.
@@ -24,6 +35,7 @@ export class Messaging {
     private readonly stores: Pick<Stores, 'accounts' | 'sequences' | 'history' | 'inbox' | 'dedup' | 'conversations' | 'durable'>,
     private readonly clock: Clock,
     private readonly fanout: Fanout,
+    private readonly faults: MessagingFaults = {},
   ) {}
 
   async send(session: SessionInfo, body: BodyOf<'send'>): Promise<BodyOf<'sendAck'>> {
@@ -34,7 +46,7 @@ export class Messaging {
     // Persisted = acknowledged: nothing is answered or pushed before the writes are durable.
     await this.stores.durable();
     if (stored.fresh) {
-      this.fanout(to, stored.receiverEntry);
+      if (stored.receiverEntry.version > 0) this.fanout(to, stored.receiverEntry);
       this.fanout(session.userId, stored.senderEntry, session.deviceId);
     }
     return stored.ack;
@@ -69,9 +81,10 @@ export class Messaging {
     if (!known) await this.stores.dedup.put(from, body.clientMsgId, { messageId, conversationId, seq, sentAt });
 
     const message: MessageRecord = { messageId, conversationId, seq, from, to, kind: body.kind, content: body.content, sentAt, clientMsgId: body.clientMsgId };
-    await this.stores.history.put(message);
+    const lost = this.faults.loseEvery !== undefined && ++this.stored % this.faults.loseEvery === 0;
+    if (!lost) await this.stores.history.put(message);
     const entry = { type: EntryType.message, conversationId, seq, message };
-    const [receiverVersion, senderVersion] = await Promise.all([this.stores.inbox.append(to, entry), this.stores.inbox.append(from, entry)]);
+    const [receiverVersion, senderVersion] = await Promise.all([lost ? Promise.resolve(-1) : this.stores.inbox.append(to, entry), this.stores.inbox.append(from, entry)]);
     await Promise.all([this.stores.conversations.recordMessage(to, from, message, true), this.stores.conversations.recordMessage(from, to, message, false)]);
     await this.stores.dedup.put(from, body.clientMsgId, { messageId, conversationId, seq, sentAt, version: senderVersion });
     return {

@@ -1,0 +1,22 @@
+/**
+ * Agent mode, for runs across hosts: listens on a port; for each coordinator connection it forks
+ * a local worker, hands it the assignment it receives and relays the worker's reports back.
+ */
+import { createServer } from 'node:net';
+import { createInterface } from 'node:readline';
+import type { WorkerAssignment } from './messages.ts';
+import { forkWorker } from './workers.ts';
+
+export function runAgent(host: string, port: number): void {
+  const server = createServer((socket) => {
+    const worker = forkWorker(`agent:${port}`);
+    worker.on(
+      (message) => socket.write(`${JSON.stringify(message)}\n`),
+      () => socket.end(),
+    );
+    createInterface({ input: socket }).once('line', (line) => worker.start(JSON.parse(line) as WorkerAssignment));
+    socket.on('close', () => worker.stop());
+    socket.on('error', () => worker.stop());
+  });
+  server.listen(port, host, () => console.log(`tern-loadgen agent listening on ${host}:${port}`));
+}

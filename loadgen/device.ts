@@ -1,0 +1,109 @@
+/**
+ * One simulated phone: a Client of the SDK with a device id and a platform, that can lose its
+ * network (the SDK reconnects with backoff) or go offline for a while (the app is closed and
+ * reopened later, resuming from the inbox version it had).
+ */
+import { Client } from '../client/client.ts';
+import { ServerError } from '../client/transport.ts';
+import { Platform, type MessageRecord } from '../protocol/bodies.ts';
+import { ErrorCode } from '../protocol/errors.ts';
+import type { Scenario } from './scenario.ts';
+
+const PLATFORMS = [Platform.android, Platform.ios, Platform.desktop, Platform.web];
+
+export interface DeviceHooks {
+  message(device: Device, message: MessageRecord): void;
+  connected(device: Device, first: boolean): void;
+  disconnected(device: Device): void;
+}
+
+export class Device {
+  client: Client | undefined;
+  readonly deviceId: string;
+  private version = 0;
+  private token: string | undefined;
+  private everConnected = false;
+  /** True while the app is deliberately closed (churn), as opposed to a dropped connection. */
+  offline = false;
+
+  constructor(
+    readonly userId: string,
+    readonly index: number,
+    private readonly scenario: Scenario,
+    private readonly sourceAddress: string,
+    private readonly hooks: DeviceHooks,
+  ) {
+    this.deviceId = `${userId}-d${index}`;
+  }
+
+  get key(): string {
+    return `${this.userId}/${this.deviceId}`;
+  }
+
+  get ready(): boolean {
+    return this.client?.status === 'ready';
+  }
+
+  /** Connects (registering the user from device 0 on the first run); resolves when ready. */
+  async connect(register: boolean): Promise<void> {
+    try {
+      await this.open(register && this.token === undefined);
+    } catch (error) {
+      if (!(error instanceof ServerError && error.code === ErrorCode.userExists)) throw error;
+      await this.open(false);
+    }
+  }
+
+  /** Drops the connection as a lost network would; the SDK reconnects by itself. */
+  dropConnection(): void {
+    this.client?.connection?.destroy(undefined);
+  }
+
+  /** Closes the app for `ms`, then opens it again from the version it had. */
+  goOffline(ms: number): Promise<void> {
+    this.offline = true;
+    this.version = this.client?.inboxVersion ?? this.version;
+    this.client?.close();
+    this.client = undefined;
+    return new Promise((resolve) => {
+      setTimeout(() => {
+        this.offline = false;
+        this.connect(false).then(resolve, resolve);
+      }, ms);
+    });
+  }
+
+  close(): void {
+    this.client?.close();
+  }
+
+  private async open(register: boolean): Promise<void> {
+    const { scenario } = this;
+    const client = new Client({
+      endpoint: {
+        host: scenario.host,
+        port: scenario.port,
+        localAddress: this.sourceAddress,
+        ...(scenario.tls ? { tls: { rejectUnauthorized: false } } : {}),
+      },
+      userId: this.userId,
+      deviceId: this.deviceId,
+      platform: PLATFORMS[this.index % PLATFORMS.length] as number,
+      password: scenario.password,
+      register,
+      version: this.version,
+      ...(this.token ? { token: this.token } : {}),
+      reconnect: { baseMs: 500, maxMs: 10_000 },
+      clientName: 'tern-loadgen/0.1',
+    });
+    client.on('message', (m) => this.hooks.message(this, m));
+    client.on('disconnected', () => this.hooks.disconnected(this));
+    client.on('ready', () => {
+      this.hooks.connected(this, !this.everConnected);
+      this.everConnected = true;
+    });
+    this.client = client;
+    const session = await client.connect();
+    this.token = session.token;
+  }
+}

@@ -1,0 +1,56 @@
+/** What workers and the coordinator say to each other (over IPC, or over TCP through an agent). */
+import type { CheckResult } from './checker.ts';
+import type { Scenario } from './scenario.ts';
+
+export interface WorkerAssignment {
+  readonly kind: 'start';
+  readonly index: number;
+  readonly scenario: Scenario;
+  /** Users [firstUser, endUser) — whole pairs, so a conversation's both ends are checked in one place. */
+  readonly firstUser: number;
+  readonly endUser: number;
+  readonly sourceAddress: string;
+}
+
+export interface Counters {
+  connected: number;
+  connectFailures: number;
+  disconnects: number;
+  reconnects: number;
+  sent: number;
+  acked: number;
+  delivered: number;
+}
+
+export interface ProgressReport {
+  readonly kind: 'progress';
+  readonly index: number;
+  readonly phase: Phase;
+  /** Devices connected now. */
+  readonly online: number;
+  readonly counters: Counters;
+  /** Histograms of this interval only, encoded. */
+  readonly ackHistogram: string;
+  readonly deliverHistogram: string;
+  readonly connectHistogram: string;
+  readonly rssBytes: number;
+}
+
+export interface FinalReport {
+  readonly kind: 'final';
+  readonly index: number;
+  readonly counters: Counters;
+  readonly failures: Record<string, number>;
+  readonly check: CheckResult;
+  readonly unackedAtEnd: number;
+  readonly devices: number;
+  readonly rssBytes: number;
+}
+
+export type Phase = 'ramp' | 'messaging' | 'drain' | 'done';
+
+export type WorkerMessage = ProgressReport | FinalReport;
+
+export function emptyCounters(): Counters {
+  return { connected: 0, connectFailures: 0, disconnects: 0, reconnects: 0, sent: 0, acked: 0, delivered: 0 };
+}

@@ -1,0 +1,101 @@
+/**
+ * What a load run does: who connects, how fast, who talks to whom, and what goes wrong on the
+ * way. Flags override a JSON scenario file, which overrides the defaults.
+ */
+import { readFileSync } from 'node:fs';
+
+export interface Scenario {
+  readonly host: string;
+  readonly port: number;
+  readonly tls: boolean;
+  /** Simulated users; users 2k and 2k+1 form a chatting pair. */
+  readonly users: number;
+  readonly devicesPerUser: number;
+  /** Worker processes; each holds at most ~19,000 sockets. */
+  readonly workers: number;
+  /** Local source addresses, handed round-robin to workers (e.g. 127.0.0.2 … 127.0.0.9). */
+  readonly sourceAddresses: readonly string[];
+  /** New connections per second, over all workers. */
+  readonly rampPerSecond: number;
+  /** Seconds of messaging after the ramp; 0 for a connect-and-idle run. */
+  readonly durationSeconds: number;
+  /** Messages per second each user sends to its partner. */
+  readonly messagesPerUserPerSecond: number;
+  readonly messageBytes: number;
+  /** Share of devices that go offline once during the run and come back after offlineSeconds. */
+  readonly churnShare: number;
+  readonly offlineSeconds: number;
+  /** Abrupt disconnects (as on a lost network) per device per minute; the SDK reconnects with backoff. */
+  readonly disconnectsPerDevicePerMinute: number;
+  /** Extra random delay before each send, as on a slow radio link. */
+  readonly sendDelayMs: number;
+  /** Seconds to wait after the last send for deliveries before checking. */
+  readonly drainSeconds: number;
+  readonly userPrefix: string;
+  readonly password: string;
+  /** Seconds between progress lines. */
+  readonly progressSeconds: number;
+  readonly out: string;
+  /** Server process to sample RSS from (its children are included). */
+  readonly serverPid: number | undefined;
+}
+
+export const defaults: Scenario = {
+  host: '127.0.0.1',
+  port: 7000,
+  tls: false,
+  users: 200,
+  devicesPerUser: 1,
+  workers: 2,
+  sourceAddresses: ['127.0.0.1'],
+  rampPerSecond: 500,
+  durationSeconds: 10,
+  messagesPerUserPerSecond: 1,
+  messageBytes: 100,
+  churnShare: 0,
+  offlineSeconds: 3,
+  disconnectsPerDevicePerMinute: 0,
+  sendDelayMs: 0,
+  drainSeconds: 10,
+  userPrefix: `lg${Date.now().toString(36)}`,
+  password: 'load-test',
+  progressSeconds: 1,
+  out: 'var/loadgen',
+  serverPid: undefined,
+};
+
+/** "127.0.0.2-127.0.0.9" or "10.0.0.5,10.0.0.6" → a list of addresses. */
+export function parseAddresses(spec: string): string[] {
+  const out: string[] = [];
+  for (const part of spec.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const range = /^(\d+\.\d+\.\d+\.)(\d+)-(?:\d+\.\d+\.\d+\.)?(\d+)$/.exec(part);
+    if (!range) {
+      out.push(part);
+      continue;
+    }
+    const [, prefix, from, to] = range as unknown as [string, string, string, string];
+    for (let i = Number(from); i <= Number(to); i++) out.push(`${prefix}${i}`);
+  }
+  if (out.length === 0) throw new Error(`no addresses in "${spec}"`);
+  return out;
+}
+
+type Overrides = { -readonly [K in keyof Scenario]?: Scenario[K] };
+
+export function loadScenario(file: string | undefined, overrides: Overrides): Scenario {
+  const fromFile = file ? (JSON.parse(readFileSync(file, 'utf8')) as Overrides) : {};
+  const scenario: Scenario = { ...defaults, ...fromFile, ...overrides };
+  validate(scenario);
+  return scenario;
+}
+
+function validate(s: Scenario): void {
+  const problems: string[] = [];
+  if (s.users < 2 || s.users % 2 !== 0) problems.push('users must be an even number ≥ 2 (users chat in pairs)');
+  if (s.devicesPerUser < 1 || s.devicesPerUser > 4) problems.push('devicesPerUser must be 1–4 (one per platform)');
+  if (s.workers < 1) problems.push('workers must be ≥ 1');
+  if (s.rampPerSecond <= 0) problems.push('rampPerSecond must be > 0');
+  if (s.churnShare < 0 || s.churnShare > 1) problems.push('churnShare must be within 0–1');
+  if ((s.users * s.devicesPerUser) / s.workers > 19_000) problems.push('more than 19,000 connections per worker: add workers (a process may hold 20,000 descriptors)');
+  if (problems.length) throw new Error(`invalid scenario:\n  ${problems.join('\n  ')}`);
+}

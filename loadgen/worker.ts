@@ -1,0 +1,236 @@
+/**
+ * A load worker process: brings up its share of devices at its share of the ramp, runs the
+ * conversations with churn and network faults, drains, checks correctness and reports.
+ */
+import type { MessageRecord } from '../protocol/bodies.ts';
+import { DeliveryChecker } from './checker.ts';
+import { Device } from './device.ts';
+import { encode, newHistogram, recordMs, type Histogram } from './histogram.ts';
+import { emptyCounters, type Counters, type FinalReport, type Phase, type ProgressReport, type WorkerAssignment, type WorkerMessage } from './messages.ts';
+
+const TICK_MS = 100;
+
+export class LoadWorker {
+  private readonly counters: Counters = emptyCounters();
+  private readonly failures: Record<string, number> = {};
+  private readonly checker = new DeliveryChecker();
+  private readonly devicesByUser = new Map<string, Device[]>();
+  private readonly sentAt = new Map<string, number>();
+  private ack: Histogram = newHistogram();
+  private deliver: Histogram = newHistogram();
+  private connect: Histogram = newHistogram();
+  private phase: Phase = 'ramp';
+  private online = 0;
+  private sendBudget = 0;
+  private counter = 0;
+  private pendingSends = 0;
+
+  constructor(
+    private readonly assignment: WorkerAssignment,
+    private readonly report: (message: WorkerMessage) => void,
+  ) {}
+
+  async run(): Promise<void> {
+    const { scenario } = this.assignment;
+    const progress = setInterval(() => this.reportProgress(), scenario.progressSeconds * 1000);
+    try {
+      const devices = this.createDevices();
+      await this.ramp(devices);
+      this.phase = 'messaging';
+      await this.converse(devices);
+      this.phase = 'drain';
+      await this.drain();
+      this.phase = 'done';
+      this.reportProgress();
+      this.report(this.final(devices.length));
+      for (const device of devices) device.close();
+    } finally {
+      clearInterval(progress);
+    }
+  }
+
+  private createDevices(): Device[] {
+    const { scenario, firstUser, endUser, sourceAddress } = this.assignment;
+    const devices: Device[] = [];
+    const hooks = {
+      message: (device: Device, m: MessageRecord) => this.onMessage(device, m),
+      connected: (_device: Device, first: boolean) => {
+        this.online++;
+        if (!first) this.counters.reconnects++;
+      },
+      disconnected: () => {
+        this.online--;
+        this.counters.disconnects++;
+      },
+    };
+    for (let u = firstUser; u < endUser; u++) {
+      const userId = `${scenario.userPrefix}u${u}`;
+      const own: Device[] = [];
+      for (let d = 0; d < scenario.devicesPerUser; d++) own.push(new Device(userId, d, scenario, sourceAddress, hooks));
+      this.devicesByUser.set(userId, own);
+      devices.push(...own);
+    }
+    return devices;
+  }
+
+  /** Starts connections at this worker's share of the ramp rate; device 0 of each user registers it first. */
+  private async ramp(devices: Device[]): Promise<void> {
+    const { scenario } = this.assignment;
+    const perTick = Math.max(1, Math.round((scenario.rampPerSecond / scenario.workers) * (TICK_MS / 1000)));
+    const attempts: Promise<void>[] = [];
+    const firstDevices = devices.filter((d) => d.index === 0);
+    const others = devices.filter((d) => d.index !== 0);
+    for (const batchOf of [firstDevices, others]) {
+      for (let i = 0; i < batchOf.length; i += perTick) {
+        for (const device of batchOf.slice(i, i + perTick)) attempts.push(this.bringUp(device));
+        await sleep(TICK_MS);
+      }
+      await Promise.all(attempts);
+    }
+  }
+
+  private async bringUp(device: Device): Promise<void> {
+    const started = performance.now();
+    try {
+      await device.connect(device.index === 0);
+      recordMs(this.connect, performance.now() - started);
+      this.counters.connected++;
+    } catch (error) {
+      this.counters.connectFailures++;
+      const reason = (error as { code?: unknown }).code ?? (error as Error).message;
+      this.failures[String(reason)] = (this.failures[String(reason)] ?? 0) + 1;
+    }
+  }
+
+  private async converse(devices: Device[]): Promise<void> {
+    const { scenario } = this.assignment;
+    if (scenario.durationSeconds <= 0) return;
+    const users = [...this.devicesByUser.keys()];
+    const churning = pick(devices, Math.round(devices.length * scenario.churnShare));
+    const churnAt = new Map(churning.map((d) => [d, Math.random() * scenario.durationSeconds * 1000 * 0.7]));
+    const dropChance = (scenario.disconnectsPerDevicePerMinute / 60) * (TICK_MS / 1000);
+    const started = performance.now();
+    while (performance.now() - started < scenario.durationSeconds * 1000) {
+      const elapsed = performance.now() - started;
+      for (const [device, at] of churnAt) {
+        if (elapsed < at) continue;
+        churnAt.delete(device);
+        void device.goOffline(scenario.offlineSeconds * 1000);
+      }
+      if (dropChance > 0) for (const device of devices) if (device.ready && Math.random() < dropChance) device.dropConnection();
+      this.sendBudget += users.length * scenario.messagesPerUserPerSecond * (TICK_MS / 1000);
+      while (this.sendBudget >= 1) {
+        this.sendBudget--;
+        this.sendOne(users[Math.floor(Math.random() * users.length)] as string);
+      }
+      await sleep(TICK_MS);
+    }
+  }
+
+  private sendOne(userId: string): void {
+    const { scenario, firstUser } = this.assignment;
+    const devices = this.devicesByUser.get(userId) as Device[];
+    const sender = devices.find((d) => d.ready) ?? devices.find((d) => d.client && !d.offline);
+    if (!sender?.client) return;
+    const index = Number(userId.slice(userId.lastIndexOf('u') + 1));
+    const partnerIndex = index % 2 === 0 ? index + 1 : index - 1;
+    if (partnerIndex < firstUser) return;
+    const partner = `${scenario.userPrefix}u${partnerIndex}`;
+    const tag = `${this.assignment.index}.${++this.counter}`;
+    const content = `${tag}|`.padEnd(scenario.messageBytes, 'x');
+    const client = sender.client;
+    this.counters.sent++;
+    this.pendingSends++;
+    const go = () => {
+      const t0 = performance.now();
+      this.sentAt.set(tag, t0);
+      client.send(partner, content).then(
+        (ack) => {
+          this.pendingSends--;
+          this.counters.acked++;
+          recordMs(this.ack, performance.now() - t0);
+          const expected = [...(this.devicesByUser.get(partner) ?? []), ...devices.filter((d) => d !== sender)].map((d) => d.key);
+          this.checker.acknowledged(ack.messageId, expected);
+        },
+        () => this.pendingSends--,
+      );
+    };
+    if (scenario.sendDelayMs > 0) setTimeout(go, Math.random() * scenario.sendDelayMs);
+    else go();
+  }
+
+  private onMessage(device: Device, message: MessageRecord): void {
+    this.counters.delivered++;
+    this.checker.received(device.key, message);
+    const tag = message.content.slice(0, message.content.indexOf('|'));
+    const t0 = this.sentAt.get(tag);
+    if (t0 !== undefined) recordMs(this.deliver, performance.now() - t0);
+  }
+
+  /** Waits until every acknowledged message has reached its devices, or the drain time is up. */
+  private async drain(): Promise<void> {
+    const deadline = performance.now() + this.assignment.scenario.drainSeconds * 1000;
+    while (performance.now() < deadline) {
+      if (this.pendingSends === 0 && this.checker.missing() === 0) return;
+      await sleep(250);
+    }
+  }
+
+  private reportProgress(): void {
+    const report: ProgressReport = {
+      kind: 'progress',
+      index: this.assignment.index,
+      phase: this.phase,
+      online: this.online,
+      counters: { ...this.counters },
+      ackHistogram: encode(this.ack),
+      deliverHistogram: encode(this.deliver),
+      connectHistogram: encode(this.connect),
+      rssBytes: process.memoryUsage.rss(),
+    };
+    this.report(report);
+    this.ack = newHistogram();
+    this.deliver = newHistogram();
+    this.connect = newHistogram();
+  }
+
+  private final(devices: number): FinalReport {
+    return {
+      kind: 'final',
+      index: this.assignment.index,
+      counters: { ...this.counters },
+      failures: this.failures,
+      check: this.checker.result(),
+      unackedAtEnd: this.pendingSends,
+      devices,
+      rssBytes: process.memoryUsage.rss(),
+    };
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function pick<T>(items: T[], n: number): T[] {
+  const copy = [...items];
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [copy[i], copy[j]] = [copy[j] as T, copy[i] as T];
+  }
+  return copy.slice(0, n);
+}
+
+// Entry point when forked by the coordinator.
+if (process.send && process.argv.includes('--loadgen-worker')) {
+  process.once('message', (assignment: WorkerAssignment) => {
+    const worker = new LoadWorker(assignment, (message) => process.send?.(message));
+    worker.run().then(
+      () => process.disconnect?.(),
+      (error: unknown) => {
+        console.error(`worker ${assignment.index} failed:`, error);
+        process.exit(1);
+      },
+    );
+  });
+}

@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import type { MessageRecord } from '../../protocol/bodies.ts';
+import { DeliveryChecker } from '../../loadgen/checker.ts';
+import { runCoordinator } from '../../loadgen/coordinator.ts';
+import { loadScenario } from '../../loadgen/scenario.ts';
+import { startTestServer, type TestServer } from '../support/server.ts';
+
+const message = (messageId: string, seq: number, conversationId = 'p:a:b'): MessageRecord => ({
+  messageId,
+  conversationId,
+  seq,
+  from: 'a',
+  to: 'b',
+  kind: 1,
+  content: '',
+  sentAt: 0,
+  clientMsgId: messageId,
+});
+
+describe('load generator checker', () => {
+  it('counts losses, duplicates and order violations', () => {
+    const checker = new DeliveryChecker();
+    checker.acknowledged('m1', ['b/1', 'b/2']);
+    checker.acknowledged('m2', ['b/1']);
+    checker.acknowledged('m3', ['b/1']);
+    checker.received('b/1', message('m1', 1));
+    checker.received('b/1', message('m3', 3));
+    checker.received('b/1', message('m2', 2));
+    checker.received('b/1', message('m2', 2));
+    const result = checker.result();
+    assert.equal(result.losses, 1, 'm1 never reached b/2');
+    assert.equal(result.duplicates, 1);
+    assert.equal(result.orderViolations, 1, 'seq 2 after seq 3');
+    assert.equal(result.expectedDeliveries, 4);
+  });
+});
+
+describe('load generator against a real server', function () {
+  this.timeout(90_000);
+  let server: TestServer;
+  afterEach(async () => server?.stop());
+
+  const run = (port: number, extra: Record<string, number>) =>
+    runCoordinator(
+      loadScenario(undefined, { port, users: 16, devicesPerUser: 2, workers: 1, rampPerSecond: 400, durationSeconds: 3, messagesPerUserPerSecond: 3, drainSeconds: 8, out: 'var/loadgen-spec', userPrefix: `s${Date.now().toString(36)}`, ...extra }),
+      [],
+      () => undefined,
+    );
+
+  it('finishes a small scenario with every acknowledged message delivered once, in order', async () => {
+    server = await startTestServer();
+    const result = await run(server.port, {});
+    assert.ok(result.check.acked > 50, `only ${result.check.acked} acked`);
+    assert.deepEqual([result.check.losses, result.check.duplicates, result.check.orderViolations], [0, 0, 0]);
+    assert.equal(result.check.expectedDeliveries, result.check.acked * 3, 'two receiver devices and one carbon each');
+    assert.equal(result.passed, true);
+  });
+
+  it('stays at zero losses, duplicates and order violations with churn and injected disconnects', async () => {
+    server = await startTestServer();
+    const result = await run(server.port, { churnShare: 0.3, offlineSeconds: 1, disconnectsPerDevicePerMinute: 20, durationSeconds: 4 });
+    assert.ok(result.counters.disconnects > 0, 'the scenario dropped connections');
+    assert.ok(result.counters.reconnects > 0, 'devices came back');
+    assert.deepEqual([result.check.losses, result.check.duplicates, result.check.orderViolations], [0, 0, 0]);
+    assert.equal(result.passed, true);
+  });
+
+  it('catches a server that acknowledges messages it then loses', async () => {
+    server = await startTestServer({ faults: { loseEvery: 7 } });
+    const result = await run(server.port, {});
+    assert.ok(result.check.losses > 0, 'the checker saw the lost messages');
+    assert.equal(result.passed, false);
+  });
+});
