@@ -23,6 +23,8 @@ export class Device {
   private version = 0;
   private token: string | undefined;
   private everConnected = false;
+  /** Counted as online by the worker: between a 'ready' and the next 'disconnected'. */
+  online = false;
   /** True while the app is deliberately closed (churn), as opposed to a dropped connection. */
   offline = false;
 
@@ -97,8 +99,13 @@ export class Device {
       clientName: 'tern-loadgen/0.1',
     });
     client.on('message', (m) => this.hooks.message(this, m));
-    client.on('disconnected', () => this.hooks.disconnected(this));
+    client.on('disconnected', () => {
+      if (!this.online) return;
+      this.online = false;
+      this.hooks.disconnected(this);
+    });
     client.on('ready', () => {
+      this.online = true;
       this.hooks.connected(this, !this.everConnected);
       this.everConnected = true;
     });
