@@ -156,3 +156,36 @@ describe('gateway', () => {
     assert.deepEqual(got, ['over tls']);
   });
 });
+
+describe('gateway back-pressure', () => {
+  let server: TestServer;
+  afterEach(async () => server?.stop());
+
+  it('closes a consumer that stops acknowledging once its push queue is full, and the next sync delivers everything', async () => {
+    server = await startTestServer({ gateway: { pushWindow: 4, pushQueue: 8 } });
+    const alice = server.client('alice');
+    await Promise.all([alice.connect(), server.client('bob').connect().then(() => undefined)]);
+    const slow = await greeted(server.port);
+    await slow.request(Opcode.login, Bodies.login, { userId: 'bob', deviceId: 'bob-slow', platform: 3, password: 'pw-bob' }, Bodies.session);
+    const pushes: number[] = [];
+    const errors: number[] = [];
+    slow.on('frame', (frame) => {
+      if (frame.opcode === Opcode.push) pushes.push(frame.requestId);
+      if (frame.opcode === Opcode.error) errors.push(readBody(frame, Bodies.error).code);
+    });
+    let closed = false;
+    slow.on('close', () => (closed = true));
+    for (let i = 0; i < 20; i++) await alice.send('bob', `burst ${i}`);
+    await waitUntil(() => closed, 'the slow consumer to be closed');
+    assert.deepEqual(pushes, [1, 2, 3, 4], 'only the window was sent');
+    assert.deepEqual(errors, [ErrorCode.overloaded]);
+    assert.equal(server.gateway.stats.closed.slowConsumer, 1);
+
+    const again = server.client('bob', { register: false, deviceId: 'bob-slow', platform: 3 });
+    const got: string[] = [];
+    again.on('message', (m) => got.push(m.content));
+    await again.connect();
+    await waitUntil(() => got.length === 20, 'all 20 through sync');
+    assert.deepEqual(got, Array.from({ length: 20 }, (_, i) => `burst ${i}`));
+  });
+});
