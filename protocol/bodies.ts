@@ -9,8 +9,8 @@ export const MAX_ID_LENGTH = 64;
 export const MAX_CONTENT_LENGTH = 65536;
 export const MAX_PAGE_ENTRIES = 1000;
 
-const id = str(MAX_ID_LENGTH);
-const conversationId = str(2 * MAX_ID_LENGTH + 2);
+const id = str(MAX_ID_LENGTH, 1);
+const conversationId = str(2 * MAX_ID_LENGTH + 4, 1);
 
 /** Client platforms; one live session per user and platform (a new login kicks the old one). */
 export const Platform = { ios: 1, android: 2, desktop: 3, web: 4 } as const;

@@ -66,11 +66,11 @@ export const bool: FieldType<boolean> = required('bool', (value, path) => {
   return value;
 });
 
-/** UTF-8 string of at most `max` characters. */
-export function str(max: number): FieldType<string> {
-  const describe = `str ≤ ${max}`;
+/** UTF-8 string of `min` to `max` UTF-16 code units (JavaScript string length). */
+export function str(max: number, min = 0): FieldType<string> {
+  const describe = min > 0 ? `str ${min}..${max}` : `str ≤ ${max}`;
   return required(describe, (value, path) => {
-    if (typeof value !== 'string' || value.length > max) fail(path, describe);
+    if (typeof value !== 'string' || value.length > max || value.length < min) fail(path, describe);
     return value;
   });
 }

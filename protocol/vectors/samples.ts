@@ -115,7 +115,7 @@ export const malformed: { name: string; frame: RawFrame; error: number }[] = [
   { name: 'raw length above the maximum raw body size', frame: { flags: 1, rawLength: 16 * 1024 * 1024, opcode: 0x10, requestId: 1, body: '90' }, error: ErrorCode.badCompression },
 ];
 
-/** Frames that parse but whose body must be rejected with an error frame; the connection survives these. */
+/** Frames that parse but whose body must be rejected with an error frame (fatal only for 1005, see errors.ts). */
 export const badBodies: { name: string; frame: RawFrame; error: number }[] = [
   { name: 'LZ4 block that does not decode to raw length', frame: { flags: 1, rawLength: 10, opcode: 0x20, requestId: 5, body: 'ff0102ff' }, error: ErrorCode.badCompression },
   { name: 'body that is not msgpack (0xc1 is never used)', frame: { opcode: 0x20, requestId: 5, body: 'c1' }, error: ErrorCode.badBody },

@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import { encodeFrame, FrameDecoder, readBody, type Frame } from '../../codec/index.ts';
 import { Bodies, type BodyOf } from '../../protocol/bodies.ts';
 import { ErrorCode, ERROR_INFO, ProtocolError, type ErrorCodeValue } from '../../protocol/errors.ts';
+import { PROTOCOL_VERSION } from '../../protocol/header.ts';
 import { Opcode, isKnownOpcode } from '../../protocol/opcodes.ts';
 import type { FieldType } from '../../protocol/schema.ts';
 import type { Clock } from '../logic/clock.ts';
@@ -152,6 +153,7 @@ export class Connection implements Expirable {
   private onHello(frame: Frame): void {
     if (this.state !== 'connected') throw new ProtocolError(ErrorCode.unexpectedOpcode, 'hello was already sent');
     const hello = readBody(frame, Bodies.hello);
+    if (hello.version !== PROTOCOL_VERSION) return this.fail(new ProtocolError(ErrorCode.badVersion, `protocol version ${hello.version} is not supported`), 'protocol');
     this.client = hello.client;
     this.state = 'greeted';
     const { config } = this.host;

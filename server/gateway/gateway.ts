@@ -56,7 +56,8 @@ export class Gateway implements GatewayApi, ConnectionHost {
     const port = await this.bind(tcp, options.host, options.port);
     let tlsPort: number | undefined;
     if (options.tls) {
-      const tls = createTlsServer({ minVersion: 'TLSv1.2', ...options.tls.options }, (socket) => this.accept(socket));
+      // The TLS handshake counts against the login deadline.
+      const tls = createTlsServer({ minVersion: 'TLSv1.2', handshakeTimeout: this.config.loginDeadlineMs, ...options.tls.options }, (socket) => this.accept(socket));
       tls.on('tlsClientError', () => this.stats.rejected++);
       tlsPort = await this.bind(tls, options.host, options.tls.port);
     }

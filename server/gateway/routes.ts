@@ -36,4 +36,5 @@ export const RESERVED_OPCODES = new Set<number>([
   Opcode.roomJoin,
   Opcode.roomLeave,
   Opcode.roomSend,
+  Opcode.roomPush,
 ]);

@@ -40,6 +40,7 @@ export class Auth {
 
   async login(client: ClientInfo, body: BodyOf<'login'>): Promise<{ session: SessionInfo; reply: BodyOf<'session'> }> {
     checkUserId(body.userId);
+    if ((body.token === undefined) === (body.password === undefined)) throw new ProtocolError(ErrorCode.badBody, 'login needs exactly one of password and token');
     if (body.token !== undefined) {
       const record = await this.tokens.get(tokenHash(body.token));
       if (!record || record.userId !== body.userId || record.expiresAt <= this.clock.now()) throw new ProtocolError(ErrorCode.badToken);
@@ -51,12 +52,16 @@ export class Auth {
     return this.openSession(client, body.userId, body.deviceId, body.platform, undefined);
   }
 
-  async revoke(session: SessionInfo, token: string | undefined): Promise<void> {
+  /** Revokes a token of the session's user (its own when none is given); returns the other connections that used it. */
+  async revoke(session: SessionInfo, token: string | undefined): Promise<string[]> {
     const hash = token === undefined ? this.tokenByConnection.get(session.connectionId) : tokenHash(token);
-    if (hash === undefined) return;
+    if (hash === undefined) return [];
     const record = await this.tokens.get(hash);
-    if (record && record.userId !== session.userId) throw new ProtocolError(ErrorCode.forbidden, 'the token belongs to another user');
+    if (!record || record.userId !== session.userId) throw new ProtocolError(ErrorCode.badToken, 'no such token of yours');
     await this.tokens.revoke(hash);
+    const users: string[] = [];
+    for (const [connectionId, used] of this.tokenByConnection) if (used === hash && connectionId !== session.connectionId) users.push(connectionId);
+    return users;
   }
 
   forget(connectionId: string): void {

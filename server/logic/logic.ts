@@ -47,7 +47,10 @@ export class Logic implements LogicApi {
         return {};
       },
       revokeToken: async (s, b) => {
-        await this.auth.revoke(s, b.token);
+        for (const connectionId of await this.auth.revoke(s, b.token)) {
+          this.auth.forget(connectionId);
+          this.gateway?.kick(connectionId, { reason: KickReason.tokenRevoked, message: 'the session token was revoked' });
+        }
         return {};
       },
     };

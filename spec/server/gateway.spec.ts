@@ -49,13 +49,19 @@ describe('gateway', () => {
     t.close();
   });
 
-  it('logs in again with the session token, and not after the token is revoked', async () => {
+  it('logs in again with the session token, and not after the token is revoked; revoking kicks the token’s other sessions', async () => {
     server = await startTestServer();
-    const session = await server.client('alice').connect();
+    const phone = server.client('alice');
+    const kicks: number[] = [];
+    phone.on('kicked', (k) => kicks.push(k.reason));
+    const session = await phone.connect();
     const t = await greeted(server.port);
     const again = await t.request(Opcode.login, Bodies.login, { userId: 'alice', deviceId: 'alice-desk', platform: 3, token: session.token }, Bodies.session);
     assert.equal(again.token, session.token);
     await t.request(Opcode.revokeToken, Bodies.revokeToken, {}, Bodies.ok);
+    await waitUntil(() => kicks.length === 1, 'the phone, logged in with the same token, to be kicked');
+    assert.deepEqual(kicks, [3]);
+    await assert.rejects(t.request(Opcode.revokeToken, Bodies.revokeToken, { token: 'not-mine' }, Bodies.ok), rejectsWith(ErrorCode.badToken));
     const t2 = await greeted(server.port);
     await assert.rejects(t2.request(Opcode.login, Bodies.login, { userId: 'alice', deviceId: 'alice-desk', platform: 3, token: session.token }, Bodies.session), rejectsWith(ErrorCode.badToken));
     t.close();
@@ -67,6 +73,10 @@ describe('gateway', () => {
     const t = await Transport.open({ host: '127.0.0.1', port: server.port });
     await assert.rejects(t.request(Opcode.sync, Bodies.sync, { sinceVersion: 0 }, Bodies.syncPage), rejectsWith(ErrorCode.unexpectedOpcode));
     await t.request(Opcode.hello, Bodies.hello, { version: 1, client: 'spec' }, Bodies.serverHello);
+    await assert.rejects(
+      t.request(Opcode.login, Bodies.login, { userId: 'alice', deviceId: 'd', platform: 1, password: 'x', token: 'y' }, Bodies.session),
+      rejectsWith(ErrorCode.badBody),
+    );
     await assert.rejects(t.request(Opcode.sync, Bodies.sync, { sinceVersion: 0 }, Bodies.syncPage), rejectsWith(ErrorCode.notAuthenticated));
     await assert.rejects(t.request(Opcode.groupCreate, Bodies.ok, {}, Bodies.ok), rejectsWith(ErrorCode.unsupported));
     await assert.rejects(t.request(0x7777, Bodies.ok, {}, Bodies.ok), rejectsWith(ErrorCode.unknownOpcode));
