@@ -41,8 +41,6 @@ export class Connection implements Expirable {
   private lastActivity: number;
   private readonly acceptedAt: number;
   private client = '';
-  /** Sends of one connection are stored in the order they arrived, so their seqs follow that order. */
-  private sendChain: Promise<void> = Promise.resolve();
 
   constructor(
     readonly id: ConnectionId,
@@ -191,16 +189,14 @@ export class Connection implements Expirable {
   }
 
   private onSessionRequest(name: SessionRequestName, replyName: keyof typeof Opcode, requestId: number, body: unknown, session: SessionInfo): void {
-    const run = () =>
-      this.host.logic.request(session, name, body as never).then(
-        (reply) => {
-          this.reply(Opcode[replyName], requestId, Bodies[replyName as 'ok'] as FieldType<unknown>, reply);
-          if (name === 'logout') this.end('logout');
-        },
-        (error: unknown) => this.replyError(requestId, error),
-      );
-    if (name === 'send') this.sendChain = this.sendChain.then(run);
-    else void run();
+    // Requests go to the logic in arrival order; the logic keeps one conversation's sends in that order.
+    this.host.logic.request(session, name, body as never).then(
+      (reply) => {
+        this.reply(Opcode[replyName], requestId, Bodies[replyName as 'ok'] as FieldType<unknown>, reply);
+        if (name === 'logout') this.end('logout');
+      },
+      (error: unknown) => this.replyError(requestId, error),
+    );
   }
 
   private onPushAck(upTo: number): void {
