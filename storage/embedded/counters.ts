@@ -1,7 +1,10 @@
 import type { Database } from 'lmdb';
 
-/** Records a pending write so that `durable()` can wait for it. */
-export type WriteTracker = (write: Promise<unknown>) => void;
+/**
+ * Records a pending write so that `durable()` can wait for it, and, given a scope, so that reads
+ * of that scope wait for it too (see pending.ts).
+ */
+export type WriteTracker = (write: Promise<unknown>, scope?: string) => void;
 
 /**
  * Monotonic counters (conversation sequences, inbox versions) kept in memory and written through

@@ -25,6 +25,7 @@ import type {
 } from '../ports.ts';
 import { Counters, type WriteTracker } from './counters.ts';
 import { EmbeddedConversations } from './conversations.ts';
+import { PendingWrites } from './pending.ts';
 
 export interface EmbeddedStoreOptions {
   readonly path: string;
@@ -72,21 +73,25 @@ class EmbeddedHistory implements HistoryStore {
   constructor(
     private readonly db: Database<MessageRecord, Key>,
     private readonly track: WriteTracker,
+    private readonly pending: PendingWrites,
   ) {}
   async put(message: MessageRecord): Promise<void> {
-    this.track(this.db.put([message.conversationId, message.seq], message));
+    this.track(this.db.put([message.conversationId, message.seq], message), `h\0${message.conversationId}`);
   }
   async get(conversationId: string, seq: number): Promise<MessageRecord | undefined> {
+    await this.pending.settled(`h\0${conversationId}`);
     return this.db.get([conversationId, seq]);
   }
   async page(conversationId: string, beforeSeq: number | undefined, limit: number): Promise<HistoryPage> {
-    const start: Key = beforeSeq === undefined ? [conversationId, Number.MAX_SAFE_INTEGER] : [conversationId, beforeSeq];
+    await this.pending.settled(`h\0${conversationId}`);
+    // Seqs are integers and the range start is inclusive: seq < beforeSeq starts at beforeSeq - 1.
+    // One more than the limit is read to tell whether older messages remain.
+    const start: Key = [conversationId, beforeSeq === undefined ? Number.MAX_SAFE_INTEGER : beforeSeq - 1];
     const messages: MessageRecord[] = [];
+    if (beforeSeq !== undefined && beforeSeq <= 1) return { messages, hasMore: false };
     for (const { value } of this.db.getRange({ start, end: [conversationId, 0], reverse: true, limit: limit + 1 })) {
       messages.push(value);
     }
-    // The range start is inclusive; drop the beforeSeq message itself.
-    if (beforeSeq !== undefined && messages[0]?.seq === beforeSeq) messages.shift();
     const hasMore = messages.length > limit;
     return { messages: messages.slice(0, limit), hasMore };
   }
@@ -99,17 +104,19 @@ class EmbeddedInbox implements InboxStore {
     private readonly counters: Counters,
     private readonly maxEntries: number,
     private readonly track: WriteTracker,
+    private readonly pending: PendingWrites,
   ) {}
 
   async append(userId: string, entry: NewEntry): Promise<number> {
     const version = this.counters.next(`ver:${userId}`);
-    this.track(this.entries.put([userId, version], { ...entry, version }));
+    this.track(this.entries.put([userId, version], { ...entry, version }), `i\0${userId}`);
     // Keep at most maxEntries: each append drops the one that fell out of the window.
-    if (version > this.maxEntries) this.track(this.entries.remove([userId, version - this.maxEntries]));
+    if (version > this.maxEntries) this.track(this.entries.remove([userId, version - this.maxEntries]), `i\0${userId}`);
     return version;
   }
 
   async read(userId: string, sinceVersion: number, limit: number): Promise<InboxRead> {
+    await this.pending.settled(`i\0${userId}`);
     const latestVersion = this.counters.current(`ver:${userId}`);
     const entries: EntryRecord[] = [];
     for (const { value } of this.entries.getRange({ start: [userId, sinceVersion + 1], end: [userId, Number.MAX_SAFE_INTEGER], limit })) {
@@ -123,10 +130,11 @@ class EmbeddedInbox implements InboxStore {
   }
 
   async setCursor(userId: string, deviceId: string, version: number): Promise<void> {
-    this.track(this.cursors.put([userId, deviceId], version));
+    this.track(this.cursors.put([userId, deviceId], version), `c\0${userId}\0${deviceId}`);
   }
 
   async cursor(userId: string, deviceId: string): Promise<number> {
+    await this.pending.settled(`c\0${userId}\0${deviceId}`);
     return this.cursors.get([userId, deviceId]) ?? 0;
   }
 }
@@ -135,12 +143,15 @@ class EmbeddedDedup implements DedupStore {
   constructor(
     private readonly db: Database<DedupRecord, Key>,
     private readonly track: WriteTracker,
+    private readonly pending: PendingWrites,
   ) {}
   async get(userId: string, clientMsgId: string): Promise<DedupRecord | undefined> {
+    // A resend racing its first attempt must see the first attempt's record.
+    await this.pending.settled(`d\0${userId}\0${clientMsgId}`);
     return this.db.get([userId, clientMsgId]);
   }
   async put(userId: string, clientMsgId: string, record: DedupRecord): Promise<void> {
-    this.track(this.db.put([userId, clientMsgId], record));
+    this.track(this.db.put([userId, clientMsgId], record), `d\0${userId}\0${clientMsgId}`);
   }
 }
 
@@ -148,11 +159,13 @@ class EmbeddedHidden implements HiddenStore {
   constructor(
     private readonly db: Database<true, Key>,
     private readonly track: WriteTracker,
+    private readonly pending: PendingWrites,
   ) {}
   async hide(userId: string, conversationId: string, seq: number): Promise<void> {
-    this.track(this.db.put([userId, conversationId, seq], true));
+    this.track(this.db.put([userId, conversationId, seq], true), `x\0${userId}\0${conversationId}`);
   }
   async isHidden(userId: string, conversationId: string, seq: number): Promise<boolean> {
+    await this.pending.settled(`x\0${userId}\0${conversationId}`);
     return this.db.get([userId, conversationId, seq]) === true;
   }
 }
@@ -162,19 +175,21 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): Stores {
   const root = open({ path: options.path, compression: false, maxDbs: 16 });
   // LMDB commits batches in issue order, so the last write's promise covers every earlier write.
   let lastWrite: Promise<unknown> = Promise.resolve();
-  const track: WriteTracker = (write) => {
+  const pending = new PendingWrites();
+  const track: WriteTracker = (write, scope) => {
     lastWrite = write;
+    if (scope !== undefined) pending.add(scope, write);
   };
   const counters = new Counters(root.openDB<number, string>({ name: 'counters', encoding: 'msgpack' }), track);
   return {
     accounts: new EmbeddedAccounts(sub(root, 'accounts')),
     tokens: new EmbeddedTokens(sub(root, 'tokens')),
     sequences: new EmbeddedSequences(counters),
-    history: new EmbeddedHistory(sub(root, 'history'), track),
-    inbox: new EmbeddedInbox(sub(root, 'inbox'), sub(root, 'cursors'), counters, options.inboxMaxEntries ?? 10_000, track),
-    dedup: new EmbeddedDedup(sub(root, 'dedup'), track),
+    history: new EmbeddedHistory(sub(root, 'history'), track, pending),
+    inbox: new EmbeddedInbox(sub(root, 'inbox'), sub(root, 'cursors'), counters, options.inboxMaxEntries ?? 10_000, track, pending),
+    dedup: new EmbeddedDedup(sub(root, 'dedup'), track, pending),
     conversations: new EmbeddedConversations(sub(root, 'conversations'), track),
-    hidden: new EmbeddedHidden(sub(root, 'hidden'), track),
+    hidden: new EmbeddedHidden(sub(root, 'hidden'), track, pending),
     durable: async () => {
       await lastWrite;
     },
