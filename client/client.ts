@@ -296,8 +296,16 @@ export class Client extends EventEmitter<ClientEvents> {
       try {
         do {
           this.syncAgain = false;
-          for (;;) {
-            const page = await this.request(Opcode.sync, Bodies.sync, { sinceVersion: this.version }, Bodies.syncPage);
+          for (let throttled = 0; ; ) {
+            const page = await this.request(Opcode.sync, Bodies.sync, { sinceVersion: this.version }, Bodies.syncPage).catch((error: unknown) => {
+              // A retryable refusal (rate limit, overload) is waited out a few times; anything else ends this sync.
+              if (error instanceof ServerError && ERROR_INFO[error.code].retry && throttled++ < 5) return undefined;
+              throw error;
+            });
+            if (!page) {
+              await new Promise((resolve) => setTimeout(resolve, 200 * throttled));
+              continue;
+            }
             for (const entry of page.entries) this.apply(entry, true);
             if (page.entries.length === 0) break;
           }

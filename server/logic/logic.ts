@@ -33,7 +33,7 @@ export class Logic implements LogicApi {
     this.conversations = new Conversations(stores, clock, (userId, entry, except) => this.fanout(userId, entry, except), {
       recallWindowMs: options.recallWindowMs ?? 2 * 60 * 1000,
     });
-    this.syncing = new Sync(stores.inbox, stores.history, () => stores.durable(), (userId, messages) => this.conversations.visible(userId, messages));
+    this.syncing = new Sync(stores.inbox, stores.history, (userId, messages) => this.conversations.visible(userId, messages));
     this.handlers = {
       send: (s, b) => this.messaging.send(s, b),
       sync: (s, b) => this.syncing.sync(s, b),

@@ -13,7 +13,6 @@ export class Sync {
   constructor(
     private readonly inbox: InboxStore,
     private readonly history: HistoryStore,
-    private readonly durable: () => Promise<void>,
     private readonly visible: (userId: string, messages: MessageRecord[]) => Promise<MessageRecord[]>,
   ) {}
 
@@ -25,8 +24,9 @@ export class Sync {
       throw new ProtocolError(ErrorCode.versionTooOld, `version ${body.sinceVersion} is older than the oldest kept (${read.oldestVersion})`);
     }
     if (body.sinceVersion > read.latestVersion) throw new ProtocolError(ErrorCode.badAck, `version ${body.sinceVersion} is ahead of the inbox (${read.latestVersion})`);
+    // The cursor is bookkeeping, not a delivery promise (a lost one costs a re-download the client
+    // dedups), so the page does not wait for its commit.
     await this.inbox.setCursor(session.userId, session.deviceId, body.sinceVersion);
-    await this.durable();
     const lastVersion = read.entries.at(-1)?.version ?? body.sinceVersion;
     return { entries: read.entries, hasMore: lastVersion < read.latestVersion, lastVersion, latestVersion: read.latestVersion };
   }

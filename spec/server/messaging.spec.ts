@@ -137,6 +137,7 @@ describe('1:1 messaging over real sockets', () => {
       since = page.lastVersion;
     }
     assert.deepEqual(pages, [12, 12, 6, 0]);
+    await server.stores.durable();
     assert.equal(await server.stores.inbox.cursor('bob', 'bob-phone'), 30);
     raw.close();
   });

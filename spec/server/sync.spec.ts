@@ -41,6 +41,7 @@ describe('offline sync, conversations and read state', function () {
     }
     assert.deepEqual(pages, [200, 200, 200, 200, 200, 0]);
     assert.ok(replies.slice(0, 5).every(isCompressed), 'full pages travel LZ4-compressed');
+    await server.stores.durable();
     assert.equal(await server.stores.inbox.cursor('bob', 'bob-tablet'), 1000, 'the empty last page acknowledged the one before');
     raw.close();
 
