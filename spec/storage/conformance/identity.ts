@@ -90,7 +90,7 @@ export function describeIdentity(h: Harness): void {
       await stores.durable();
     });
 
-    it('resolves after writes issued before it, and reads then see every one of them', async () => {
+    it('resolves once the writes issued before it are in effect: reads after it see every one', async () => {
       const stores = await h.open();
       const c = 'p:ann:ben';
       const writes = [
@@ -102,13 +102,14 @@ export function describeIdentity(h: Harness): void {
         stores.inbox.setCursor('ben', 'phone', 1),
       ];
       await stores.durable();
-      await Promise.all(writes);
+      // Read before awaiting the writes themselves: durable() alone must be enough.
       assert.equal((await stores.history.get(c, 1))?.content, message(c, 1).content);
       assert.equal((await stores.inbox.read('ben', 0, 10)).entries.length, 1);
       assert.equal((await stores.conversations.get('ben', c))?.unread, 1);
       assert.equal((await stores.dedup.get('ann', 'c-1'))?.seq, 1);
       assert.equal(await stores.hidden.isHidden('ann', c, 1), true);
       assert.equal(await stores.inbox.cursor('ben', 'phone'), 1);
+      await Promise.all(writes);
     });
   });
 }
