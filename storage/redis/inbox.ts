@@ -1,0 +1,90 @@
+/**
+ * Inboxes on Redis: per user a version counter (INCR) and a sorted set of entries scored by
+ * version, trimmed to the newest maxEntries on every append and expiring after the retention
+ * period without appends (DESIGN §4: 7 days, at most N entries). A member is `version|JSON`, so
+ * members are unique and the script never has to parse JSON. The counter itself never expires:
+ * versions must not start over while devices still hold cursors.
+ */
+import type { Redis } from 'ioredis';
+import type { EntryRecord } from '../../protocol/bodies.ts';
+import type { InboxRead, InboxStore, NewEntry } from '../ports.ts';
+import { corrupt, toArray, toInt, toStringReply } from './errors.ts';
+import type { Keys } from './keys.ts';
+import { LuaScript } from './script.ts';
+import { entries } from './values.ts';
+
+/** KEYS: version, entries. ARGV: entry JSON with a placeholder version, maxEntries, retention seconds. */
+const appendScript = new LuaScript(
+  'inboxAppend',
+  `local v = redis.call('INCR', KEYS[1])
+redis.call('ZADD', KEYS[2], v, v .. '|' .. ARGV[1])
+redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -1 - tonumber(ARGV[2]))
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+return v`,
+);
+
+/** KEYS: version, entries. ARGV: sinceVersion, limit. Returns latest, oldest kept (latest + 1 when none) and the members. */
+const readScript = new LuaScript(
+  'inboxRead',
+  `local latest = tonumber(redis.call('GET', KEYS[1]) or '0')
+local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+local oldest = latest + 1
+if first[2] then oldest = tonumber(first[2]) end
+local members = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. ARGV[1], '+inf', 'LIMIT', 0, ARGV[2])
+return {latest, oldest, members}`,
+);
+
+export const inboxScripts: readonly LuaScript[] = [appendScript, readScript];
+
+export interface InboxLimits {
+  readonly maxEntries: number;
+  readonly retentionSeconds: number;
+}
+
+function parseMember(member: unknown): EntryRecord {
+  const text = toStringReply('inbox member', member);
+  const bar = text.indexOf('|');
+  if (bar < 1) throw corrupt('inbox member', text);
+  const version = toInt('inbox version', text.slice(0, bar));
+  return { ...entries.decode(text.slice(bar + 1)), version };
+}
+
+export class RedisInbox implements InboxStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+    private readonly limits: InboxLimits,
+  ) {}
+
+  async append(userId: string, entry: NewEntry): Promise<number> {
+    // The version is only known inside the script: the JSON carries 0 and the member's prefix the real one.
+    const json = entries.encode({ ...entry, version: 0 });
+    const keys = [this.keys.inboxVersion(userId), this.keys.inboxEntries(userId)];
+    return toInt('inbox version', await appendScript.run(this.redis, keys, [json, this.limits.maxEntries, this.limits.retentionSeconds]));
+  }
+
+  async read(userId: string, sinceVersion: number, limit: number): Promise<InboxRead> {
+    const keys = [this.keys.inboxVersion(userId), this.keys.inboxEntries(userId)];
+    const [latest, oldest, members] = toArray('inbox read', await readScript.run(this.redis, keys, [sinceVersion, limit]));
+    const latestVersion = toInt('latest version', latest);
+    return {
+      entries: toArray('inbox entries', members).map(parseMember),
+      latestVersion,
+      oldestVersion: Math.max(1, toInt('oldest version', oldest)),
+    };
+  }
+
+  async latestVersion(userId: string): Promise<number> {
+    const value = await this.redis.get(this.keys.inboxVersion(userId));
+    return value === null ? 0 : toInt('latest version', value);
+  }
+
+  async setCursor(userId: string, deviceId: string, version: number): Promise<void> {
+    await this.redis.hset(this.keys.cursors(userId), deviceId, version);
+  }
+
+  async cursor(userId: string, deviceId: string): Promise<number> {
+    const value = await this.redis.hget(this.keys.cursors(userId), deviceId);
+    return value === null ? 0 : toInt('cursor', value);
+  }
+}

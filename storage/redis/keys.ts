@@ -1,0 +1,48 @@
+/**
+ * Key names. Every key starts with the store's prefix (tenants and test runs share one server
+ * without seeing each other), and keys that one script touches together carry the same hash tag
+ * `{…}` (the user, or the conversation) so that they live in one slot on a Redis Cluster.
+ */
+export class Keys {
+  constructor(readonly prefix: string) {}
+
+  account(userId: string): string {
+    return `${this.prefix}acct:${userId}`;
+  }
+  token(tokenHash: string): string {
+    return `${this.prefix}tok:${tokenHash}`;
+  }
+  sequence(conversationId: string): string {
+    return `${this.prefix}seq:{${conversationId}}`;
+  }
+  historyMessages(conversationId: string): string {
+    return `${this.prefix}hist:{${conversationId}}`;
+  }
+  historyIndex(conversationId: string): string {
+    return `${this.prefix}hidx:{${conversationId}}`;
+  }
+  inboxVersion(userId: string): string {
+    return `${this.prefix}ver:{${userId}}`;
+  }
+  inboxEntries(userId: string): string {
+    return `${this.prefix}inbox:{${userId}}`;
+  }
+  cursors(userId: string): string {
+    return `${this.prefix}cur:{${userId}}`;
+  }
+  dedup(userId: string, clientMsgId: string): string {
+    return `${this.prefix}dd:{${userId}}:${clientMsgId}`;
+  }
+  conversation(userId: string, conversationId: string): string {
+    return `${this.prefix}conv:{${userId}}:${conversationId}`;
+  }
+  conversationOrder(userId: string): string {
+    return `${this.prefix}convs:{${userId}}`;
+  }
+  totalUnread(userId: string): string {
+    return `${this.prefix}unread:{${userId}}`;
+  }
+  hidden(userId: string, conversationId: string): string {
+    return `${this.prefix}hid:{${userId}}:${conversationId}`;
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * Values kept in Redis as JSON of the protocol's positional arrays (protocol/schema.ts): compact,
+ * and checked field by field when read back, so a value that is not what the store wrote fails
+ * as a typed `corrupt` error instead of flowing on into the logic.
+ */
+import { Entry, Message, type EntryRecord, type MessageRecord } from '../../protocol/bodies.ts';
+import { optional, record, str, uint, type FieldType } from '../../protocol/schema.ts';
+import type { Account, DedupRecord, TokenRecord } from '../ports.ts';
+import { RedisStoreError } from './errors.ts';
+
+const text = str(4096);
+
+const AccountValue = record({ userId: text, salt: text, passwordHash: text, createdAt: uint });
+const TokenValue = record({ userId: text, deviceId: text, expiresAt: uint });
+const DedupValue = record({ messageId: text, conversationId: text, seq: uint, sentAt: uint, version: optional(uint) });
+
+export interface Codec<T> {
+  encode(value: T): string;
+  decode(stored: string): T;
+}
+
+function codec<T>(what: string, type: FieldType<T>): Codec<T> {
+  return {
+    encode: (value) => JSON.stringify(type.toWire(value)),
+    decode(stored) {
+      try {
+        return type.check(JSON.parse(stored), what);
+      } catch (error) {
+        throw new RedisStoreError('corrupt', `stored ${what} does not decode: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      }
+    },
+  };
+}
+
+export const messages: Codec<MessageRecord> = codec('message', Message);
+export const entries: Codec<EntryRecord> = codec('entry', Entry);
+export const accounts: Codec<Account> = codec('account', AccountValue);
+export const tokens: Codec<TokenRecord> = codec('token', TokenValue);
+export const dedups: Codec<DedupRecord> = codec('dedup record', DedupValue);
