@@ -1,8 +1,10 @@
 /**
- * tern-loadgen: simulated phones against a tern server.
+ * tern-loadgen: simulated phones against a tern server, or the same conversations through an
+ * MQTT broker for comparison.
  *
  *   npm run loadgen -- --users 2000 --workers 4 --source 127.0.0.2-127.0.0.5 --duration 30
- *   npm run loadgen -- --scenario loadgen/scenarios/churn.json --port 7000
+ *   npm run loadgen -- --scenario loadgen/scenarios/pairs-1k.json --port 7000
+ *   npm run loadgen -- --scenario loadgen/scenarios/pairs-1k.json --protocol mqtt --port 1883
  *   npm run loadgen -- agent --listen 0.0.0.0:7900          (on each extra host)
  *   npm run loadgen -- --agents hostA:7900,hostB:7900 …      (on the coordinating host)
  */
@@ -16,6 +18,7 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     scenario: { type: 'string' },
+    protocol: { type: 'string' },
     host: { type: 'string' },
     port: { type: 'string' },
     tls: { type: 'boolean' },
@@ -43,7 +46,8 @@ const { values, positionals } = parseArgs({
 
 const HELP = `tern-loadgen [agent] [options]
   --scenario FILE     JSON scenario (flags override it)
-  --host H --port P   server (default 127.0.0.1:7000)   --tls
+  --protocol P        tern (default) or mqtt: QoS 1 publishes through a broker, same checks
+  --host H --port P   server (default 127.0.0.1:7000, or :1883 for mqtt)   --tls (tern only)
   --users N           simulated users, chatting in pairs (default 200)
   --devices N         devices per user, 1–4 (default 1)
   --workers N         worker processes (default 2; ≤ 19,000 connections each)
@@ -68,6 +72,7 @@ function overrides(): Partial<Scenario> {
   const set = <K extends keyof Scenario>(key: K, value: Scenario[K] | undefined) => {
     if (value !== undefined) o[key] = value;
   };
+  set('protocol', values.protocol as Scenario['protocol'] | undefined);
   set('host', values.host);
   set('port', num(values.port));
   set('tls', values.tls);
@@ -102,7 +107,7 @@ async function main(): Promise<number> {
   }
   const scenario = loadScenario(values.scenario, overrides());
   const agents = values.agents ? values.agents.split(',') : [];
-  console.log(`tern-loadgen: ${scenario.users} users × ${scenario.devicesPerUser} devices on ${scenario.workers} workers → ${scenario.host}:${scenario.port}`);
+  console.log(`tern-loadgen: ${scenario.users} users × ${scenario.devicesPerUser} devices on ${scenario.workers} workers → ${scenario.protocol} ${scenario.host}:${scenario.port}`);
   const result = await runCoordinator(scenario, agents, (line) => console.log(line));
   const { json, html } = writeReport(result, scenario.out);
   console.log('');

@@ -11,13 +11,37 @@ import type { Scenario } from './scenario.ts';
 
 const PLATFORMS = [Platform.android, Platform.ios, Platform.desktop, Platform.web];
 
-export interface DeviceHooks {
-  message(device: Device, message: MessageRecord): void;
-  connected(device: Device, first: boolean): void;
-  disconnected(device: Device): void;
+/** What a worker needs of a simulated phone, whatever protocol it speaks (tern, or MQTT in mqtt/). */
+export interface SimulatedDevice {
+  readonly userId: string;
+  readonly index: number;
+  /** `user/device`, the checker's name for it. */
+  readonly key: string;
+  /** Connected now. */
+  readonly ready: boolean;
+  /** Takes a send now or holds it until the connection is back; false while the app is closed. */
+  readonly canSend: boolean;
+  /** Whether the sender's other devices get a copy of what it sends, and so must receive it. */
+  readonly carbons: boolean;
+  /** Connects (registering the user on the first run where the protocol has accounts); resolves when ready. */
+  connect(register: boolean): Promise<void>;
+  /** Resolves when the server (or broker) has acknowledged the message. */
+  send(to: string, content: string): Promise<{ readonly messageId: string }>;
+  /** Drops the connection as a lost network would; the device reconnects by itself. */
+  dropConnection(): void;
+  /** Closes the app for `ms`, then opens it again. */
+  goOffline(ms: number): Promise<void>;
+  close(): void;
 }
 
-export class Device {
+export interface DeviceHooks {
+  message(device: SimulatedDevice, message: MessageRecord): void;
+  connected(device: SimulatedDevice, first: boolean): void;
+  disconnected(device: SimulatedDevice): void;
+}
+
+export class Device implements SimulatedDevice {
+  readonly carbons = true;
   client: Client | undefined;
   readonly deviceId: string;
   private version = 0;
@@ -44,6 +68,16 @@ export class Device {
 
   get ready(): boolean {
     return this.client?.status === 'ready';
+  }
+
+  /** The SDK queues sends while it reconnects. */
+  get canSend(): boolean {
+    return this.client !== undefined && !this.offline;
+  }
+
+  send(to: string, content: string): Promise<{ readonly messageId: string }> {
+    if (!this.client) return Promise.reject(new Error('device is offline'));
+    return this.client.send(to, content);
   }
 
   /** Connects (registering the user from device 0 on the first run); resolves when ready. */

@@ -4,7 +4,16 @@
  */
 import { readFileSync } from 'node:fs';
 
+export type LoadProtocol = 'tern' | 'mqtt';
+
+export const PROTOCOLS: readonly LoadProtocol[] = ['tern', 'mqtt'];
+
+/** Where each protocol listens unless a port is given: tern's default and MQTT's registered port. */
+const DEFAULT_PORT: Record<LoadProtocol, number> = { tern: 7000, mqtt: 1883 };
+
 export interface Scenario {
+  /** tern: the SDK against a tern server; mqtt: the same conversations as QoS 1 PUBLISHes through a broker. */
+  readonly protocol: LoadProtocol;
   readonly host: string;
   readonly port: number;
   readonly tls: boolean;
@@ -41,6 +50,7 @@ export interface Scenario {
 }
 
 export const defaults: Scenario = {
+  protocol: 'tern',
   host: '127.0.0.1',
   port: 7000,
   tls: false,
@@ -84,13 +94,17 @@ type Overrides = { -readonly [K in keyof Scenario]?: Scenario[K] };
 
 export function loadScenario(file: string | undefined, overrides: Overrides): Scenario {
   const fromFile = file ? (JSON.parse(readFileSync(file, 'utf8')) as Overrides) : {};
-  const scenario: Scenario = { ...defaults, ...fromFile, ...overrides };
+  const merged: Scenario = { ...defaults, ...fromFile, ...overrides };
+  const port = overrides.port ?? fromFile.port ?? DEFAULT_PORT[merged.protocol] ?? defaults.port;
+  const scenario: Scenario = { ...merged, port };
   validate(scenario);
   return scenario;
 }
 
 function validate(s: Scenario): void {
   const problems: string[] = [];
+  if (!PROTOCOLS.includes(s.protocol)) problems.push(`protocol must be one of ${PROTOCOLS.join(', ')}`);
+  if (s.protocol === 'mqtt' && s.tls) problems.push('tls is not supported with protocol mqtt');
   if (s.users < 2 || s.users % 2 !== 0) problems.push('users must be an even number ≥ 2 (users chat in pairs)');
   if (s.devicesPerUser < 1 || s.devicesPerUser > 4) problems.push('devicesPerUser must be 1–4 (one per platform)');
   if (s.workers < 1) problems.push('workers must be ≥ 1');

@@ -4,9 +4,10 @@
  */
 import type { MessageRecord } from '../protocol/bodies.ts';
 import { DeliveryChecker } from './checker.ts';
-import { Device } from './device.ts';
+import { Device, type DeviceHooks, type SimulatedDevice } from './device.ts';
 import { encode, newHistogram, recordMs, type Histogram } from './histogram.ts';
 import { emptyCounters, type Counters, type FinalReport, type Phase, type ProgressReport, type WorkerAssignment, type WorkerMessage } from './messages.ts';
+import { MqttDevice } from './mqtt/device.ts';
 
 const TICK_MS = 100;
 
@@ -14,7 +15,7 @@ export class LoadWorker {
   private readonly counters: Counters = emptyCounters();
   private readonly failures: Record<string, number> = {};
   private readonly checker = new DeliveryChecker();
-  private readonly devicesByUser = new Map<string, Device[]>();
+  private readonly devicesByUser = new Map<string, SimulatedDevice[]>();
   private readonly sentAt = new Map<string, number>();
   private ack: Histogram = newHistogram();
   private deliver: Histogram = newHistogram();
@@ -49,12 +50,12 @@ export class LoadWorker {
     }
   }
 
-  private createDevices(): Device[] {
+  private createDevices(): SimulatedDevice[] {
     const { scenario, firstUser, endUser, sourceAddress } = this.assignment;
-    const devices: Device[] = [];
-    const hooks = {
-      message: (device: Device, m: MessageRecord) => this.onMessage(device, m),
-      connected: (_device: Device, first: boolean) => {
+    const devices: SimulatedDevice[] = [];
+    const hooks: DeviceHooks = {
+      message: (device, m) => this.onMessage(device, m),
+      connected: (_device, first) => {
         this.online++;
         if (!first) this.counters.reconnects++;
       },
@@ -63,10 +64,11 @@ export class LoadWorker {
         this.counters.disconnects++;
       },
     };
+    const DeviceType = scenario.protocol === 'mqtt' ? MqttDevice : Device;
     for (let u = firstUser; u < endUser; u++) {
       const userId = `${scenario.userPrefix}u${u}`;
-      const own: Device[] = [];
-      for (let d = 0; d < scenario.devicesPerUser; d++) own.push(new Device(userId, d, scenario, sourceAddress, hooks));
+      const own: SimulatedDevice[] = [];
+      for (let d = 0; d < scenario.devicesPerUser; d++) own.push(new DeviceType(userId, d, scenario, sourceAddress, hooks));
       this.devicesByUser.set(userId, own);
       devices.push(...own);
     }
@@ -74,7 +76,7 @@ export class LoadWorker {
   }
 
   /** Starts connections at this worker's share of the ramp rate; device 0 of each user registers it first. */
-  private async ramp(devices: Device[]): Promise<void> {
+  private async ramp(devices: SimulatedDevice[]): Promise<void> {
     const { scenario } = this.assignment;
     const perTick = Math.max(1, Math.round((scenario.rampPerSecond / scenario.workers) * (TICK_MS / 1000)));
     const attempts: Promise<void>[] = [];
@@ -89,7 +91,7 @@ export class LoadWorker {
     }
   }
 
-  private async bringUp(device: Device): Promise<void> {
+  private async bringUp(device: SimulatedDevice): Promise<void> {
     const started = performance.now();
     try {
       await device.connect(device.index === 0);
@@ -102,7 +104,7 @@ export class LoadWorker {
     }
   }
 
-  private async converse(devices: Device[]): Promise<void> {
+  private async converse(devices: SimulatedDevice[]): Promise<void> {
     const { scenario } = this.assignment;
     if (scenario.durationSeconds <= 0) return;
     const users = [...this.devicesByUser.keys()];
@@ -129,27 +131,27 @@ export class LoadWorker {
 
   private sendOne(userId: string): void {
     const { scenario, firstUser } = this.assignment;
-    const devices = this.devicesByUser.get(userId) as Device[];
-    const sender = devices.find((d) => d.ready) ?? devices.find((d) => d.client && !d.offline);
-    if (!sender?.client) return;
+    const devices = this.devicesByUser.get(userId) as SimulatedDevice[];
+    const sender = devices.find((d) => d.ready) ?? devices.find((d) => d.canSend);
+    if (!sender) return;
     const index = Number(userId.slice(userId.lastIndexOf('u') + 1));
     const partnerIndex = index % 2 === 0 ? index + 1 : index - 1;
     if (partnerIndex < firstUser) return;
     const partner = `${scenario.userPrefix}u${partnerIndex}`;
     const tag = `${this.assignment.index}.${++this.counter}`;
     const content = `${tag}|`.padEnd(scenario.messageBytes, 'x');
-    const client = sender.client;
     this.counters.sent++;
     this.pendingSends++;
     const go = () => {
       const t0 = performance.now();
       this.sentAt.set(tag, t0);
-      client.send(partner, content).then(
+      sender.send(partner, content).then(
         (ack) => {
           this.pendingSends--;
           this.counters.acked++;
           recordMs(this.ack, performance.now() - t0);
-          const expected = [...(this.devicesByUser.get(partner) ?? []), ...devices.filter((d) => d !== sender)].map((d) => d.key);
+          const carbons = sender.carbons ? devices.filter((d) => d !== sender) : [];
+          const expected = [...(this.devicesByUser.get(partner) ?? []), ...carbons].map((d) => d.key);
           this.checker.acknowledged(ack.messageId, expected);
         },
         () => this.pendingSends--,
@@ -159,7 +161,7 @@ export class LoadWorker {
     else go();
   }
 
-  private onMessage(device: Device, message: MessageRecord): void {
+  private onMessage(device: SimulatedDevice, message: MessageRecord): void {
     this.counters.delivered++;
     this.checker.received(device.key, message);
     const tag = message.content.slice(0, message.content.indexOf('|'));
