@@ -275,6 +275,8 @@ export class Client extends EventEmitter<ClientEvents> {
     const message = entry.type === EntryType.message ? entry.message : undefined;
     if (!message || this.seen.has(message.messageId)) return;
     this.remember(message.messageId);
+    // Our own send, synced back (as a carbon) before its ACK arrived: not an incoming message.
+    if (message.from === this.options.userId && this.outbox.has(message.clientMsgId)) return this.reorder.own(message.conversationId, message.seq);
     this.reorder.add(message);
   }
 

@@ -1,7 +1,7 @@
 /**
  * The correctness check of a load run: every message the server acknowledged must reach every
  * expected device exactly once, and each device must see a conversation's messages in seq order.
- * Zero losses, duplicates and order violations is the only passing result.
+ * Zero losses, duplicates, order violations and misdeliveries is the only passing result.
  */
 import type { MessageRecord } from '../protocol/bodies.ts';
 
@@ -14,6 +14,8 @@ export interface CheckResult {
   readonly orderViolations: number;
   /** Deliveries of messages this run never saw acknowledged (e.g. ACK lost with the connection). */
   readonly unacknowledgedDeliveries: number;
+  /** Acknowledged messages that reached a device they were not for (e.g. the sending device itself). */
+  readonly misdelivered: number;
 }
 
 interface DeviceView {
@@ -66,7 +68,15 @@ export class DeliveryChecker {
     let expectedDeliveries = 0;
     for (const devices of this.expected.values()) expectedDeliveries += devices.length;
     let acknowledgedSeen = 0;
-    for (const view of this.devices.values()) for (const id of view.seen) if (this.expected.has(id)) acknowledgedSeen++;
+    let misdelivered = 0;
+    for (const [device, view] of this.devices) {
+      for (const id of view.seen) {
+        const targets = this.expected.get(id);
+        if (!targets) continue;
+        acknowledgedSeen++;
+        if (!targets.includes(device)) misdelivered++;
+      }
+    }
     return {
       acked: this.expected.size,
       expectedDeliveries,
@@ -75,6 +85,7 @@ export class DeliveryChecker {
       duplicates: this.duplicates,
       orderViolations: this.orderViolations,
       unacknowledgedDeliveries: this.delivered - acknowledgedSeen,
+      misdelivered,
     };
   }
 }

@@ -47,7 +47,7 @@ function sumCounters(reports: Iterable<{ counters: Counters }>): Counters {
 }
 
 function sumCheck(finals: FinalReport[]): CheckResult {
-  const keys = ['acked', 'expectedDeliveries', 'delivered', 'losses', 'duplicates', 'orderViolations', 'unacknowledgedDeliveries'] as const;
+  const keys = ['acked', 'expectedDeliveries', 'delivered', 'losses', 'duplicates', 'orderViolations', 'unacknowledgedDeliveries', 'misdelivered'] as const;
   const out = Object.fromEntries(keys.map((k) => [k, 0])) as Record<(typeof keys)[number], number>;
   for (const f of finals) for (const k of keys) out[k] += f.check[k];
   return out;
@@ -150,7 +150,7 @@ export async function runCoordinator(scenario: Scenario, agents: string[], log: 
       return all;
     }, {}),
     check,
-    passed: finals.length === handles.length && check.losses === 0 && check.duplicates === 0 && check.orderViolations === 0,
+    passed: finals.length === handles.length && check.losses === 0 && check.duplicates === 0 && check.orderViolations === 0 && check.misdelivered === 0,
     unackedAtEnd: finals.reduce((n, f) => n + f.unackedAtEnd, 0),
     devices,
     peakOnline,

@@ -27,7 +27,9 @@ describe('load generator checker', () => {
     checker.received('b/1', message('m3', 3));
     checker.received('b/1', message('m2', 2));
     checker.received('b/1', message('m2', 2));
+    checker.received('a/1', message('m3', 3));
     const result = checker.result();
+    assert.equal(result.misdelivered, 1, 'm3 reached a device it was not for');
     assert.equal(result.losses, 1, 'm1 never reached b/2');
     assert.equal(result.duplicates, 1);
     assert.equal(result.orderViolations, 1, 'seq 2 after seq 3');
@@ -51,7 +53,7 @@ describe('load generator against a real server', function () {
     server = await startTestServer();
     const result = await run(server.port, {});
     assert.ok(result.check.acked > 50, `only ${result.check.acked} acked`);
-    assert.deepEqual([result.check.losses, result.check.duplicates, result.check.orderViolations], [0, 0, 0]);
+    assert.deepEqual([result.check.losses, result.check.duplicates, result.check.orderViolations, result.check.misdelivered], [0, 0, 0, 0]);
     assert.equal(result.check.expectedDeliveries, result.check.acked * 3, 'two receiver devices and one carbon each');
     assert.equal(result.passed, true);
   });
@@ -61,7 +63,7 @@ describe('load generator against a real server', function () {
     const result = await run(server.port, { churnShare: 0.3, offlineSeconds: 1, disconnectsPerDevicePerMinute: 20, durationSeconds: 4 });
     assert.ok(result.counters.disconnects > 0, 'the scenario dropped connections');
     assert.ok(result.counters.reconnects > 0, 'devices came back');
-    assert.deepEqual([result.check.losses, result.check.duplicates, result.check.orderViolations], [0, 0, 0]);
+    assert.deepEqual([result.check.losses, result.check.duplicates, result.check.orderViolations, result.check.misdelivered], [0, 0, 0, 0]);
     assert.equal(result.passed, true);
   });
 

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { EventEmitter, once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
-import { MqttClient, type MqttClientOptions } from './client.ts';
-import { encodeConnack, encodePublish, encodePuback, encodeSuback, PINGRESP } from './encode.ts';
-import { MqttError, MqttErrorCode } from './errors.ts';
-import type { Packet, PublishPacket } from './packets.ts';
-import { PacketParser } from './parser.ts';
-import type { Scheduler } from './scheduler.ts';
+import { MqttClient, type MqttClientOptions } from '../../../loadgen/mqtt/client.ts';
+import { encodeConnack, encodePublish, encodePuback, encodeSuback, PINGRESP } from '../../../loadgen/mqtt/encode.ts';
+import { MqttError, MqttErrorCode } from '../../../loadgen/mqtt/errors.ts';
+import type { Packet, PublishPacket } from '../../../loadgen/mqtt/packets.ts';
+import { PacketParser } from '../../../loadgen/mqtt/parser.ts';
+import type { Scheduler } from '../../../loadgen/mqtt/scheduler.ts';
 
 interface Received {
   readonly connection: number;

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { DISCONNECT, encodeConnack, encodeConnect, encodePuback, encodePublish, encodeSuback, encodeSubscribe, PINGREQ, PINGRESP, withDup } from './encode.ts';
-import { MqttError, MqttErrorCode } from './errors.ts';
-import type { Packet } from './packets.ts';
-import { PacketParser } from './parser.ts';
-import { decodeLoadMessage, encodeLoadMessage } from './payload.ts';
+import { DISCONNECT, encodeConnack, encodeConnect, encodePuback, encodePublish, encodeSuback, encodeSubscribe, PINGREQ, PINGRESP, withDup } from '../../../loadgen/mqtt/encode.ts';
+import { MqttError, MqttErrorCode } from '../../../loadgen/mqtt/errors.ts';
+import type { Packet } from '../../../loadgen/mqtt/packets.ts';
+import { PacketParser } from '../../../loadgen/mqtt/parser.ts';
+import { decodeLoadMessage, encodeLoadMessage } from '../../../loadgen/mqtt/payload.ts';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
