@@ -15,6 +15,7 @@ export interface WorkerAssignment {
 export interface Counters {
   connected: number;
   connectFailures: number;
+  connectRetries: number;
   disconnects: number;
   reconnects: number;
   sent: number;
@@ -52,5 +53,5 @@ export type Phase = 'ramp' | 'messaging' | 'drain' | 'done';
 export type WorkerMessage = ProgressReport | FinalReport;
 
 export function emptyCounters(): Counters {
-  return { connected: 0, connectFailures: 0, disconnects: 0, reconnects: 0, sent: 0, acked: 0, delivered: 0 };
+  return { connected: 0, connectFailures: 0, connectRetries: 0, disconnects: 0, reconnects: 0, sent: 0, acked: 0, delivered: 0 };
 }

@@ -39,7 +39,7 @@ export function summaryRows(r: RunResult): [string, string][] {
   return [
     ['verdict', r.passed ? 'PASS: no loss, no duplicate, no order violation, no misdelivery' : 'FAIL'],
     ['devices', `${r.devices} (peak online ${r.peakOnline})`],
-    ['connections', `${r.counters.connected} up, ${r.counters.connectFailures} failed ${JSON.stringify(r.failures)}, ${r.connectRate.toFixed(0)}/s during the ramp`],
+    ['connections', `${r.counters.connected} up, ${r.counters.connectFailures} failed ${JSON.stringify(r.failures)} after ${r.counters.connectRetries} retries, ${r.connectRate.toFixed(0)}/s during the ramp`],
     ['drops and reconnects', `${r.counters.disconnects} disconnects, ${r.counters.reconnects} reconnects`],
     ['messages', `${r.counters.sent} sent, ${r.counters.acked} acked, ${r.counters.delivered} delivered; ${r.unackedAtEnd} unacked at the end`],
     ['check', `${r.check.acked} acked → ${r.check.expectedDeliveries} expected deliveries; losses ${r.check.losses}, duplicates ${r.check.duplicates}, order violations ${r.check.orderViolations}, misdelivered ${r.check.misdelivered}`],

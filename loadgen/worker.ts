@@ -10,6 +10,8 @@ import { emptyCounters, type Counters, type FinalReport, type Phase, type Progre
 import { MqttDevice } from './mqtt/device.ts';
 
 const TICK_MS = 100;
+/** Tries of a device's first connection before it counts as failed. */
+const CONNECT_ATTEMPTS = 5;
 
 export class LoadWorker {
   private readonly counters: Counters = emptyCounters();
@@ -91,18 +93,32 @@ export class LoadWorker {
     }
   }
 
+  /**
+   * Connects one device as a phone app would: a failed first connection (refused, timed out,
+   * overloaded) is retried after a jittered, doubling backoff; only the last failure counts.
+   */
   private async bringUp(device: SimulatedDevice): Promise<void> {
     const started = performance.now();
-    try {
-      await device.connect(device.index === 0);
-      recordMs(this.connect, performance.now() - started);
-      this.counters.connected++;
-    } catch (error) {
-      this.counters.connectFailures++;
-      const reason = (error as { code?: unknown }).code ?? (error as Error).message;
-      this.failures[String(reason)] = (this.failures[String(reason)] ?? 0) + 1;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await device.connect(device.index === 0);
+        recordMs(this.connect, performance.now() - started);
+        this.counters.connected++;
+        return;
+      } catch (error) {
+        if (attempt + 1 < CONNECT_ATTEMPTS) {
+          this.counters.connectRetries++;
+          await sleep(Math.random() * Math.min(16_000, 1_000 * 2 ** attempt));
+          continue;
+        }
+        this.counters.connectFailures++;
+        const reason = (error as { code?: unknown }).code ?? (error as Error).message;
+        this.failures[String(reason)] = (this.failures[String(reason)] ?? 0) + 1;
+        return;
+      }
     }
   }
+
 
   private async converse(devices: SimulatedDevice[]): Promise<void> {
     const { scenario } = this.assignment;
