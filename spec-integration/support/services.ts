@@ -3,7 +3,10 @@
  * clear message, never a skip, when a server is not running.
  */
 import { randomBytes } from 'node:crypto';
+import cassandra from 'cassandra-driver';
 import type { Redis } from 'ioredis';
+import { openCassandraStore, type CassandraPorts } from '../../storage/cassandra/cassandra-store.ts';
+import { CassandraStoreError } from '../../storage/cassandra/errors.ts';
 import { connectRedis } from '../../storage/redis/connect.ts';
 
 function port(name: string, fallback: number): number {
@@ -37,4 +40,26 @@ export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
     if (keys.length > 0) await redis.unlink(...keys);
     cursor = next;
   } while (cursor !== '0');
+}
+
+/** Opens the Cassandra store on a keyspace of its own, or fails with how to start a node. */
+export async function requireCassandra(keyspace: string): Promise<CassandraPorts> {
+  try {
+    return await openCassandraStore({ contactPoints: [`${cassandraAt.host}:${cassandraAt.port}`], keyspace, connectTimeoutMs: 3_000 });
+  } catch (error) {
+    if (error instanceof CassandraStoreError && error.code === 'unavailable') {
+      throw new Error(`Cassandra is not running on ${cassandraAt.host}:${cassandraAt.port}: start it with ops/cassandra/start.sh`, { cause: error });
+    }
+    throw error;
+  }
+}
+
+/** Drops a keyspace the tests created. */
+export async function dropKeyspace(keyspace: string): Promise<void> {
+  const client = new cassandra.Client({ contactPoints: [`${cassandraAt.host}:${cassandraAt.port}`], localDataCenter: 'datacenter1' });
+  try {
+    await client.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`);
+  } finally {
+    await client.shutdown();
+  }
 }

@@ -46,3 +46,5 @@ export class Keys {
     return `${this.prefix}hid:{${userId}}:${conversationId}`;
   }
 }
+
+export const DEFAULT_KEY_PREFIX = 'tern:';

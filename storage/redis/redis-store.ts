@@ -29,7 +29,7 @@ import { connectRedis, type RedisConnection } from './connect.ts';
 import { markReadScript, recordMessageScript, RedisConversations, updateMessageScript } from './conversations.ts';
 import { toArray, toInt } from './errors.ts';
 import { RedisInbox, inboxScripts } from './inbox.ts';
-import { Keys } from './keys.ts';
+import { DEFAULT_KEY_PREFIX, Keys } from './keys.ts';
 import { LuaScript } from './script.ts';
 import * as values from './values.ts';
 
@@ -136,7 +136,7 @@ export const redisScripts: readonly LuaScript[] = [recordMessageScript, markRead
 
 /** Builds the ports on an open connection; `close()` closes that connection. */
 export function redisPorts(redis: Redis, options: RedisStoreOptions = {}): Stores {
-  const keys = new Keys(options.keyPrefix ?? 'tern:');
+  const keys = new Keys(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
   return {
     accounts: new RedisAccounts(redis, keys),
     tokens: new RedisTokens(redis, keys),
