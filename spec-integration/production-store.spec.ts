@@ -5,15 +5,17 @@ import { cassandraAt, deleteKeys, dropKeyspace, redisAt, requireCassandra, requi
 
 describe('production store (Redis + Cassandra)', () => {
   const keyspace = uniqueName('tern_test_');
+  let created = false;
   let admin: Redis;
   before(async () => {
     admin = await requireRedis();
     // Creates the keyspace and tables once; each test then works under a tenant of its own.
     await (await requireCassandra(keyspace)).close();
+    created = true;
   });
   after(async () => {
     await admin?.quit();
-    await dropKeyspace(keyspace);
+    if (created) await dropKeyspace(keyspace);
   });
 
   describeStoreConformance('Redis + Cassandra', async (options) => {

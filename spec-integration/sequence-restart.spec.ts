@@ -35,6 +35,7 @@ function assertIncreasing(seqs: readonly number[]): void {
 
 describe('sequences across a Redis that loses its data', function () {
   const keyspace = uniqueName('tern_test_');
+  let created = false;
   let redis: OwnRedis;
   let stores: Stores;
   let keyPrefix: string;
@@ -43,6 +44,7 @@ describe('sequences across a Redis that loses its data', function () {
     // The shared Redis is not touched; the check only makes a missing install fail clearly.
     await (await requireRedis()).quit();
     await (await requireCassandra(keyspace)).close();
+    created = true;
     redis = await OwnRedis.start();
   });
   beforeEach(async () => {
@@ -60,7 +62,7 @@ describe('sequences across a Redis that loses its data', function () {
   });
   after(async () => {
     await redis?.stop();
-    await dropKeyspace(keyspace);
+    if (created) await dropKeyspace(keyspace);
   });
 
   it('keeps increasing after FLUSHALL, and no stored message is overwritten', async () => {
