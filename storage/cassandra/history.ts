@@ -72,15 +72,23 @@ export class CassandraHistory implements HistoryStore {
     return rows[0] === undefined ? undefined : toMessage(conversationId, rows[0]);
   }
 
-  /** Walks the conversation's buckets from the one holding beforeSeq - 1 down, until limit + 1 messages are found. */
+  /**
+   * Reads limit + 1 messages below beforeSeq, newest first: from the bucket holding beforeSeq - 1
+   * (one query answers most pages), then down the conversation's bucket list as far as needed.
+   */
   async page(conversationId: string, beforeSeq: number | undefined, limit: number): Promise<HistoryPage> {
     const key = this.key(conversationId);
     const need = limit + 1;
     const rows: Row[] = [];
     if (beforeSeq !== undefined && beforeSeq <= 1) return { messages: [], hasMore: false };
     const below = BigInt(beforeSeq ?? Number.MAX_SAFE_INTEGER);
-    let ceiling = beforeSeq === undefined ? BigInt(Number.MAX_SAFE_INTEGER) : this.bucketOf(beforeSeq - 1);
-    scan: for (;;) {
+    let ceiling = BigInt(Number.MAX_SAFE_INTEGER);
+    if (beforeSeq !== undefined) {
+      const first = this.bucketOf(beforeSeq - 1);
+      rows.push(...(await this.session.read(this.q.slice, [key, first, below, need])));
+      ceiling = first - 1n;
+    }
+    scan: while (rows.length < need) {
       const buckets = await this.session.read(this.q.buckets, [key, ceiling, need]);
       for (const row of buckets) {
         const bucket = BigInt(toNumber('bucket', row.get('bucket')));
