@@ -4,7 +4,7 @@
  */
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
-import type { WorkerAssignment } from './messages.ts';
+import type { CoordinatorMessage } from './messages.ts';
 import { forkWorker } from './workers.ts';
 
 export function runAgent(host: string, port: number): void {
@@ -14,7 +14,11 @@ export function runAgent(host: string, port: number): void {
       (message) => socket.write(`${JSON.stringify(message)}\n`),
       () => socket.end(),
     );
-    createInterface({ input: socket }).once('line', (line) => worker.start(JSON.parse(line) as WorkerAssignment));
+    createInterface({ input: socket }).on('line', (line) => {
+      const message = JSON.parse(line) as CoordinatorMessage;
+      if (message.kind === 'go') worker.go();
+      else worker.start(message);
+    });
     socket.on('close', () => worker.stop());
     socket.on('error', () => worker.stop());
   });

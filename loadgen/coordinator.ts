@@ -111,11 +111,22 @@ export async function runCoordinator(scenario: Scenario, agents: string[], log: 
     );
   };
 
+  let ramped = 0;
   const done = new Promise<void>((resolve) => {
     let exited = 0;
     handles.forEach((handle, index) => {
       handle.on(
-        (message: WorkerMessage) => (message.kind === 'progress' ? onProgress(message) : finals.push(message)),
+        (message: WorkerMessage) => {
+          if (message.kind === 'progress') return onProgress(message);
+          if (message.kind === 'final') {
+            // A finished worker has closed its devices.
+            const last = latest.get(message.index);
+            if (last) latest.set(message.index, { ...last, online: 0 });
+            return void finals.push(message);
+          }
+          // Messaging starts only when every worker's devices are up, so they are all online together.
+          if (++ramped === handles.length) for (const h of handles) h.go();
+        },
         () => {
           if (++exited === handles.length) resolve();
         },

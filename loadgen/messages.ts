@@ -50,7 +50,16 @@ export interface FinalReport {
 
 export type Phase = 'ramp' | 'messaging' | 'drain' | 'done';
 
-export type WorkerMessage = ProgressReport | FinalReport;
+/** A worker has brought up all its devices and waits for `go`, so that every worker's devices are online together. */
+export interface RampedReport {
+  readonly kind: 'ramped';
+  readonly index: number;
+}
+
+export type WorkerMessage = ProgressReport | RampedReport | FinalReport;
+
+/** What the coordinator sends: the assignment, then `go` once every worker has ramped. */
+export type CoordinatorMessage = WorkerAssignment | { readonly kind: 'go' };
 
 export function emptyCounters(): Counters {
   return { connected: 0, connectFailures: 0, connectRetries: 0, disconnects: 0, reconnects: 0, sent: 0, acked: 0, delivered: 0 };

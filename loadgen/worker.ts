@@ -6,7 +6,7 @@ import type { MessageRecord } from '../protocol/bodies.ts';
 import { DeliveryChecker } from './checker.ts';
 import { Device, type DeviceHooks, type SimulatedDevice } from './device.ts';
 import { encode, newHistogram, recordMs, type Histogram } from './histogram.ts';
-import { emptyCounters, type Counters, type FinalReport, type Phase, type ProgressReport, type WorkerAssignment, type WorkerMessage } from './messages.ts';
+import { emptyCounters, type Counters, type FinalReport, type Phase, type ProgressReport, type WorkerAssignment, type WorkerMessage, type CoordinatorMessage } from './messages.ts';
 import { MqttDevice } from './mqtt/device.ts';
 
 const TICK_MS = 100;
@@ -31,6 +31,8 @@ export class LoadWorker {
   constructor(
     private readonly assignment: WorkerAssignment,
     private readonly report: (message: WorkerMessage) => void,
+    /** Resolves when the coordinator says every worker has ramped. */
+    private readonly go: Promise<void>,
   ) {}
 
   async run(): Promise<void> {
@@ -39,6 +41,8 @@ export class LoadWorker {
     try {
       const devices = this.createDevices();
       await this.ramp(devices);
+      this.report({ kind: 'ramped', index: this.assignment.index });
+      await this.go;
       this.phase = 'messaging';
       await this.converse(devices);
       this.phase = 'drain';
@@ -241,8 +245,12 @@ function pick<T>(items: T[], n: number): T[] {
 
 // Entry point when forked by the coordinator.
 if (process.send && process.argv.includes('--loadgen-worker')) {
-  process.once('message', (assignment: WorkerAssignment) => {
-    const worker = new LoadWorker(assignment, (message) => process.send?.(message));
+  let go: () => void = () => undefined;
+  const started = new Promise<void>((resolve) => (go = resolve));
+  process.on('message', (message: CoordinatorMessage) => {
+    if (message.kind === 'go') return go();
+    const assignment = message;
+    const worker = new LoadWorker(assignment, (report) => process.send?.(report), started);
     worker.run().then(
       () => process.disconnect?.(),
       (error: unknown) => {

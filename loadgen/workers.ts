@@ -10,6 +10,8 @@ import type { WorkerAssignment, WorkerMessage } from './messages.ts';
 export interface WorkerHandle {
   readonly label: string;
   start(assignment: WorkerAssignment): void;
+  /** Every worker has ramped: begin the messaging phase. */
+  go(): void;
   /** Calls back for every message; `exit` once when the worker is gone. */
   on(message: (message: WorkerMessage) => void, exit: (code: number | null) => void): void;
   stop(): void;
@@ -22,6 +24,7 @@ export function forkWorker(label: string): WorkerHandle {
   return {
     label,
     start: (assignment) => child.send(assignment),
+    go: () => child.send({ kind: 'go' }),
     on(message, exit) {
       child.on('message', (m: WorkerMessage) => message(m));
       child.once('exit', (code) => exit(code));
@@ -38,6 +41,7 @@ export function remoteWorker(address: string): WorkerHandle {
   return {
     label: address,
     start: (assignment) => socket.write(`${JSON.stringify(assignment)}\n`),
+    go: () => socket.write(`${JSON.stringify({ kind: 'go' })}\n`),
     on(message, exit) {
       createInterface({ input: socket }).on('line', (line) => message(JSON.parse(line) as WorkerMessage));
       socket.once('close', () => exit(0));
