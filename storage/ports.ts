@@ -5,7 +5,8 @@
  * Durability contract: a write method resolves once its result is known (a new seq, a version),
  * which may be before the write is durable. `Stores.durable()` resolves once every write issued
  * before the call is durable; the logic acknowledges nothing before awaiting it. This lets a
- * store that commits in batches (LMDB) put one message's writes in one commit.
+ * store that commits in batches (LMDB) put one message's writes in one commit. A read issued
+ * after a write has resolved sees that write.
  */
 import type { EntryRecord, MessageRecord } from '../protocol/bodies.ts';
 
