@@ -18,6 +18,8 @@ export type ClientStatus = 'idle' | 'connecting' | 'ready' | 'reconnecting' | 'c
 
 export interface ClientOptions {
   readonly endpoint: Endpoint;
+  /** Other nodes of the same service: each reconnect goes to the next of [endpoint, ...alternateEndpoints], in turn. */
+  readonly alternateEndpoints?: readonly Endpoint[];
   readonly userId: string;
   readonly deviceId: string;
   readonly platform: number;
@@ -76,6 +78,8 @@ export class Client extends EventEmitter<ClientEvents> {
   private readonly msgPrefix = randomBytes(4).toString('hex');
   private attempt = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
+  /** Which of endpoint and alternateEndpoints the next connection goes to. */
+  private endpointIndex = 0;
   private highestSid = 0;
   private ackScheduled = false;
   private syncing: Promise<void> | undefined;
@@ -163,7 +167,8 @@ export class Client extends EventEmitter<ClientEvents> {
   }
 
   private async open(): Promise<BodyOf<'session'>> {
-    const transport = await Transport.open(this.options.endpoint);
+    const endpoints = [this.options.endpoint, ...(this.options.alternateEndpoints ?? [])];
+    const transport = await Transport.open(endpoints[this.endpointIndex % endpoints.length]!);
     this.transport = transport;
     transport.on('frame', (frame) => this.onFrame(transport, frame));
     transport.on('close', (error) => this.onClose(transport, error));
@@ -344,6 +349,7 @@ export class Client extends EventEmitter<ClientEvents> {
     const policy = this.options.reconnect || { baseMs: Timers.reconnectBaseMs, maxMs: Timers.reconnectMaxMs };
     const ceiling = Math.min(policy.maxMs, policy.baseMs * 2 ** this.attempt);
     this.attempt++;
+    if (this.options.alternateEndpoints?.length) this.endpointIndex++;
     this.reconnectTimer = setTimeout(() => {
       if (this.status !== 'reconnecting') return;
       const previous = this.transport;

@@ -5,7 +5,6 @@
  */
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
-import { openEmbeddedStore } from '../storage/embedded/embedded-store.ts';
 import { LogicClient } from './cluster/logic-client.ts';
 import { LogicHost } from './cluster/logic-host.ts';
 import type { WorkerToLogic } from './cluster/messages.ts';
@@ -15,6 +14,7 @@ import { Gateway } from './gateway/gateway.ts';
 import { systemClock } from './logic/clock.ts';
 import { Logic } from './logic/logic.ts';
 import { jsonLogger, quietLogger, startNode } from './node.ts';
+import { openStores } from './stores.ts';
 
 const TOKEN_TTL_MS = 30 * 24 * 3600 * 1000;
 
@@ -25,7 +25,8 @@ function tlsOptions(config: ServerConfig) {
 
 function describe(config: ServerConfig, port: number, tlsPort: number | undefined): string {
   const tls = tlsPort === undefined ? 'TLS off (give --tls-cert and --tls-key)' : `TLS on ${config.host}:${tlsPort}`;
-  return `tern listening on tcp ${config.host}:${port}, ${tls}; data in ${config.dataDir}; ${config.workers} worker(s)`;
+  const store = config.store.kind === 'embedded' ? `data in ${config.dataDir}` : `store Redis ${config.store.redisUrl} + Cassandra ${config.store.cassandra.join(',')}`;
+  return `tern listening on tcp ${config.host}:${port}, ${tls}; ${store}; ${config.workers} worker(s)`;
 }
 
 async function runSingle(config: ServerConfig): Promise<void> {
@@ -33,6 +34,7 @@ async function runSingle(config: ServerConfig): Promise<void> {
   const tls = tlsOptions(config);
   const node = await startNode({
     dataDir: config.dataDir,
+    ...(config.store.kind === 'production' ? { production: config.store } : {}),
     host: config.host,
     port: config.port,
     scryptCost: config.scryptCost,
@@ -47,10 +49,10 @@ async function runSingle(config: ServerConfig): Promise<void> {
   });
 }
 
-function runLogicProcess(config: ServerConfig): void {
-  const stores = openEmbeddedStore({ path: config.dataDir });
-  const logic = new Logic(stores, systemClock, { auth: { passwords: { cost: config.scryptCost }, tokenTtlMs: TOKEN_TTL_MS } });
+async function runLogicProcess(config: ServerConfig): Promise<void> {
   const logger = config.logLevel === 'quiet' ? quietLogger : jsonLogger();
+  const opened = await openStores(config.store, (error) => logger('routing-error', { error: String((error as Error)?.stack ?? error) }));
+  const logic = new Logic(opened.stores, systemClock, { auth: { passwords: { cost: config.scryptCost }, tokenTtlMs: TOKEN_TTL_MS }, routing: opened.routing });
   const host = new LogicHost(logic, (error) => logger('internal-error', { error: String((error as Error)?.stack ?? error) }));
   logic.attachGateway(host);
   cluster.setupPrimary({ serialization: 'advanced' });
@@ -65,7 +67,7 @@ function runLogicProcess(config: ServerConfig): void {
   cluster.on('exit', (worker, code) => logger('worker-exit', { worker: worker.id, code }));
   onSignals(async () => {
     for (const worker of Object.values(cluster.workers ?? {})) worker?.kill('SIGTERM');
-    await stores.close();
+    await opened.close();
   });
 }
 

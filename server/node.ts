@@ -1,15 +1,17 @@
-/** One server node in one process: embedded store, logic and gateway, wired through the seam. */
+/** One server node in one process: store, logic and gateway, wired through the seam. */
 import type { TlsOptions } from 'node:tls';
 import type { Stores } from '../storage/ports.ts';
-import { openEmbeddedStore } from '../storage/embedded/embedded-store.ts';
 import { defaultGatewayConfig, type GatewayConfig } from './gateway/config.ts';
 import { Gateway, type Logger } from './gateway/gateway.ts';
 import { systemClock, type Clock } from './logic/clock.ts';
 import { Logic } from './logic/logic.ts';
 import type { MessagingFaults } from './logic/messaging.ts';
+import { openStores, type ProductionStoreConfig } from './stores.ts';
 
 export interface NodeOptions {
   readonly dataDir: string;
+  /** Redis + Cassandra shared with other nodes instead of the embedded store in dataDir. */
+  readonly production?: ProductionStoreConfig;
   readonly host: string;
   readonly port: number;
   readonly tls?: { readonly port: number; readonly options: TlsOptions };
@@ -42,13 +44,19 @@ export function jsonLogger(stream: NodeJS.WritableStream = process.stderr): Logg
 
 export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const clock = options.clock ?? systemClock;
-  const stores = openEmbeddedStore({ path: options.dataDir, ...(options.inboxMaxEntries ? { inboxMaxEntries: options.inboxMaxEntries } : {}) });
+  const logger = options.logger ?? quietLogger;
+  const inbox = options.inboxMaxEntries ? { inboxMaxEntries: options.inboxMaxEntries } : {};
+  const opened = await openStores(options.production ? { ...options.production, ...inbox } : { kind: 'embedded', dataDir: options.dataDir, ...inbox }, (error) =>
+    logger('routing-error', { error: String((error as Error)?.stack ?? error) }),
+  );
+  const { stores, routing } = opened;
   const logic = new Logic(stores, clock, {
+    routing,
     auth: { passwords: { cost: options.scryptCost ?? 2 ** 15 }, tokenTtlMs: options.tokenTtlMs ?? 30 * 24 * 3600 * 1000 },
     ...(options.faults ? { faults: options.faults } : {}),
   });
   const config: GatewayConfig = { ...defaultGatewayConfig, ...options.gateway };
-  const gateway = new Gateway(config, clock, logic, String(process.pid), options.logger ?? quietLogger);
+  const gateway = new Gateway(config, clock, logic, String(process.pid), logger);
   logic.attachGateway(gateway);
   const { port, tlsPort } = await gateway.listen({ host: options.host, port: options.port, ...(options.tls ? { tls: options.tls } : {}) });
   return {
@@ -59,7 +67,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     stores,
     async close() {
       await gateway.close();
-      await stores.close();
+      await opened.close();
     },
   };
 }

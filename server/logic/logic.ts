@@ -7,19 +7,21 @@ import { Auth, type AuthOptions } from './auth.ts';
 import { Conversations } from './conversations.ts';
 import type { Clock } from './clock.ts';
 import { Messaging, type MessagingFaults } from './messaging.ts';
-import { Presence } from './presence.ts';
+import { LocalRouting, type Routing } from './routing.ts';
 import { Sync } from './sync.ts';
 
 export interface LogicOptions {
   readonly auth: AuthOptions;
   readonly recallWindowMs?: number;
   readonly faults?: MessagingFaults;
+  /** Where users' devices are connected; default one node, in memory. */
+  readonly routing?: Routing;
 }
 
 type Handlers = { [N in SessionRequestName]: (session: SessionInfo, body: SessionRequests[N]['body']) => Promise<SessionRequests[N]['reply']> };
 
 export class Logic implements LogicApi {
-  readonly presence = new Presence();
+  readonly routing: Routing;
   private gateway: GatewayApi | undefined;
   private readonly auth: Auth;
   private readonly messaging: Messaging;
@@ -28,6 +30,7 @@ export class Logic implements LogicApi {
   private readonly handlers: Handlers;
 
   constructor(stores: Stores, clock: Clock, options: LogicOptions) {
+    this.routing = options.routing ?? new LocalRouting();
     this.auth = new Auth(stores.accounts, stores.tokens, stores.inbox, clock, options.auth);
     this.messaging = new Messaging(stores, clock, (userId, entry, except) => this.fanout(userId, entry, except), options.faults);
     this.conversations = new Conversations(stores, clock, (userId, entry, except) => this.fanout(userId, entry, except), {
@@ -58,6 +61,13 @@ export class Logic implements LogicApi {
 
   attachGateway(gateway: GatewayApi): void {
     this.gateway = gateway;
+    this.routing.attach({
+      push: (connectionId, entry) => gateway.push(connectionId, entry),
+      kick: (connectionId, body) => {
+        this.auth.forget(connectionId);
+        gateway.kick(connectionId, body);
+      },
+    });
   }
 
   async register(client: ClientInfo, body: BodyOf<'register'>): Promise<AuthResult> {
@@ -74,15 +84,14 @@ export class Logic implements LogicApi {
   }
 
   disconnected(session: SessionInfo): void {
-    this.presence.remove(session);
+    this.routing.remove(session);
     this.auth.forget(session.connectionId);
   }
 
-  private admit(result: AuthResult): AuthResult {
-    for (const old of this.presence.add(result.session)) {
-      const sameDevice = old.deviceId === result.session.deviceId;
-      this.auth.forget(old.connectionId);
-      this.gateway?.kick(old.connectionId, {
+  private async admit(result: AuthResult): Promise<AuthResult> {
+    for (const old of await this.routing.add(result.session)) {
+      const sameDevice = old.session.deviceId === result.session.deviceId;
+      this.routing.kick(old, {
         reason: sameDevice ? KickReason.replacedBySameDevice : KickReason.replacedBySamePlatform,
         message: sameDevice ? 'this device logged in again' : 'another device of the same platform logged in',
       });
@@ -91,7 +100,6 @@ export class Logic implements LogicApi {
   }
 
   private fanout(userId: string, entry: BodyOf<'push'>, exceptDeviceId?: string): void {
-    if (!this.gateway) return;
-    for (const connectionId of this.presence.connections(userId, exceptDeviceId)) this.gateway.push(connectionId, entry);
+    this.routing.push(userId, entry, exceptDeviceId);
   }
 }

@@ -42,6 +42,14 @@ export class Keys {
   totalUnread(userId: string): string {
     return `${this.prefix}unread:{${userId}}`;
   }
+  /** Online registry: device id → where its connection lives. */
+  online(userId: string): string {
+    return `${this.prefix}online:{${userId}}`;
+  }
+  /** Pub/sub channel of one server node. */
+  nodeChannel(nodeId: string): string {
+    return `${this.prefix}node:${nodeId}`;
+  }
   hidden(userId: string, conversationId: string): string {
     return `${this.prefix}hid:{${userId}}:${conversationId}`;
   }

@@ -1,0 +1,217 @@
+/**
+ * Routing across server nodes that share Redis (DESIGN §1 "Many nodes"). The online registry is
+ * one hash per user, device id → { node, connection, platform, expiry }; each node refreshes the
+ * entries of its own connections while they live and removes them when they close, so the entries
+ * of a node that died expire on their own. Each node subscribes to its channel `…node:<id>`: an
+ * entry for a user goes directly to this node's connections and as one message per other node,
+ * carrying that node's connection ids; kicks travel the same way.
+ */
+import type { Redis } from 'ioredis';
+import type { BodyOf } from '../../protocol/bodies.ts';
+import { connectRedis, type RedisConnection } from '../../storage/redis/connect.ts';
+import { toArray } from '../../storage/redis/errors.ts';
+import { DEFAULT_KEY_PREFIX, Keys } from '../../storage/redis/keys.ts';
+import { LuaScript } from '../../storage/redis/script.ts';
+import type { ConnectionId, SessionInfo } from '../seam.ts';
+import type { LocalDelivery, Route, Routing } from './routing.ts';
+
+export interface RedisRoutingOptions extends RedisConnection {
+  /** This node's id: unique among the nodes sharing the Redis server and key prefix. */
+  readonly nodeId: string;
+  readonly keyPrefix?: string;
+  /** How long an entry lives without a refresh. Default 90 s. */
+  readonly ttlMs?: number;
+  /** How often this node refreshes its entries. Default a third of the TTL. */
+  readonly refreshMs?: number;
+  /** Failures of fire-and-forget work (pushes, refreshes, removals, malformed node messages). */
+  readonly onError?: (error: unknown) => void;
+}
+
+/** A registry entry, as JSON (the scripts read it with cjson). */
+interface Entry {
+  readonly n: string;
+  readonly c: ConnectionId;
+  readonly p: number;
+  readonly e: number;
+}
+
+type NodeMessage =
+  | { readonly kind: 'push'; readonly connectionIds: readonly ConnectionId[]; readonly entry: BodyOf<'push'> }
+  | { readonly kind: 'kick'; readonly connectionId: ConnectionId; readonly body: BodyOf<'kick'> };
+
+/**
+ * KEYS: online hash. ARGV: device id, entry, platform, now, ttl ms.
+ * Drops expired entries, removes and returns (device, entry pairs) those the new one replaces.
+ */
+const addScript = new LuaScript(
+  'routingAdd',
+  `local replaced = {}
+local all = redis.call('HGETALL', KEYS[1])
+local platform = tonumber(ARGV[3])
+local now = tonumber(ARGV[4])
+for i = 1, #all, 2 do
+  local entry = cjson.decode(all[i + 1])
+  if entry.e < now then
+    redis.call('HDEL', KEYS[1], all[i])
+  elseif all[i] == ARGV[1] or entry.p == platform then
+    table.insert(replaced, all[i])
+    table.insert(replaced, all[i + 1])
+    redis.call('HDEL', KEYS[1], all[i])
+  end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return replaced`,
+);
+
+/** KEYS: online hash. ARGV: device id, node id, connection id. Deletes the entry if it is that connection's. */
+const removeScript = new LuaScript(
+  'routingRemove',
+  `local stored = redis.call('HGET', KEYS[1], ARGV[1])
+if not stored then return 0 end
+local entry = cjson.decode(stored)
+if entry.n ~= ARGV[2] or entry.c ~= ARGV[3] then return 0 end
+return redis.call('HDEL', KEYS[1], ARGV[1])`,
+);
+
+/** KEYS: online hash. ARGV: device id, node id, connection id, new entry, ttl ms. Extends the entry if it is still that connection's. */
+const refreshScript = new LuaScript(
+  'routingRefresh',
+  `local stored = redis.call('HGET', KEYS[1], ARGV[1])
+if not stored then return 0 end
+local entry = cjson.decode(stored)
+if entry.n ~= ARGV[2] or entry.c ~= ARGV[3] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return 1`,
+);
+
+export class RedisRouting implements Routing {
+  private local: LocalDelivery | undefined;
+  /** This node's live sessions, by connection id, for the refresh. */
+  private readonly sessions = new Map<ConnectionId, SessionInfo>();
+  private readonly keys: Keys;
+  private readonly ttlMs: number;
+  private readonly timer: NodeJS.Timeout;
+  private readonly onError: (error: unknown) => void;
+
+  private constructor(
+    private readonly redis: Redis,
+    private readonly subscriber: Redis,
+    private readonly options: RedisRoutingOptions,
+  ) {
+    this.keys = new Keys(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
+    this.ttlMs = options.ttlMs ?? 90_000;
+    this.onError = options.onError ?? (() => {});
+    this.timer = setInterval(() => this.refresh(), options.refreshMs ?? Math.floor(this.ttlMs / 3));
+    this.timer.unref();
+    subscriber.on('message', (_channel: string, message: string) => this.onNodeMessage(message));
+  }
+
+  /** Connects (one connection for commands, one for the node's channel) and subscribes. */
+  static async open(options: RedisRoutingOptions): Promise<RedisRouting> {
+    const redis = await connectRedis(options, [addScript, removeScript, refreshScript]);
+    let subscriber: Redis;
+    try {
+      subscriber = await connectRedis(options);
+      await subscriber.subscribe(new Keys(options.keyPrefix ?? DEFAULT_KEY_PREFIX).nodeChannel(options.nodeId));
+    } catch (error) {
+      redis.disconnect();
+      throw error;
+    }
+    return new RedisRouting(redis, subscriber, options);
+  }
+
+  get nodeId(): string {
+    return this.options.nodeId;
+  }
+
+  attach(local: LocalDelivery): void {
+    this.local = local;
+  }
+
+  async add(session: SessionInfo): Promise<Route[]> {
+    this.sessions.set(session.connectionId, session);
+    const now = Date.now();
+    const reply = toArray(
+      'routing add',
+      await addScript.run(this.redis, [this.keys.online(session.userId)], [session.deviceId, this.entry(session, now), session.platform, now, this.ttlMs]),
+    );
+    const replaced: Route[] = [];
+    for (let i = 0; i + 1 < reply.length; i += 2) {
+      const deviceId = String(reply[i]);
+      const entry = JSON.parse(String(reply[i + 1])) as Entry;
+      replaced.push({ nodeId: entry.n, session: { connectionId: entry.c, userId: session.userId, deviceId, platform: entry.p } });
+    }
+    return replaced;
+  }
+
+  remove(session: SessionInfo): void {
+    if (this.sessions.get(session.connectionId)?.deviceId === session.deviceId) this.sessions.delete(session.connectionId);
+    removeScript.run(this.redis, [this.keys.online(session.userId)], [session.deviceId, this.nodeId, session.connectionId]).catch(this.onError);
+  }
+
+  push(userId: string, entry: BodyOf<'push'>, exceptDeviceId?: string): void {
+    this.redis.hgetall(this.keys.online(userId)).then((devices) => {
+      const now = Date.now();
+      const byNode = new Map<string, ConnectionId[]>();
+      for (const [deviceId, stored] of Object.entries(devices)) {
+        if (deviceId === exceptDeviceId) continue;
+        const route = JSON.parse(stored) as Entry;
+        if (route.e < now) continue;
+        const connections = byNode.get(route.n);
+        if (connections) connections.push(route.c);
+        else byNode.set(route.n, [route.c]);
+      }
+      for (const [nodeId, connectionIds] of byNode) {
+        if (nodeId === this.nodeId) for (const connectionId of connectionIds) this.local?.push(connectionId, entry);
+        else this.publish(nodeId, { kind: 'push', connectionIds, entry });
+      }
+    }, this.onError);
+  }
+
+  kick(route: Route, body: BodyOf<'kick'>): void {
+    if (route.nodeId === this.nodeId) this.local?.kick(route.session.connectionId, body);
+    else this.publish(route.nodeId, { kind: 'kick', connectionId: route.session.connectionId, body });
+  }
+
+  /** Removes this node's entries and disconnects. */
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    const sessions = [...this.sessions.values()];
+    this.sessions.clear();
+    await Promise.all(
+      sessions.map((session) => removeScript.run(this.redis, [this.keys.online(session.userId)], [session.deviceId, this.nodeId, session.connectionId])),
+    ).catch(this.onError);
+    await Promise.all([this.subscriber.quit(), this.redis.quit()]).catch(this.onError);
+  }
+
+  private entry(session: SessionInfo, now: number): string {
+    const entry: Entry = { n: this.nodeId, c: session.connectionId, p: session.platform, e: now + this.ttlMs };
+    return JSON.stringify(entry);
+  }
+
+  private refresh(): void {
+    const now = Date.now();
+    for (const session of this.sessions.values()) {
+      refreshScript
+        .run(this.redis, [this.keys.online(session.userId)], [session.deviceId, this.nodeId, session.connectionId, this.entry(session, now), this.ttlMs])
+        .catch(this.onError);
+    }
+  }
+
+  private publish(nodeId: string, message: NodeMessage): void {
+    this.redis.publish(this.keys.nodeChannel(nodeId), JSON.stringify(message)).catch(this.onError);
+  }
+
+  private onNodeMessage(raw: string): void {
+    let message: NodeMessage;
+    try {
+      message = JSON.parse(raw) as NodeMessage;
+    } catch (error) {
+      return this.onError(error);
+    }
+    if (message.kind === 'push') for (const connectionId of message.connectionIds) this.local?.push(connectionId, message.entry);
+    else if (message.kind === 'kick') this.local?.kick(message.connectionId, message.body);
+  }
+}

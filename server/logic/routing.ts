@@ -1,0 +1,68 @@
+/**
+ * Where a user's online devices are connected, and delivery to them. On one node (the embedded
+ * store) that is an in-memory map; on many nodes sharing Redis it is the online registry in Redis
+ * plus a pub/sub channel per node (redis-routing.ts). The logic sees only this port.
+ */
+import type { BodyOf } from '../../protocol/bodies.ts';
+import type { ConnectionId, SessionInfo } from '../seam.ts';
+import { Presence } from './presence.ts';
+
+/** A session and the node that holds its connection. */
+export interface Route {
+  readonly nodeId: string;
+  readonly session: SessionInfo;
+}
+
+/** What a node does with deliveries addressed to its own connections. */
+export interface LocalDelivery {
+  push(connectionId: ConnectionId, entry: BodyOf<'push'>): void;
+  kick(connectionId: ConnectionId, body: BodyOf<'kick'>): void;
+}
+
+export interface Routing {
+  /** Where deliveries to this node's connections go. Called once, before any other method. */
+  attach(local: LocalDelivery): void;
+  /**
+   * Records the session as its device's connection and returns the sessions it replaces (same
+   * device id or same platform), wherever they are connected.
+   */
+  add(session: SessionInfo): Promise<Route[]>;
+  /** Forgets the session if it is still its device's connection. */
+  remove(session: SessionInfo): void;
+  /** Delivers an entry to every online device of a user, optionally without one device. */
+  push(userId: string, entry: BodyOf<'push'>, exceptDeviceId?: string): void;
+  /** Kicks a session returned by `add`, on whichever node holds it. */
+  kick(route: Route, body: BodyOf<'kick'>): void;
+  close(): Promise<void>;
+}
+
+/** One node: every connection is local. */
+export class LocalRouting implements Routing {
+  private readonly presence = new Presence();
+  private local: LocalDelivery | undefined;
+
+  attach(local: LocalDelivery): void {
+    this.local = local;
+  }
+
+  add(session: SessionInfo): Promise<Route[]> {
+    return Promise.resolve(this.presence.add(session).map((old) => ({ nodeId: '', session: old })));
+  }
+
+  remove(session: SessionInfo): void {
+    this.presence.remove(session);
+  }
+
+  push(userId: string, entry: BodyOf<'push'>, exceptDeviceId?: string): void {
+    if (!this.local) return;
+    for (const connectionId of this.presence.connections(userId, exceptDeviceId)) this.local.push(connectionId, entry);
+  }
+
+  kick(route: Route, body: BodyOf<'kick'>): void {
+    this.local?.kick(route.session.connectionId, body);
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}

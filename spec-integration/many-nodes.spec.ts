@@ -1,0 +1,141 @@
+/**
+ * Several server nodes, each a real process with its own port, sharing one Redis and one
+ * Cassandra: users connected to different nodes talk to each other, and the users of a node that
+ * dies reconnect to another one and lose nothing.
+ */
+import assert from 'node:assert/strict';
+import type { Redis } from 'ioredis';
+import { Client } from '../client/client.ts';
+import type { Endpoint } from '../client/transport.ts';
+import { Platform, type MessageRecord } from '../protocol/bodies.ts';
+import { freePort, spawnServer, stopProcess, type ServerProcess } from '../spec/support/process.ts';
+import { waitUntil } from '../spec/support/server.ts';
+import { cassandraAt, deleteKeys, dropKeyspace, redisAt, requireCassandra, requireRedis, uniqueName } from './support/services.ts';
+
+function endpoint(port: number): Endpoint {
+  return { host: '127.0.0.1', port };
+}
+
+describe('many nodes sharing Redis and Cassandra', function () {
+  this.timeout(90_000);
+  const keyspace = uniqueName('tern_test_');
+  let created = false;
+  let admin: Redis;
+  let keyPrefix: string;
+  let tenant: string;
+  const servers: ServerProcess[] = [];
+  const clients: Client[] = [];
+
+  before(async () => {
+    admin = await requireRedis();
+    // The nodes would both create the keyspace; it is made once here, before they start.
+    await (await requireCassandra(keyspace)).close();
+    created = true;
+  });
+  after(async () => {
+    await admin?.quit();
+    if (created) await dropKeyspace(keyspace);
+  });
+  beforeEach(() => {
+    keyPrefix = uniqueName('tern-test:');
+    tenant = uniqueName('t');
+  });
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.close();
+    await Promise.all(servers.splice(0).map((server) => stopProcess(server.child, 'SIGKILL')));
+    await deleteKeys(admin, keyPrefix);
+  });
+
+  async function startNode(nodeId: string): Promise<ServerProcess> {
+    const port = await freePort();
+    const server = await spawnServer(
+      [
+        '--workers', '1',
+        '--scrypt-cost', '1024',
+        '--store', 'production',
+        '--redis-url', `redis://${redisAt.host}:${redisAt.port}`,
+        '--cassandra', `${cassandraAt.host}:${cassandraAt.port}`,
+        '--keyspace', keyspace,
+        '--tenant', tenant,
+        '--key-prefix', keyPrefix,
+        '--node-id', nodeId,
+      ],
+      port,
+    );
+    servers.push(server);
+    return server;
+  }
+
+  function client(userId: string, at: ServerProcess, alternates: ServerProcess[] = []): Client {
+    const c = new Client({
+      endpoint: endpoint(at.port),
+      alternateEndpoints: alternates.map((server) => endpoint(server.port)),
+      userId,
+      deviceId: `${userId}-phone`,
+      platform: Platform.android,
+      password: `pw-${userId}`,
+      register: true,
+      reconnect: { baseMs: 50, maxMs: 300 },
+    });
+    clients.push(c);
+    return c;
+  }
+
+  function inbox(c: Client): MessageRecord[] {
+    const received: MessageRecord[] = [];
+    c.on('message', (message) => received.push(message));
+    return received;
+  }
+
+  it('delivers 1:1 messages both ways between users on different nodes', async () => {
+    const [a, b] = [await startNode('a'), await startNode('b')];
+    const alice = client('alice', a);
+    const bob = client('bob', b);
+    const [toAlice, toBob] = [inbox(alice), inbox(bob)];
+    await alice.connect();
+    await bob.connect();
+
+    for (let i = 0; i < 5; i++) {
+      await alice.send('bob', `a${i}`);
+      await bob.send('alice', `b${i}`);
+    }
+    await waitUntil(() => toAlice.length === 5 && toBob.length === 5, 'five messages at each user');
+    assert.deepEqual(
+      toBob.map((m) => m.content),
+      ['a0', 'a1', 'a2', 'a3', 'a4'],
+    );
+    assert.deepEqual(
+      toAlice.map((m) => m.content),
+      ['b0', 'b1', 'b2', 'b3', 'b4'],
+    );
+    assert.ok(toBob.every((m) => m.from === 'alice') && toAlice.every((m) => m.from === 'bob'));
+  });
+
+  it('moves the users of a killed node to another node without losing or repeating a message', async () => {
+    const [a, b] = [await startNode('a'), await startNode('b')];
+    const alice = client('alice', a);
+    const bob = client('bob', b, [a]);
+    const toBob = inbox(bob);
+    await alice.connect();
+    await bob.connect();
+
+    const acked: string[] = [];
+    const sending = (async () => {
+      for (let i = 0; i < 300; i++) {
+        const content = `n${i}`;
+        await alice.send('bob', content);
+        acked.push(content);
+      }
+    })();
+    await waitUntil(() => acked.length >= 50, 'some messages acknowledged before the kill', 20_000);
+    await stopProcess(b.child, 'SIGKILL');
+    await sending;
+
+    await waitUntil(() => toBob.length >= acked.length, `all ${acked.length} acknowledged messages at bob after the move`, 30_000);
+    const counts = new Map<string, number>();
+    for (const message of toBob) counts.set(message.content, (counts.get(message.content) ?? 0) + 1);
+    for (const content of acked) assert.equal(counts.get(content), 1, `${content} received ${counts.get(content) ?? 0} times`);
+    assert.equal(toBob.length, acked.length);
+    assert.equal(bob.status, 'ready');
+  });
+});
