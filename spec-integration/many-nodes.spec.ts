@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import type { Redis } from 'ioredis';
 import { Client } from '../client/client.ts';
 import type { Endpoint } from '../client/transport.ts';
-import { Platform, type MessageRecord } from '../protocol/bodies.ts';
+import { KickReason, Platform, type BodyOf, type MessageRecord } from '../protocol/bodies.ts';
 import { freePort, spawnServer, stopProcess, type ServerProcess } from '../spec/support/process.ts';
 import { waitUntil } from '../spec/support/server.ts';
 import { cassandraAt, deleteKeys, dropKeyspace, redisAt, requireCassandra, requireRedis, uniqueName } from './support/services.ts';
@@ -66,15 +66,15 @@ describe('many nodes sharing Redis and Cassandra', function () {
     return server;
   }
 
-  function client(userId: string, at: ServerProcess, alternates: ServerProcess[] = []): Client {
+  function client(userId: string, at: ServerProcess, alternates: ServerProcess[] = [], deviceId = `${userId}-phone`, register = true): Client {
     const c = new Client({
       endpoint: endpoint(at.port),
       alternateEndpoints: alternates.map((server) => endpoint(server.port)),
       userId,
-      deviceId: `${userId}-phone`,
+      deviceId,
       platform: Platform.android,
       password: `pw-${userId}`,
-      register: true,
+      register,
       reconnect: { baseMs: 50, maxMs: 300 },
     });
     clients.push(c);
@@ -109,6 +109,38 @@ describe('many nodes sharing Redis and Cassandra', function () {
       ['b0', 'b1', 'b2', 'b3', 'b4'],
     );
     assert.ok(toBob.every((m) => m.from === 'alice') && toAlice.every((m) => m.from === 'bob'));
+
+    // The online registry says where bob is while he is connected, and forgets him when he leaves.
+    const registry = `${keyPrefix}online:{bob}`;
+    const entry = JSON.parse((await admin.hget(registry, 'bob-phone')) ?? '{}') as { n?: string; e?: number };
+    assert.equal(entry.n, 'b');
+    assert.ok((entry.e ?? 0) > Date.now());
+    bob.close();
+    const deadline = Date.now() + 5_000;
+    while ((await admin.hexists(registry, 'bob-phone')) === 1) {
+      assert.ok(Date.now() < deadline, 'bob still in the online registry after he closed');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  });
+
+  it('kicks the older login of the same platform when the new one is on another node', async () => {
+    const [a, b] = [await startNode('a'), await startNode('b')];
+    const first = client('alice', a);
+    const kicks: BodyOf<'kick'>[] = [];
+    first.on('kicked', (kick) => kicks.push(kick));
+    await first.connect();
+    const second = client('alice', b, [], 'alice-new-phone', false);
+    const received = inbox(second);
+    await second.connect();
+    await waitUntil(() => kicks.length === 1, 'the older phone kicked');
+    assert.equal(kicks[0]!.reason, KickReason.replacedBySamePlatform);
+
+    // Messages to alice now reach the new phone only, on node B.
+    const bob = client('bob', a);
+    await bob.connect();
+    await bob.send('alice', 'to the new phone');
+    await waitUntil(() => received.length === 1, 'the message at the new phone');
+    assert.equal(received[0]!.content, 'to the new phone');
   });
 
   it('moves the users of a killed node to another node without losing or repeating a message', async () => {
