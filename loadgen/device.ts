@@ -40,6 +40,16 @@ export interface DeviceHooks {
   disconnected(device: SimulatedDevice): void;
 }
 
+/** Brings a device that went offline back after `ms`: it resolves once the device is connected again or gave up. */
+export function reopenAfter(device: { offline: boolean; connect(register: boolean): Promise<void> }, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    setTimeout(() => {
+      device.offline = false;
+      device.connect(false).then(resolve, resolve);
+    }, ms);
+  });
+}
+
 export class Device implements SimulatedDevice {
   readonly carbons = true;
   client: Client | undefined;
@@ -101,12 +111,7 @@ export class Device implements SimulatedDevice {
     this.version = this.client?.inboxVersion ?? this.version;
     this.client?.close();
     this.client = undefined;
-    return new Promise((resolve) => {
-      setTimeout(() => {
-        this.offline = false;
-        this.connect(false).then(resolve, resolve);
-      }, ms);
-    });
+    return reopenAfter(this, ms);
   }
 
   close(): void {

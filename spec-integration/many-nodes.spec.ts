@@ -4,13 +4,12 @@
  * dies reconnect to another one and lose nothing.
  */
 import assert from 'node:assert/strict';
-import type { Redis } from 'ioredis';
 import { Client } from '../client/client.ts';
 import type { Endpoint } from '../client/transport.ts';
 import { KickReason, Platform, type BodyOf, type MessageRecord } from '../protocol/bodies.ts';
 import { freePort, spawnServer, stopProcess, type ServerProcess } from '../spec/support/process.ts';
 import { waitUntil } from '../spec/support/server.ts';
-import { cassandraAt, deleteKeys, dropKeyspace, redisAt, requireCassandra, requireRedis, uniqueName } from './support/services.ts';
+import { cassandraAt, deleteKeys, redisAt, uniqueName, useServices } from './support/services.ts';
 
 function endpoint(port: number): Endpoint {
   return { host: '127.0.0.1', port };
@@ -19,23 +18,13 @@ function endpoint(port: number): Endpoint {
 describe('many nodes sharing Redis and Cassandra', function () {
   this.timeout(90_000);
   const keyspace = uniqueName('tern_test_');
-  let created = false;
-  let admin: Redis;
   let keyPrefix: string;
   let tenant: string;
   const servers: ServerProcess[] = [];
   const clients: Client[] = [];
 
-  before(async () => {
-    admin = await requireRedis();
-    // The nodes would both create the keyspace; it is made once here, before they start.
-    await (await requireCassandra(keyspace)).close();
-    created = true;
-  });
-  after(async () => {
-    await admin?.quit();
-    if (created) await dropKeyspace(keyspace);
-  });
+  // Redis and the keyspace are checked and made once, before the suite; each test works under a prefix of its own.
+  const services = useServices(keyspace);
   beforeEach(() => {
     keyPrefix = uniqueName('tern-test:');
     tenant = uniqueName('t');
@@ -43,7 +32,7 @@ describe('many nodes sharing Redis and Cassandra', function () {
   afterEach(async () => {
     for (const c of clients.splice(0)) c.close();
     await Promise.all(servers.splice(0).map((server) => stopProcess(server.child, 'SIGKILL')));
-    await deleteKeys(admin, keyPrefix);
+    await deleteKeys(services.admin(), keyPrefix);
   });
 
   async function startNode(nodeId: string): Promise<ServerProcess> {
@@ -112,12 +101,12 @@ describe('many nodes sharing Redis and Cassandra', function () {
 
     // The online registry says where bob is while he is connected, and forgets him when he leaves.
     const registry = `${keyPrefix}online:{bob}`;
-    const entry = JSON.parse((await admin.hget(registry, 'bob-phone')) ?? '{}') as { n?: string; e?: number };
+    const entry = JSON.parse((await services.admin().hget(registry, 'bob-phone')) ?? '{}') as { n?: string; e?: number };
     assert.equal(entry.n, 'b');
     assert.ok((entry.e ?? 0) > Date.now());
     bob.close();
     const deadline = Date.now() + 5_000;
-    while ((await admin.hexists(registry, 'bob-phone')) === 1) {
+    while ((await services.admin().hexists(registry, 'bob-phone')) === 1) {
       assert.ok(Date.now() < deadline, 'bob still in the online registry after he closed');
       await new Promise((resolve) => setTimeout(resolve, 50));
     }

@@ -1,22 +1,11 @@
-import type { Redis } from 'ioredis';
 import { describeStoreConformance } from '../spec/storage/conformance.ts';
 import { openProductionStore } from '../storage/production.ts';
-import { cassandraAt, deleteKeys, dropKeyspace, redisAt, requireCassandra, requireRedis, uniqueName } from './support/services.ts';
+import { cassandraAt, deleteKeys, redisAt, uniqueName, useServices } from './support/services.ts';
 
 describe('production store (Redis + Cassandra)', () => {
   const keyspace = uniqueName('tern_test_');
-  let created = false;
-  let admin: Redis;
-  before(async () => {
-    admin = await requireRedis();
-    // Creates the keyspace and tables once; each test then works under a tenant of its own.
-    await (await requireCassandra(keyspace)).close();
-    created = true;
-  });
-  after(async () => {
-    await admin?.quit();
-    if (created) await dropKeyspace(keyspace);
-  });
+  // Redis and the keyspace are checked and made once, before the suite; each test works under a prefix of its own.
+  const services = useServices(keyspace);
 
   describeStoreConformance('Redis + Cassandra', async (options) => {
     const keyPrefix = uniqueName('tern-test:');
@@ -30,7 +19,7 @@ describe('production store (Redis + Cassandra)', () => {
       ...stores,
       close: async () => {
         await stores.close();
-        await deleteKeys(admin, keyPrefix);
+        await deleteKeys(services.admin(), keyPrefix);
       },
     };
   });

@@ -8,7 +8,7 @@
  * be promised is one publisher's order, which is what MQTT promises (section 4.6).
  */
 import type { MessageRecord } from '../../protocol/bodies.ts';
-import type { DeviceHooks, SimulatedDevice } from '../device.ts';
+import { reopenAfter, type DeviceHooks, type SimulatedDevice } from '../device.ts';
 import type { Scenario } from '../scenario.ts';
 import { MqttClient } from './client.ts';
 import { MqttError, MqttErrorCode } from './errors.ts';
@@ -88,12 +88,7 @@ export class MqttDevice implements SimulatedDevice {
   goOffline(ms: number): Promise<void> {
     this.offline = true;
     this.client.disconnect();
-    return new Promise((resolve) => {
-      setTimeout(() => {
-        this.offline = false;
-        this.connect(false).then(resolve, resolve);
-      }, ms);
-    });
+    return reopenAfter(this, ms);
   }
 
   close(): void {

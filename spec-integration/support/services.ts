@@ -63,3 +63,28 @@ export async function dropKeyspace(keyspace: string): Promise<void> {
     await client.shutdown();
   }
 }
+
+/**
+ * Mocha hooks for a suite that needs Redis and one throwaway Cassandra keyspace: both are checked
+ * (failing with a clear message when down) and the keyspace created before the suite, and the
+ * keyspace dropped after it. `admin()` is a Redis connection for cleaning up keys.
+ */
+export function useServices(keyspace: string): { admin(): Redis } {
+  let admin: Redis | undefined;
+  let created = false;
+  before(async () => {
+    admin = await requireRedis();
+    await (await requireCassandra(keyspace)).close();
+    created = true;
+  });
+  after(async () => {
+    await admin?.quit();
+    if (created) await dropKeyspace(keyspace);
+  });
+  return {
+    admin() {
+      if (!admin) throw new Error('Redis is not connected yet');
+      return admin;
+    },
+  };
+}
