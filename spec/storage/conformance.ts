@@ -13,6 +13,9 @@ import { describeHistory, describeSequences } from './conformance/ordering.ts';
 export interface OpenOptions {
   /** Inbox entries kept per user, when the test needs trimming. */
   readonly inboxMaxEntries?: number;
+  /** How long inbox entries are kept, with the store's clock, when the test needs expiry. */
+  readonly inboxRetentionMs?: number;
+  readonly now?: () => number;
 }
 
 /** Opens a fresh, empty store that no other test sees. */

@@ -31,7 +31,19 @@ export interface EmbeddedStoreOptions {
   readonly path: string;
   /** Inbox entries kept per user; older ones are dropped first. */
   readonly inboxMaxEntries?: number;
+  /** How long an inbox entry is kept (default 7 days). */
+  readonly inboxRetentionMs?: number;
+  /** The store's clock, for retention; tests replace it. */
+  readonly now?: () => number;
 }
+
+const WEEK_MS = 7 * 24 * 3600 * 1000;
+
+/** An inbox entry as stored: the entry and when it was appended. */
+type StoredEntry = EntryRecord & { readonly at?: number };
+
+/** Expired entries removed per append: enough to keep up with appends, bounded so one append stays cheap. */
+const PRUNE_PER_APPEND = 8;
 
 type Key = string | number | (string | number)[];
 
@@ -99,30 +111,47 @@ class EmbeddedHistory implements HistoryStore {
 
 class EmbeddedInbox implements InboxStore {
   constructor(
-    private readonly entries: Database<EntryRecord, Key>,
+    private readonly entries: Database<StoredEntry, Key>,
     private readonly cursors: Database<number, Key>,
     private readonly counters: Counters,
-    private readonly maxEntries: number,
+    private readonly limits: { readonly maxEntries: number; readonly retentionMs: number; readonly now: () => number },
     private readonly track: WriteTracker,
     private readonly pending: PendingWrites,
   ) {}
 
   async append(userId: string, entry: NewEntry): Promise<number> {
     const version = this.counters.next(`ver:${userId}`);
-    this.track(this.entries.put([userId, version], { ...entry, version }), `i\0${userId}`);
+    const now = this.limits.now();
+    this.track(this.entries.put([userId, version], { ...entry, version, at: now }), `i\0${userId}`);
     // Keep at most maxEntries: each append drops the one that fell out of the window.
-    if (version > this.maxEntries) this.track(this.entries.remove([userId, version - this.maxEntries]), `i\0${userId}`);
+    if (version > this.limits.maxEntries) this.track(this.entries.remove([userId, version - this.limits.maxEntries]), `i\0${userId}`);
+    for (const { key, value } of this.entries.getRange({ start: [userId, 0], end: [userId, version], limit: PRUNE_PER_APPEND })) {
+      if ((value.at ?? now) >= now - this.limits.retentionMs) break;
+      this.track(this.entries.remove(key), `i\0${userId}`);
+    }
     return version;
   }
 
   async read(userId: string, sinceVersion: number, limit: number): Promise<InboxRead> {
     await this.pending.settled(`i\0${userId}`);
     const latestVersion = this.counters.current(`ver:${userId}`);
-    const entries: EntryRecord[] = [];
-    for (const { value } of this.entries.getRange({ start: [userId, sinceVersion + 1], end: [userId, Number.MAX_SAFE_INTEGER], limit })) {
-      entries.push(value);
+    const cutoff = this.limits.now() - this.limits.retentionMs;
+    // Entries are appended in time order, so the expired ones are a prefix of the timeline.
+    let oldestVersion = latestVersion + 1;
+    for (const { value } of this.entries.getRange({ start: [userId, 0], end: [userId, Number.MAX_SAFE_INTEGER], limit: this.limits.maxEntries })) {
+      if ((value.at ?? cutoff) >= cutoff) {
+        oldestVersion = value.version;
+        break;
+      }
     }
-    return { entries, latestVersion, oldestVersion: Math.max(1, latestVersion - this.maxEntries + 1) };
+    oldestVersion = Math.max(oldestVersion, latestVersion - this.limits.maxEntries + 1, 1);
+    const entries: EntryRecord[] = [];
+    const start = Math.max(sinceVersion + 1, oldestVersion);
+    for (const { value } of this.entries.getRange({ start: [userId, start], end: [userId, Number.MAX_SAFE_INTEGER], limit })) {
+      const { at: _at, ...entry } = value;
+      entries.push(entry);
+    }
+    return { entries, latestVersion, oldestVersion: Math.min(oldestVersion, latestVersion + 1) };
   }
 
   async latestVersion(userId: string): Promise<number> {
@@ -186,7 +215,14 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): Stores {
     tokens: new EmbeddedTokens(sub(root, 'tokens')),
     sequences: new EmbeddedSequences(counters),
     history: new EmbeddedHistory(sub(root, 'history'), track, pending),
-    inbox: new EmbeddedInbox(sub(root, 'inbox'), sub(root, 'cursors'), counters, options.inboxMaxEntries ?? 10_000, track, pending),
+    inbox: new EmbeddedInbox(
+      sub(root, 'inbox'),
+      sub(root, 'cursors'),
+      counters,
+      { maxEntries: options.inboxMaxEntries ?? 10_000, retentionMs: options.inboxRetentionMs ?? WEEK_MS, now: options.now ?? Date.now },
+      track,
+      pending,
+    ),
     dedup: new EmbeddedDedup(sub(root, 'dedup'), track, pending),
     conversations: new EmbeddedConversations(sub(root, 'conversations'), track),
     hidden: new EmbeddedHidden(sub(root, 'hidden'), track, pending),

@@ -1,9 +1,10 @@
 /**
  * Inboxes on Redis: per user a version counter (INCR) and a sorted set of entries scored by
- * version, trimmed to the newest maxEntries on every append and expiring after the retention
- * period without appends (DESIGN §4: 7 days, at most N entries). A member is `version|JSON`, so
- * members are unique and the script never has to parse JSON. The counter itself never expires:
- * versions must not start over while devices still hold cursors.
+ * version, trimmed to the newest maxEntries on every append, entries older than the retention
+ * period dropped (DESIGN §4: 7 days, at most N entries), and the whole set expiring after that
+ * period without appends. A member is `version|appendedAtMs|JSON`, so members are unique and the
+ * scripts never parse JSON. The counter itself never expires: versions must not start over while
+ * devices still hold cursors.
  */
 import type { Redis } from 'ioredis';
 import type { EntryRecord } from '../../protocol/bodies.ts';
@@ -13,20 +14,33 @@ import type { Keys } from './keys.ts';
 import { LuaScript } from './script.ts';
 import { entries } from './values.ts';
 
-/** KEYS: version, entries. ARGV: entry JSON with a placeholder version, maxEntries, retention seconds. */
+/** Drops expired members from the oldest end (they are in time order); at most ARGV[limit] of them. */
+const DROP_EXPIRED = `local function drop_expired(key, cutoff, most)
+  local old = redis.call('ZRANGE', key, 0, most - 1)
+  for _, m in ipairs(old) do
+    local at = tonumber(string.match(m, '^%d+|(%d+)|'))
+    if at == nil or at >= cutoff then break end
+    redis.call('ZREM', key, m)
+  end
+end
+`;
+
+/** KEYS: version, entries. ARGV: entry JSON with a placeholder version, maxEntries, set expiry seconds, now ms, entry cutoff ms. */
 const appendScript = new LuaScript(
   'inboxAppend',
-  `local v = redis.call('INCR', KEYS[1])
-redis.call('ZADD', KEYS[2], v, v .. '|' .. ARGV[1])
+  `${DROP_EXPIRED}local v = redis.call('INCR', KEYS[1])
+redis.call('ZADD', KEYS[2], v, v .. '|' .. ARGV[4] .. '|' .. ARGV[1])
 redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -1 - tonumber(ARGV[2]))
+drop_expired(KEYS[2], tonumber(ARGV[5]), 8)
 redis.call('EXPIRE', KEYS[2], ARGV[3])
 return v`,
 );
 
-/** KEYS: version, entries. ARGV: sinceVersion, limit. Returns latest, oldest kept (latest + 1 when none) and the members. */
+/** KEYS: version, entries. ARGV: sinceVersion, limit, entry cutoff ms. Returns latest, oldest kept (latest + 1 when none) and the members. */
 const readScript = new LuaScript(
   'inboxRead',
-  `local latest = tonumber(redis.call('GET', KEYS[1]) or '0')
+  `${DROP_EXPIRED}local latest = tonumber(redis.call('GET', KEYS[1]) or '0')
+drop_expired(KEYS[2], tonumber(ARGV[3]), 10000)
 local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
 local oldest = latest + 1
 if first[2] then oldest = tonumber(first[2]) end
@@ -38,15 +52,20 @@ export const inboxScripts: readonly LuaScript[] = [appendScript, readScript];
 
 export interface InboxLimits {
   readonly maxEntries: number;
+  /** The whole set expires after this long without appends. */
   readonly retentionSeconds: number;
+  /** One entry is kept this long. */
+  readonly entryRetentionMs: number;
+  readonly now: () => number;
 }
 
 function parseMember(member: unknown): EntryRecord {
   const text = toStringReply('inbox member', member);
   const bar = text.indexOf('|');
-  if (bar < 1) throw corrupt('inbox member', text);
+  const second = text.indexOf('|', bar + 1);
+  if (bar < 1 || second < 0) throw corrupt('inbox member', text);
   const version = toInt('inbox version', text.slice(0, bar));
-  return { ...entries.decode(text.slice(bar + 1)), version };
+  return { ...entries.decode(text.slice(second + 1)), version };
 }
 
 export class RedisInbox implements InboxStore {
@@ -60,12 +79,15 @@ export class RedisInbox implements InboxStore {
     // The version is only known inside the script: the JSON carries 0 and the member's prefix the real one.
     const json = entries.encode({ ...entry, version: 0 });
     const keys = [this.keys.inboxVersion(userId), this.keys.inboxEntries(userId)];
-    return toInt('inbox version', await appendScript.run(this.redis, keys, [json, this.limits.maxEntries, this.limits.retentionSeconds]));
+    const now = this.limits.now();
+    const args = [json, this.limits.maxEntries, this.limits.retentionSeconds, now, now - this.limits.entryRetentionMs];
+    return toInt('inbox version', await appendScript.run(this.redis, keys, args));
   }
 
   async read(userId: string, sinceVersion: number, limit: number): Promise<InboxRead> {
     const keys = [this.keys.inboxVersion(userId), this.keys.inboxEntries(userId)];
-    const [latest, oldest, members] = toArray('inbox read', await readScript.run(this.redis, keys, [sinceVersion, limit]));
+    const cutoff = this.limits.now() - this.limits.entryRetentionMs;
+    const [latest, oldest, members] = toArray('inbox read', await readScript.run(this.redis, keys, [sinceVersion, limit, cutoff]));
     const latestVersion = toInt('latest version', latest);
     return {
       entries: toArray('inbox entries', members).map(parseMember),

@@ -40,6 +40,10 @@ export interface RedisStoreOptions extends RedisConnection {
   readonly inboxMaxEntries?: number;
   /** An inbox without appends for this long is dropped. Default 7 days. */
   readonly inboxRetentionSeconds?: number;
+  /** How long one inbox entry is kept. Default 7 days. */
+  readonly inboxRetentionMs?: number;
+  /** The clock that stamps and expires inbox entries; tests replace it. */
+  readonly now?: () => number;
   /** How long a client message id is remembered for dedup. Default 7 days. */
   readonly dedupTtlSeconds?: number;
 }
@@ -145,6 +149,8 @@ export function redisPorts(redis: Redis, options: RedisStoreOptions = {}): Store
     inbox: new RedisInbox(redis, keys, {
       maxEntries: options.inboxMaxEntries ?? 10_000,
       retentionSeconds: options.inboxRetentionSeconds ?? WEEK_SECONDS,
+      entryRetentionMs: options.inboxRetentionMs ?? WEEK_SECONDS * 1000,
+      now: options.now ?? Date.now,
     }),
     dedup: new RedisDedup(redis, keys, options.dedupTtlSeconds ?? WEEK_SECONDS),
     conversations: new RedisConversations(redis, keys),

@@ -37,6 +37,23 @@ export function describeInbox(h: Harness): void {
       assert.deepEqual((await inbox.read('ben', 5, 100)).entries, []);
     });
 
+    it('drops entries older than the retention period and reports the oldest one kept', async () => {
+      let now = 1_000_000;
+      const { inbox } = await h.open({ inboxRetentionMs: 60_000, now: () => now });
+      await inbox.append('ben', messageEntry(c, 1));
+      await inbox.append('ben', messageEntry(c, 2));
+      now += 61_000;
+      await inbox.append('ben', messageEntry(c, 3));
+      const read = await inbox.read('ben', 0, 100);
+      assert.deepEqual(read.entries, [{ ...messageEntry(c, 3), version: 3 }]);
+      assert.equal(read.oldestVersion, 3);
+      assert.equal(read.latestVersion, 3);
+      now += 61_000;
+      const later = await inbox.read('ben', 3, 100);
+      assert.deepEqual(later.entries, []);
+      assert.equal(later.oldestVersion, 4, 'nothing is kept any more');
+    });
+
     it('answers an empty read for an empty inbox', async () => {
       const { inbox } = await h.open();
       const read = await inbox.read('nobody', 0, 10);
