@@ -33,11 +33,14 @@ export interface EmbeddedStoreOptions {
   readonly inboxMaxEntries?: number;
   /** How long an inbox entry is kept (default 7 days). */
   readonly inboxRetentionMs?: number;
+  /** How long a message stays in history (default 180 days). */
+  readonly historyRetentionMs?: number;
   /** The store's clock, for retention; tests replace it. */
   readonly now?: () => number;
 }
 
 const WEEK_MS = 7 * 24 * 3600 * 1000;
+const HISTORY_RETENTION_MS = 180 * 24 * 3600 * 1000;
 
 /** An inbox entry as stored: the entry and when it was appended. */
 type StoredEntry = EntryRecord & { readonly at?: number };
@@ -81,18 +84,37 @@ class EmbeddedSequences implements SequenceStore {
   }
 }
 
+/** A message as stored: the message and when it was stored. */
+type StoredMessage = MessageRecord & { readonly at?: number };
+
+function withoutStamp(stored: StoredMessage): MessageRecord {
+  const { at: _at, ...message } = stored;
+  return message;
+}
+
+/**
+ * Messages stored longer ago than the retention period are no longer returned (as Cassandra's
+ * row TTL does). Seqs follow time within a conversation, so a page stops at the first expired one.
+ */
 class EmbeddedHistory implements HistoryStore {
   constructor(
-    private readonly db: Database<MessageRecord, Key>,
+    private readonly db: Database<StoredMessage, Key>,
     private readonly track: WriteTracker,
     private readonly pending: PendingWrites,
+    private readonly retention: { readonly ms: number; readonly now: () => number },
   ) {}
+
+  private expired(stored: StoredMessage): boolean {
+    return stored.at !== undefined && stored.at < this.retention.now() - this.retention.ms;
+  }
+
   async put(message: MessageRecord): Promise<void> {
-    this.track(this.db.put([message.conversationId, message.seq], message), `h\0${message.conversationId}`);
+    this.track(this.db.put([message.conversationId, message.seq], { ...message, at: this.retention.now() }), `h\0${message.conversationId}`);
   }
   async get(conversationId: string, seq: number): Promise<MessageRecord | undefined> {
     await this.pending.settled(`h\0${conversationId}`);
-    return this.db.get([conversationId, seq]);
+    const stored = this.db.get([conversationId, seq]);
+    return stored && !this.expired(stored) ? withoutStamp(stored) : undefined;
   }
   async page(conversationId: string, beforeSeq: number | undefined, limit: number): Promise<HistoryPage> {
     await this.pending.settled(`h\0${conversationId}`);
@@ -101,11 +123,16 @@ class EmbeddedHistory implements HistoryStore {
     const start: Key = [conversationId, beforeSeq === undefined ? Number.MAX_SAFE_INTEGER : beforeSeq - 1];
     const messages: MessageRecord[] = [];
     if (beforeSeq !== undefined && beforeSeq <= 1) return { messages, hasMore: false };
+    let hasMore = false;
     for (const { value } of this.db.getRange({ start, end: [conversationId, 0], reverse: true, limit: limit + 1 })) {
-      messages.push(value);
+      if (this.expired(value)) break;
+      if (messages.length === limit) {
+        hasMore = true;
+        break;
+      }
+      messages.push(withoutStamp(value));
     }
-    const hasMore = messages.length > limit;
-    return { messages: messages.slice(0, limit), hasMore };
+    return { messages, hasMore };
   }
 }
 
@@ -214,7 +241,7 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): Stores {
     accounts: new EmbeddedAccounts(sub(root, 'accounts')),
     tokens: new EmbeddedTokens(sub(root, 'tokens')),
     sequences: new EmbeddedSequences(counters),
-    history: new EmbeddedHistory(sub(root, 'history'), track, pending),
+    history: new EmbeddedHistory(sub(root, 'history'), track, pending, { ms: options.historyRetentionMs ?? HISTORY_RETENTION_MS, now: options.now ?? Date.now }),
     inbox: new EmbeddedInbox(
       sub(root, 'inbox'),
       sub(root, 'cursors'),
