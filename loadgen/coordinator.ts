@@ -139,7 +139,7 @@ export async function runCoordinator(scenario: Scenario, agents: string[], log: 
         scenario,
         firstUser: firstPair * 2,
         endUser: endPair * 2,
-        sourceAddress: scenario.sourceAddresses[index % scenario.sourceAddresses.length] as string,
+        sourceAddress: scenario.sourceAddresses.length > 0 ? scenario.sourceAddresses[index % scenario.sourceAddresses.length] : undefined,
       });
     });
   });

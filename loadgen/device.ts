@@ -12,6 +12,12 @@ import type { Scenario } from './scenario.ts';
 const PLATFORMS = [Platform.android, Platform.ios, Platform.desktop, Platform.web];
 
 /** What a worker needs of a simulated phone, whatever protocol it speaks (tern, or MQTT in mqtt/). */
+/** Where a device connects: a server address, and a local address to bind when one is given. */
+export interface DeviceAddress {
+  readonly host: string;
+  readonly localAddress?: string;
+}
+
 export interface SimulatedDevice {
   readonly userId: string;
   readonly index: number;
@@ -66,7 +72,7 @@ export class Device implements SimulatedDevice {
     readonly userId: string,
     readonly index: number,
     private readonly scenario: Scenario,
-    private readonly sourceAddress: string,
+    private readonly address: DeviceAddress,
     private readonly hooks: DeviceHooks,
   ) {
     this.deviceId = `${userId}-d${index}`;
@@ -122,9 +128,9 @@ export class Device implements SimulatedDevice {
     const { scenario } = this;
     const client = new Client({
       endpoint: {
-        host: scenario.host,
+        host: this.address.host,
         port: scenario.port,
-        localAddress: this.sourceAddress,
+        ...(this.address.localAddress ? { localAddress: this.address.localAddress } : {}),
         ...(scenario.tls ? { tls: { rejectUnauthorized: false } } : {}),
       },
       userId: this.userId,

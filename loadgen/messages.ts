@@ -9,7 +9,8 @@ export interface WorkerAssignment {
   /** Users [firstUser, endUser) — whole pairs, so a conversation's both ends are checked in one place. */
   readonly firstUser: number;
   readonly endUser: number;
-  readonly sourceAddress: string;
+  /** Local address to bind, when the scenario names source addresses. */
+  readonly sourceAddress: string | undefined;
 }
 
 export interface Counters {

@@ -15,6 +15,12 @@ export interface Scenario {
   /** tern: the SDK against a tern server; mqtt: the same conversations as QoS 1 PUBLISHes through a broker. */
   readonly protocol: LoadProtocol;
   readonly host: string;
+  /**
+   * Server addresses to spread connections over (the server listening on all of them, e.g.
+   * 0.0.0.0): each destination address has its own ~28,000 ephemeral ports, and the kernel finds
+   * a port for an unbound connect much faster than for a bound one. Empty: `host` only.
+   */
+  readonly targetHosts: readonly string[];
   readonly port: number;
   readonly tls: boolean;
   /** Simulated users; users 2k and 2k+1 form a chatting pair. */
@@ -22,7 +28,7 @@ export interface Scenario {
   readonly devicesPerUser: number;
   /** Worker processes; each holds at most ~19,000 sockets. */
   readonly workers: number;
-  /** Local source addresses, handed round-robin to workers (e.g. 127.0.0.2 … 127.0.0.9). */
+  /** Local source addresses, handed round-robin to workers (e.g. 127.0.0.2 … 127.0.0.9); empty: the kernel picks. */
   readonly sourceAddresses: readonly string[];
   /** New connections per second, over all workers. */
   readonly rampPerSecond: number;
@@ -57,7 +63,8 @@ export const defaults: Scenario = {
   users: 200,
   devicesPerUser: 1,
   workers: 2,
-  sourceAddresses: ['127.0.0.1'],
+  targetHosts: [],
+  sourceAddresses: [],
   rampPerSecond: 500,
   durationSeconds: 10,
   messagesPerUserPerSecond: 1,

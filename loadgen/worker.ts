@@ -74,7 +74,10 @@ export class LoadWorker {
     for (let u = firstUser; u < endUser; u++) {
       const userId = `${scenario.userPrefix}u${u}`;
       const own: SimulatedDevice[] = [];
-      for (let d = 0; d < scenario.devicesPerUser; d++) own.push(new DeviceType(userId, d, scenario, sourceAddress, hooks));
+      for (let d = 0; d < scenario.devicesPerUser; d++) {
+        const host = scenario.targetHosts.length > 0 ? (scenario.targetHosts[(u * scenario.devicesPerUser + d) % scenario.targetHosts.length] as string) : scenario.host;
+        own.push(new DeviceType(userId, d, scenario, { host, ...(sourceAddress ? { localAddress: sourceAddress } : {}) }, hooks));
+      }
       this.devicesByUser.set(userId, own);
       devices.push(...own);
     }

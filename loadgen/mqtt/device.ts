@@ -8,7 +8,7 @@
  * be promised is one publisher's order, which is what MQTT promises (section 4.6).
  */
 import type { MessageRecord } from '../../protocol/bodies.ts';
-import { reopenAfter, type DeviceHooks, type SimulatedDevice } from '../device.ts';
+import { reopenAfter, type DeviceAddress, type DeviceHooks, type SimulatedDevice } from '../device.ts';
 import type { Scenario } from '../scenario.ts';
 import { MqttClient } from './client.ts';
 import { MqttError, MqttErrorCode } from './errors.ts';
@@ -36,15 +36,15 @@ export class MqttDevice implements SimulatedDevice {
     readonly userId: string,
     readonly index: number,
     scenario: Scenario,
-    sourceAddress: string,
+    address: DeviceAddress,
     private readonly hooks: DeviceHooks,
   ) {
     this.deviceId = `${userId}-d${index}`;
     this.topic = userTopic(userId);
     this.client = new MqttClient({
-      host: scenario.host,
+      host: address.host,
       port: scenario.port,
-      localAddress: sourceAddress,
+      ...(address.localAddress ? { localAddress: address.localAddress } : {}),
       clientId: this.deviceId,
       cleanSession: false,
       reconnect: { baseMs: 500, maxMs: 10_000 },
