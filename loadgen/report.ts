@@ -37,7 +37,11 @@ export function summaryRows(r: RunResult): [string, string][] {
   const ms = (n: number) => `${n.toFixed(2)} ms`;
   const kib = (n: number | undefined) => (n === undefined ? 'n/a (give --server-pid)' : `${(n / 1024).toFixed(2)} KiB`);
   return [
-    ['verdict', r.passed ? 'PASS: no loss, no duplicate, no order violation, no misdelivery' : 'FAIL'],
+    [
+      'verdict',
+      (r.passed ? 'PASS: no loss, no duplicate, no order violation, no misdelivery' : 'FAIL') +
+        (r.counters.connectFailures > 0 ? `; ${r.counters.connectFailures} devices never connected` : ''),
+    ],
     ['devices', `${r.devices} (peak online ${r.peakOnline})`],
     ['connections', `${r.counters.connected} up, ${r.counters.connectFailures} failed ${JSON.stringify(r.failures)} after ${r.counters.connectRetries} retries, ${r.connectRate.toFixed(0)}/s during the ramp`],
     ['drops and reconnects', `${r.counters.disconnects} disconnects, ${r.counters.reconnects} reconnects`],
