@@ -1,5 +1,6 @@
 /** Opens many authenticated, idle connections and reports what they cost the server in RSS. */
 import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
 import { Transport } from '../../client/transport.ts';
 import { Bodies } from '../../protocol/bodies.ts';
 import { Opcode } from '../../protocol/opcodes.ts';
@@ -34,13 +35,14 @@ export function tokenLogin(prefix: string, tokens: string[]): Opener {
   };
 }
 
-export async function openMany(port: number, count: number, opener: Opener, batch = 200): Promise<Transport[]> {
+/** Opens `count` connections, `batch` at a time; `tls` makes them TLS connections. */
+export async function openMany(port: number, count: number, opener: Opener, tls?: ConnectionOptions, batch = 200): Promise<Transport[]> {
   const open: Transport[] = [];
   for (let i = 0; i < count; i += batch) {
     const n = Math.min(batch, count - i);
     const opened = await Promise.all(
       Array.from({ length: n }, async (_, j) => {
-        const transport = await Transport.open({ host: '127.0.0.1', port });
+        const transport = await Transport.open({ host: '127.0.0.1', port, ...(tls ? { tls } : {}) });
         await opener(transport, i + j);
         return transport;
       }),
