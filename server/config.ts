@@ -4,6 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import { DEFAULT_SCRYPT_COST } from './logic/passwords.ts';
 import type { StoreConfig } from './stores.ts';
 
 export interface ServerConfig {
@@ -116,7 +117,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfi
     workers: integer('--workers', values.workers ?? env.TERN_WORKERS, availableParallelism()),
     maxConnectionsPerWorker: integer('--max-connections', values['max-connections'] ?? env.TERN_MAX_CONNECTIONS, 19_000),
     maxAcceptsPerSecond: integer('--max-accept-rate', values['max-accept-rate'] ?? env.TERN_MAX_ACCEPT_RATE, 5_000),
-    scryptCost: powerOfTwo('--scrypt-cost', integer('--scrypt-cost', values['scrypt-cost'] ?? env.TERN_SCRYPT_COST, 2 ** 15)),
+    scryptCost: powerOfTwo('--scrypt-cost', integer('--scrypt-cost', values['scrypt-cost'] ?? env.TERN_SCRYPT_COST, DEFAULT_SCRYPT_COST)),
     logLevel: values.quiet || env.TERN_QUIET === '1' ? 'quiet' : 'info',
     store,
   };

@@ -9,14 +9,22 @@ import { LogicClient } from './cluster/logic-client.ts';
 import { LogicHost } from './cluster/logic-host.ts';
 import type { WorkerToLogic } from './cluster/messages.ts';
 import { parseConfig, USAGE, type ServerConfig } from './config.ts';
-import { defaultGatewayConfig } from './gateway/config.ts';
-import { Gateway } from './gateway/gateway.ts';
+import { defaultGatewayConfig, type GatewayConfig } from './gateway/config.ts';
+import { Gateway, type Logger } from './gateway/gateway.ts';
 import { systemClock } from './logic/clock.ts';
 import { Logic } from './logic/logic.ts';
-import { jsonLogger, quietLogger, startNode } from './node.ts';
+import { errorReporter, jsonLogger, quietLogger, startNode } from './node.ts';
+import { DEFAULT_TOKEN_TTL_MS } from './logic/auth.ts';
 import { openStores } from './stores.ts';
 
-const TOKEN_TTL_MS = 30 * 24 * 3600 * 1000;
+function loggerFor(config: ServerConfig): Logger {
+  return config.logLevel === 'quiet' ? quietLogger : jsonLogger();
+}
+
+/** What the flags change in a gateway's configuration. */
+function gatewayOverrides(config: ServerConfig): Partial<GatewayConfig> {
+  return { maxConnections: config.maxConnectionsPerWorker, maxAcceptsPerSecond: config.maxAcceptsPerSecond };
+}
 
 function tlsOptions(config: ServerConfig) {
   if (!config.tlsCert || !config.tlsKey) return undefined;
@@ -30,7 +38,7 @@ function describe(config: ServerConfig, port: number, tlsPort: number | undefine
 }
 
 async function runSingle(config: ServerConfig): Promise<void> {
-  const logger = config.logLevel === 'quiet' ? quietLogger : jsonLogger();
+  const logger = loggerFor(config);
   const tls = tlsOptions(config);
   const node = await startNode({
     dataDir: config.dataDir,
@@ -39,7 +47,7 @@ async function runSingle(config: ServerConfig): Promise<void> {
     port: config.port,
     scryptCost: config.scryptCost,
     logger,
-    gateway: { maxConnections: config.maxConnectionsPerWorker, maxAcceptsPerSecond: config.maxAcceptsPerSecond },
+    gateway: gatewayOverrides(config),
     ...(tls ? { tls } : {}),
   });
   console.log(describe(config, node.port, node.tlsPort));
@@ -50,10 +58,10 @@ async function runSingle(config: ServerConfig): Promise<void> {
 }
 
 async function runLogicProcess(config: ServerConfig): Promise<void> {
-  const logger = config.logLevel === 'quiet' ? quietLogger : jsonLogger();
-  const opened = await openStores(config.store, (error) => logger('routing-error', { error: String((error as Error)?.stack ?? error) }));
-  const logic = new Logic(opened.stores, systemClock, { auth: { passwords: { cost: config.scryptCost }, tokenTtlMs: TOKEN_TTL_MS }, routing: opened.routing });
-  const host = new LogicHost(logic, (error) => logger('internal-error', { error: String((error as Error)?.stack ?? error) }));
+  const logger = loggerFor(config);
+  const opened = await openStores(config.store, errorReporter(logger, 'routing-error'));
+  const logic = new Logic(opened.stores, systemClock, { auth: { passwords: { cost: config.scryptCost }, tokenTtlMs: DEFAULT_TOKEN_TTL_MS }, routing: opened.routing });
+  const host = new LogicHost(logic, errorReporter(logger, 'internal-error'));
   logic.attachGateway(host);
   cluster.setupPrimary({ serialization: 'advanced' });
   let listening = 0;
@@ -72,9 +80,9 @@ async function runLogicProcess(config: ServerConfig): Promise<void> {
 }
 
 async function runGatewayWorker(config: ServerConfig): Promise<void> {
-  const logger = config.logLevel === 'quiet' ? quietLogger : jsonLogger();
+  const logger = loggerFor(config);
   const logic = new LogicClient(process as NodeJS.Process & { send(message: unknown): boolean });
-  const gateway = new Gateway({ ...defaultGatewayConfig, maxConnections: config.maxConnectionsPerWorker, maxAcceptsPerSecond: config.maxAcceptsPerSecond }, systemClock, logic, String(cluster.worker?.id ?? process.pid), logger);
+  const gateway = new Gateway({ ...defaultGatewayConfig, ...gatewayOverrides(config) }, systemClock, logic, String(cluster.worker?.id ?? process.pid), logger);
   logic.attachGateway(gateway);
   const tls = tlsOptions(config);
   const { port, tlsPort } = await gateway.listen({ host: config.host, port: config.port, ...(tls ? { tls } : {}) });

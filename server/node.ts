@@ -4,7 +4,9 @@ import type { Stores } from '../storage/ports.ts';
 import { defaultGatewayConfig, type GatewayConfig } from './gateway/config.ts';
 import { Gateway, type Logger } from './gateway/gateway.ts';
 import { systemClock, type Clock } from './logic/clock.ts';
+import { DEFAULT_TOKEN_TTL_MS } from './logic/auth.ts';
 import { Logic } from './logic/logic.ts';
+import { DEFAULT_SCRYPT_COST } from './logic/passwords.ts';
 import type { MessagingFaults } from './logic/messaging.ts';
 import { openStores, type ProductionStoreConfig } from './stores.ts';
 
@@ -42,17 +44,23 @@ export function jsonLogger(stream: NodeJS.WritableStream = process.stderr): Logg
   return (event, fields) => stream.write(`${JSON.stringify({ t: new Date().toISOString(), event, ...fields })}\n`);
 }
 
+/** A callback that logs an unexpected error under `event`, with its stack. */
+export function errorReporter(logger: Logger, event: string): (error: unknown) => void {
+  return (error) => logger(event, { error: String((error as Error)?.stack ?? error) });
+}
+
 export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? quietLogger;
   const inbox = options.inboxMaxEntries ? { inboxMaxEntries: options.inboxMaxEntries } : {};
-  const opened = await openStores(options.production ? { ...options.production, ...inbox } : { kind: 'embedded', dataDir: options.dataDir, ...inbox }, (error) =>
-    logger('routing-error', { error: String((error as Error)?.stack ?? error) }),
+  const opened = await openStores(
+    options.production ? { ...options.production, ...inbox } : { kind: 'embedded', dataDir: options.dataDir, ...inbox },
+    errorReporter(logger, 'routing-error'),
   );
   const { stores, routing } = opened;
   const logic = new Logic(stores, clock, {
     routing,
-    auth: { passwords: { cost: options.scryptCost ?? 2 ** 15 }, tokenTtlMs: options.tokenTtlMs ?? 30 * 24 * 3600 * 1000 },
+    auth: { passwords: { cost: options.scryptCost ?? DEFAULT_SCRYPT_COST }, tokenTtlMs: options.tokenTtlMs ?? DEFAULT_TOKEN_TTL_MS },
     ...(options.faults ? { faults: options.faults } : {}),
   });
   const config: GatewayConfig = { ...defaultGatewayConfig, ...options.gateway };

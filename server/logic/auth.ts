@@ -7,6 +7,9 @@ import type { Clock } from './clock.ts';
 import { checkUserId } from './ids.ts';
 import { hashPassword, verifyPassword, type PasswordPolicy } from './passwords.ts';
 
+/** Session tokens live 30 days unless configured otherwise. */
+export const DEFAULT_TOKEN_TTL_MS = 30 * 24 * 3600 * 1000;
+
 export interface AuthOptions {
   readonly passwords: PasswordPolicy;
   readonly tokenTtlMs: number;

@@ -5,6 +5,9 @@ export interface PasswordPolicy {
   readonly cost: number;
 }
 
+/** scrypt N for new passwords unless configured otherwise. */
+export const DEFAULT_SCRYPT_COST = 2 ** 15;
+
 const KEY_LENGTH = 32;
 
 function derive(password: string, salt: Buffer, cost: number): Promise<Buffer> {
