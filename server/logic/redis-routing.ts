@@ -64,24 +64,23 @@ redis.call('PEXPIRE', KEYS[1], ARGV[5])
 return replaced`,
 );
 
-/** KEYS: online hash. ARGV: device id, node id, connection id. Deletes the entry if it is that connection's. */
-const removeScript = new LuaScript(
-  'routingRemove',
-  `local stored = redis.call('HGET', KEYS[1], ARGV[1])
+/** Script prelude: ends with 0 unless the device's entry (KEYS[1], ARGV[1]) is still node ARGV[2]'s connection ARGV[3]. */
+const STILL_THAT_CONNECTION = `local stored = redis.call('HGET', KEYS[1], ARGV[1])
 if not stored then return 0 end
 local entry = cjson.decode(stored)
 if entry.n ~= ARGV[2] or entry.c ~= ARGV[3] then return 0 end
-return redis.call('HDEL', KEYS[1], ARGV[1])`,
+`;
+
+/** KEYS: online hash. ARGV: device id, node id, connection id. Deletes the entry if it is that connection's. */
+const removeScript = new LuaScript(
+  'routingRemove',
+  `${STILL_THAT_CONNECTION}return redis.call('HDEL', KEYS[1], ARGV[1])`,
 );
 
 /** KEYS: online hash. ARGV: device id, node id, connection id, new entry, ttl ms. Extends the entry if it is still that connection's. */
 const refreshScript = new LuaScript(
   'routingRefresh',
-  `local stored = redis.call('HGET', KEYS[1], ARGV[1])
-if not stored then return 0 end
-local entry = cjson.decode(stored)
-if entry.n ~= ARGV[2] or entry.c ~= ARGV[3] then return 0 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
+  `${STILL_THAT_CONNECTION}redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 return 1`,
 );
