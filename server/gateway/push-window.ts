@@ -47,11 +47,7 @@ export class PushWindow {
    * it must wait for ACKs, or 'overflow' when the slow-consumer bound is reached.
    */
   offer(entry: BodyOf<'push'>, now: number): InFlight | 'queued' | 'overflow' {
-    if (this.inFlight.length < this.options.window && this.queuedCount === 0) {
-      const pushed: InFlight = { sid: this.nextSid++, entry, dueAt: now + this.options.ackTimeoutMs, retries: 0 };
-      this.inFlight.push(pushed);
-      return pushed;
-    }
+    if (this.inFlight.length < this.options.window && this.queuedCount === 0) return this.launch(entry, now);
     if (this.queuedCount >= this.options.queueLimit) return 'overflow';
     this.waiting.push(entry);
     return 'queued';
@@ -61,16 +57,20 @@ export class PushWindow {
   take(now: number): InFlight[] {
     const out: InFlight[] = [];
     while (this.inFlight.length < this.options.window && this.waitingHead < this.waiting.length) {
-      const entry = this.waiting[this.waitingHead++] as BodyOf<'push'>;
-      const pushed: InFlight = { sid: this.nextSid++, entry, dueAt: now + this.options.ackTimeoutMs, retries: 0 };
-      this.inFlight.push(pushed);
-      out.push(pushed);
+      out.push(this.launch(this.waiting[this.waitingHead++] as BodyOf<'push'>, now));
     }
     if (this.waitingHead === this.waiting.length) {
       this.waiting.length = 0;
       this.waitingHead = 0;
     }
     return out;
+  }
+
+  /** Gives an entry the next SID and puts it in flight. */
+  private launch(entry: BodyOf<'push'>, now: number): InFlight {
+    const pushed: InFlight = { sid: this.nextSid++, entry, dueAt: now + this.options.ackTimeoutMs, retries: 0 };
+    this.inFlight.push(pushed);
+    return pushed;
   }
 
   /** Cumulative ACK. Fails for a SID that was never sent. */
