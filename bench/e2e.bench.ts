@@ -11,43 +11,26 @@ import { freePort, spawnListening, spawnServer, stopProcess } from '../spec/supp
 import { throwawayCertificate } from '../spec/support/tls.ts';
 import type { BenchContext } from './support/context.ts';
 import { justConnect, openMany, registerUsers, rssBytes, tokenLogin, type Opener } from './e2e/idle.ts';
-import { percentile, runPairs, type PairsResult } from './e2e/pairs.ts';
+import { DEFAULT_PLAN, measureThroughput, THROUGHPUT_HEADER, throughputRow, type Measured } from './e2e/throughput.ts';
 
-const PAIRS = 50;
-const MESSAGES_PER_SENDER = 200;
-const IN_FLIGHT = 4;
 const IDLE_CONNECTIONS = 10_000;
 
-function row(name: string, r: PairsResult): string[] {
-  const f = (n: number) => n.toFixed(2);
-  return [name, String(r.messages), (r.messages / r.seconds).toFixed(0), f(percentile(r.ackMs, 50)), f(percentile(r.ackMs, 99)), f(percentile(r.deliverMs, 50)), f(percentile(r.deliverMs, 99))];
-}
-
 async function throughput(context: BenchContext): Promise<void> {
-  const options = { pairs: PAIRS, messagesPerSender: MESSAGES_PER_SENDER, inFlight: IN_FLIGHT };
-  const relayPort = await freePort();
-  const relay = await spawnListening('bench/e2e/relay-server.ts', [String(relayPort)], relayPort);
-  const baseline = await runPairs({ ...options, port: relayPort, tag: 'b' });
-  await stopProcess(relay.child);
-
-  const results: [string, PairsResult][] = [['bare relay (baseline)', baseline]];
-  for (const workers of [1, 2]) {
-    const dataDir = mkdtempSync(join(tmpdir(), 'tern-bench-'));
-    const port = await freePort();
-    const server = await spawnServer(['--workers', String(workers), '--data-dir', dataDir, '--scrypt-cost', '1024'], port);
-    results.push([`tern, ${workers} worker(s), LMDB`, await runPairs({ ...options, port, tag: `w${workers}` })]);
-    await stopProcess(server.child);
-    rmSync(dataDir, { recursive: true, force: true });
+  const plan = DEFAULT_PLAN;
+  const measured = await measureThroughput(plan);
+  context.facts({
+    title: `1:1 over loopback, ${plan.payloadBytes}-byte messages, raw-frame devices: closed loop ${plan.closed.pairs} pairs × ${plan.closed.inFlight} in flight; open loop ${plan.open.users} users at ${plan.open.messagesPerSecond} msg/s for ${plan.open.seconds} s (ms; CPU-s/1k = server CPU seconds per 1,000 delivered messages, every server process)`,
+    rows: [THROUGHPUT_HEADER, ...measured.map(throughputRow)],
+  });
+  const cpuPerThousand = (m: Measured) => (m.result.serverCpuSeconds / Math.max(1, m.result.delivered)) * 1000;
+  const closed = measured.filter((m) => m.loop === 'closed');
+  const base = closed[0];
+  if (base) {
+    context.facts({
+      title: 'closed loop against the bare relay',
+      rows: [['server', 'share of baseline msg/s', 'CPU per message vs baseline'], ...closed.slice(1).map((m) => [m.server, `${((m.result.delivered / m.result.seconds / (base.result.delivered / base.result.seconds)) * 100).toFixed(0)} %`, `${(cpuPerThousand(m) / cpuPerThousand(base)).toFixed(1)}×`])],
+    });
   }
-  context.facts({
-    title: `1:1 over loopback: ${PAIRS} pairs, ${MESSAGES_PER_SENDER} messages per sender, ${IN_FLIGHT} in flight per sender (ms)`,
-    rows: [['server', 'delivered', 'msg/s', 'ack p50', 'ack p99', 'deliver p50', 'deliver p99'], ...results.map(([name, r]) => row(name, r))],
-  });
-  const base = baseline.messages / baseline.seconds;
-  context.facts({
-    title: 'throughput against the bare relay',
-    rows: [['server', 'share of baseline msg/s'], ...results.slice(1).map(([name, r]) => [name, `${((r.messages / r.seconds / base) * 100).toFixed(0)} %`])],
-  });
 }
 
 /** RSS growth of a server process while `count` connections are opened by `opener`. */

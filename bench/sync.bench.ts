@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, spawnListening, stopProcess, type ServerProcess } from '../spec/support/process.ts';
-import { percentile } from './e2e/pairs.ts';
+import { percentile } from './e2e/load.ts';
 import type { BenchContext } from './support/context.ts';
 import { integer } from './support/format.ts';
 import { atLeast, atMost } from './support/goals.ts';

@@ -1,0 +1,96 @@
+/**
+ * A device that speaks the protocol with raw frames and no SDK: hello, register, sends with a
+ * callback per ACK, pushes ACKed once per read. It costs the bench process as little CPU as the
+ * protocol allows, so the server gets its share of a small machine.
+ */
+import { connect, type Socket } from 'node:net';
+import { encodeFrame, FrameDecoder, readBody, type Frame } from '../../codec/index.ts';
+import { Bodies, Platform, type BodyOf } from '../../protocol/bodies.ts';
+import { PROTOCOL_VERSION } from '../../protocol/header.ts';
+import { Opcode } from '../../protocol/opcodes.ts';
+
+export type AckHandler = (ack: BodyOf<'sendAck'> | undefined, errorCode?: number) => void;
+export type PushHandler = (entry: BodyOf<'push'>, sid: number) => void;
+
+export class RawDevice {
+  private readonly socket: Socket;
+  private readonly decoder = new FrameDecoder({ maxFrameSize: 1 << 20, maxRawBodySize: 8 << 20 });
+  private readonly waiting = new Map<number, (frame: Frame) => void>();
+  private nextRequest = 1;
+  private ackUpTo = 0;
+  private closed = false;
+  onPush: PushHandler = () => undefined;
+
+  private constructor(socket: Socket) {
+    this.socket = socket;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', () => undefined);
+    socket.on('close', () => (this.closed = true));
+  }
+
+  /** Connects, greets and registers `userId` (password "pw"). */
+  static async register(port: number, userId: string, host = '127.0.0.1'): Promise<RawDevice> {
+    const socket = connect({ host, port });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    const device = new RawDevice(socket);
+    await device.request(Opcode.hello, Bodies.hello, { version: PROTOCOL_VERSION, client: 'bench' });
+    const reply = await device.request(Opcode.register, Bodies.register, { userId, password: 'pw', deviceId: `${userId}-d`, platform: Platform.android });
+    if (reply.opcode !== Opcode.session) throw new Error(`register ${userId}: opcode 0x${reply.opcode.toString(16)}`);
+    return device;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  send(clientMsgId: string, to: string, content: string, onAck: AckHandler): void {
+    const requestId = this.nextRequest++;
+    this.waiting.set(requestId, (frame) => {
+      if (frame.opcode === Opcode.sendAck) onAck(readBody(frame, Bodies.sendAck));
+      else onAck(undefined, frame.opcode === Opcode.error ? readBody(frame, Bodies.error).code : -1);
+    });
+    this.socket.write(encodeFrame(Opcode.send, requestId, Bodies.send, { clientMsgId, to, kind: 1, content }));
+  }
+
+  ping(onPong: () => void): void {
+    const requestId = this.nextRequest++;
+    this.waiting.set(requestId, () => onPong());
+    this.socket.write(encodeFrame(Opcode.ping, requestId, Bodies.ping, {}));
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+
+  private request<T>(opcode: number, schema: Parameters<typeof encodeFrame<T>>[2], body: T): Promise<Frame> {
+    const requestId = this.nextRequest++;
+    return new Promise((resolve) => {
+      this.waiting.set(requestId, resolve);
+      this.socket.write(encodeFrame(opcode, requestId, schema, body));
+    });
+  }
+
+  private onData(chunk: Buffer): void {
+    const before = this.ackUpTo;
+    const error = this.decoder.push(chunk, (frame) => this.onFrame(frame));
+    if (error) throw error;
+    // One cumulative ACK per read, as a phone would send after draining its socket.
+    if (this.ackUpTo > before) this.socket.write(encodeFrame(Opcode.pushAck, 0, Bodies.pushAck, { upTo: this.ackUpTo }));
+  }
+
+  private onFrame(frame: Frame): void {
+    if (frame.opcode === Opcode.push) {
+      this.onPush(readBody(frame, Bodies.push), frame.requestId);
+      if (frame.requestId > this.ackUpTo) this.ackUpTo = frame.requestId;
+      return;
+    }
+    const waiting = this.waiting.get(frame.requestId);
+    if (!waiting) return;
+    this.waiting.delete(frame.requestId);
+    waiting(frame);
+  }
+}
