@@ -4,6 +4,7 @@
  * two halves can run in one process (direct calls) or in separate processes (IPC or RPC).
  */
 import type { BodyOf } from '../protocol/bodies.ts';
+import type { PushPayload } from './push-payload.ts';
 
 /** Opaque id of one gateway connection, unique within the node ("<worker>.<counter>"). */
 export type ConnectionId = string;
@@ -53,8 +54,11 @@ export interface LogicApi {
 
 /** Implemented by the gateway, called by the logic. Both are fire-and-forget. */
 export interface GatewayApi {
-  /** Queues an inbox entry for reliable delivery on one connection (window, SID, retransmission). */
-  push(connectionId: ConnectionId, entry: BodyOf<'push'>): void;
+  /**
+   * Queues one inbox entry for reliable delivery (window, SID, retransmission) on every listed
+   * connection; the entry is encoded once for all of them.
+   */
+  push(connectionIds: readonly ConnectionId[], payload: PushPayload): void;
   /** Sends a kick frame and closes the connection. */
   kick(connectionId: ConnectionId, body: BodyOf<'kick'>): void;
 }

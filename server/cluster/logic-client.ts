@@ -5,7 +5,9 @@
 import type { BodyOf } from '../../protocol/bodies.ts';
 import { ErrorCode, ProtocolError, isErrorCode } from '../../protocol/errors.ts';
 import type { AuthResult, ClientInfo, GatewayApi, LogicApi, SessionInfo, SessionRequestName, SessionRequests } from '../seam.ts';
+import { PushPayload } from '../push-payload.ts';
 import type { LogicCall, LogicToWorker, WorkerToLogic } from './messages.ts';
+import { TurnBatch } from './turn-batch.ts';
 
 type Channel = Pick<NodeJS.Process, 'on'> & { send(message: WorkerToLogic): boolean };
 
@@ -18,8 +20,11 @@ export class LogicClient implements LogicApi {
   private readonly waiting = new Map<number, Waiting>();
   private nextId = 1;
   private gateway: GatewayApi | undefined;
+  private readonly outbox: TurnBatch<WorkerToLogic>;
 
-  constructor(private readonly channel: Channel) {
+  constructor(channel: Channel) {
+    // send() returning false only means back-pressure; the message is still queued.
+    this.outbox = new TurnBatch((messages) => channel.send({ kind: 'batch', messages }));
     channel.on('message', (message: LogicToWorker) => this.onMessage(message));
   }
 
@@ -40,23 +45,27 @@ export class LogicClient implements LogicApi {
   }
 
   disconnected(session: SessionInfo): void {
-    this.channel.send({ kind: 'disconnected', session });
+    this.outbox.add({ kind: 'disconnected', session });
   }
 
   private call(call: LogicCall): Promise<unknown> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      if (!this.channel.send({ kind: 'call', id, call })) {
-        // send() returning false only means back-pressure; the message is still queued.
-      }
+      this.outbox.add({ kind: 'call', id, call });
     });
   }
 
   private onMessage(message: LogicToWorker): void {
     switch (message.kind) {
-      case 'push':
-        return this.gateway?.push(message.connectionId, message.entry);
+      case 'batch':
+        for (const one of message.messages) this.onMessage(one);
+        return;
+      case 'push': {
+        // Structured clone delivers the bytes as a Uint8Array; a Buffer view over them costs no copy.
+        const { bytes, flags, rawLength } = message.body;
+        return this.gateway?.push(message.connectionIds, PushPayload.fromPrepared({ bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length), flags, rawLength }));
+      }
       case 'kick':
         return this.gateway?.kick(message.connectionId, message.body);
       case 'result':

@@ -5,11 +5,18 @@
 import type { Worker } from 'node:cluster';
 import type { BodyOf } from '../../protocol/bodies.ts';
 import { ErrorCode, ProtocolError } from '../../protocol/errors.ts';
+import type { PushPayload } from '../push-payload.ts';
 import type { ConnectionId, GatewayApi, LogicApi } from '../seam.ts';
 import { workerOf, type LogicCall, type LogicToWorker, type WorkerToLogic } from './messages.ts';
+import { TurnBatch } from './turn-batch.ts';
+
+interface WorkerLink {
+  readonly worker: Worker;
+  readonly outbox: TurnBatch<LogicToWorker>;
+}
 
 export class LogicHost implements GatewayApi {
-  private readonly workers = new Map<string, Worker>();
+  private readonly workers = new Map<string, WorkerLink>();
 
   constructor(
     private readonly logic: LogicApi,
@@ -17,28 +24,45 @@ export class LogicHost implements GatewayApi {
   ) {}
 
   attach(worker: Worker): void {
-    this.workers.set(String(worker.id), worker);
-    worker.on('message', (message: WorkerToLogic) => this.onMessage(worker, message));
+    const outbox = new TurnBatch<LogicToWorker>((messages) => {
+      if (worker.isConnected()) worker.send({ kind: 'batch', messages });
+    });
+    this.workers.set(String(worker.id), { worker, outbox });
+    worker.on('message', (message: WorkerToLogic) => this.onMessage(worker.id, message));
     worker.on('exit', () => this.workers.delete(String(worker.id)));
   }
 
-  push(connectionId: ConnectionId, entry: BodyOf<'push'>): void {
-    this.send(workerOf(connectionId), { kind: 'push', connectionId, entry });
+  /** Encodes the entry once, and sends each worker its bytes with the list of its connections. */
+  push(connectionIds: readonly ConnectionId[], payload: PushPayload): void {
+    const byWorker = new Map<string, ConnectionId[]>();
+    for (const connectionId of connectionIds) {
+      const workerId = workerOf(connectionId);
+      const list = byWorker.get(workerId);
+      if (list) list.push(connectionId);
+      else byWorker.set(workerId, [connectionId]);
+    }
+    const body = payload.prepared();
+    for (const [workerId, ids] of byWorker) this.send(workerId, { kind: 'push', connectionIds: ids, body });
   }
 
   kick(connectionId: ConnectionId, body: BodyOf<'kick'>): void {
     this.send(workerOf(connectionId), { kind: 'kick', connectionId, body });
   }
 
-  private onMessage(worker: Worker, message: WorkerToLogic): void {
+  private onMessage(workerId: number, message: WorkerToLogic): void {
+    if (message.kind === 'batch') {
+      for (const one of message.messages) this.onMessage(workerId, one);
+      return;
+    }
     if (message.kind === 'disconnected') return this.logic.disconnected(message.session);
     if (message.kind !== 'call') return;
+    const reply = String(workerId);
     this.run(message.call).then(
-      (value) => this.reply(worker, { kind: 'result', id: message.id, value }),
+      (value) => this.send(reply, { kind: 'result', id: message.id, value }),
       (error: unknown) => {
         if (!(error instanceof ProtocolError)) this.onError(error);
         const code = error instanceof ProtocolError ? error.code : ErrorCode.internal;
-        this.reply(worker, { kind: 'failure', id: message.id, code, message: error instanceof ProtocolError ? error.message : 'internal error' });
+        this.send(reply, { kind: 'failure', id: message.id, code, message: error instanceof ProtocolError ? error.message : 'internal error' });
       },
     );
   }
@@ -55,11 +79,6 @@ export class LogicHost implements GatewayApi {
   }
 
   private send(workerId: string, message: LogicToWorker): void {
-    const worker = this.workers.get(workerId);
-    if (worker?.isConnected()) worker.send(message);
-  }
-
-  private reply(worker: Worker, message: LogicToWorker): void {
-    if (worker.isConnected()) worker.send(message);
+    this.workers.get(workerId)?.outbox.add(message);
   }
 }

@@ -1,8 +1,11 @@
 /**
  * The seam as messages between gateway worker processes and the logic process. Calls carry the
- * LogicApi method and its arguments; results carry a value or a protocol error code.
+ * LogicApi method and its arguments; results carry a value or a protocol error code; pushes carry
+ * the entry's encoded body once for all the worker's connections that receive it. What one turn
+ * of the event loop produces for a process travels as one batch.
  */
 import type { BodyOf } from '../../protocol/bodies.ts';
+import type { PreparedBody } from '../../codec/index.ts';
 import type { ClientInfo, ConnectionId, SessionInfo, SessionRequestName } from '../seam.ts';
 
 export type LogicCall =
@@ -13,13 +16,15 @@ export type LogicCall =
 export type WorkerToLogic =
   | { readonly kind: 'call'; readonly id: number; readonly call: LogicCall }
   | { readonly kind: 'disconnected'; readonly session: SessionInfo }
-  | { readonly kind: 'listening'; readonly port: number; readonly tlsPort: number | undefined };
+  | { readonly kind: 'listening'; readonly port: number; readonly tlsPort: number | undefined }
+  | { readonly kind: 'batch'; readonly messages: readonly WorkerToLogic[] };
 
 export type LogicToWorker =
   | { readonly kind: 'result'; readonly id: number; readonly value: unknown }
   | { readonly kind: 'failure'; readonly id: number; readonly code: number; readonly message: string }
-  | { readonly kind: 'push'; readonly connectionId: ConnectionId; readonly entry: BodyOf<'push'> }
-  | { readonly kind: 'kick'; readonly connectionId: ConnectionId; readonly body: BodyOf<'kick'> };
+  | { readonly kind: 'push'; readonly connectionIds: readonly ConnectionId[]; readonly body: PreparedBody }
+  | { readonly kind: 'kick'; readonly connectionId: ConnectionId; readonly body: BodyOf<'kick'> }
+  | { readonly kind: 'batch'; readonly messages: readonly LogicToWorker[] };
 
 /** Connection ids start with the worker id, so the logic knows which worker holds a connection. */
 export function workerOf(connectionId: ConnectionId): string {

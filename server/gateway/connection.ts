@@ -4,13 +4,14 @@
  * is a call through the LogicApi seam.
  */
 import type { Socket } from 'node:net';
-import { encodeFrame, FrameDecoder, readBody, type Frame } from '../../codec/index.ts';
+import { encodeFrame, FrameDecoder, frameHeader, readBody, type Frame } from '../../codec/index.ts';
 import { Bodies, type BodyOf } from '../../protocol/bodies.ts';
 import { ErrorCode, ERROR_INFO, ProtocolError, type ErrorCodeValue } from '../../protocol/errors.ts';
 import { PROTOCOL_VERSION } from '../../protocol/header.ts';
 import { Opcode, isKnownOpcode } from '../../protocol/opcodes.ts';
 import type { FieldType } from '../../protocol/schema.ts';
 import type { Clock } from '../logic/clock.ts';
+import type { PushPayload } from '../push-payload.ts';
 import type { AuthResult, ConnectionId, LogicApi, SessionInfo, SessionRequestName } from '../seam.ts';
 import type { GatewayConfig } from './config.ts';
 import { PushWindow, type InFlight } from './push-window.ts';
@@ -28,6 +29,9 @@ export interface ConnectionHost {
   readonly clock: Clock;
   readonly logic: LogicApi;
   readonly wheel: TimerWheel<Connection>;
+  readonly stats: { flushes: number; frames: number };
+  /** Uncorks the connection's socket (`flush()`) once the current turn of the event loop ends. */
+  flushLater(connection: Connection): void;
   closed(connection: Connection, reason: CloseReason): void;
   log(event: string, fields: Record<string, unknown>): void;
 }
@@ -37,7 +41,8 @@ export class Connection implements Expirable {
   session: SessionInfo | undefined;
   private readonly decoder: FrameDecoder;
   private readonly rate: FrameRate;
-  private window: PushWindow | undefined;
+  private window: PushWindow<PushPayload> | undefined;
+  private corked = false;
   private lastActivity: number;
   private readonly acceptedAt: number;
   private client = '';
@@ -63,12 +68,12 @@ export class Connection implements Expirable {
   }
 
   /** Queues an inbox entry for reliable delivery. */
-  push(entry: BodyOf<'push'>): void {
+  push(payload: PushPayload): void {
     if (this.state !== 'authenticated') return;
     // Created on the first push: idle connections never pay for a window.
     const { config } = this.host;
     this.window ??= new PushWindow({ window: config.pushWindow, queueLimit: config.pushQueue, ackTimeoutMs: config.pushAckTimeoutMs, maxRetries: config.pushMaxRetries });
-    const admitted = this.window.offer(entry, this.host.clock.now());
+    const admitted = this.window.offer(payload, this.host.clock.now());
     if (admitted === 'overflow') return this.fail(new ProtocolError(ErrorCode.overloaded, 'push queue full: slow consumer'), 'slowConsumer');
     if (admitted !== 'queued') this.sendPushes([admitted]);
   }
@@ -206,8 +211,8 @@ export class Connection implements Expirable {
     if (window.queuedCount > 0) this.sendPushes(window.take(this.host.clock.now()));
   }
 
-  private sendPushes(pushes: InFlight[]): void {
-    for (const pushed of pushes) this.write(encodeFrame(Opcode.push, pushed.sid, Bodies.push, pushed.entry, this.host.config));
+  private sendPushes(pushes: InFlight<PushPayload>[]): void {
+    for (const pushed of pushes) this.writePush(pushed);
     const first = pushes[0];
     if (first) this.host.wheel.schedule(this, first.dueAt);
   }
@@ -220,7 +225,7 @@ export class Connection implements Expirable {
       this.end('pushTimeout', true);
       return false;
     }
-    for (const pushed of overdue) this.write(encodeFrame(Opcode.push, pushed.sid, Bodies.push, pushed.entry, this.host.config));
+    for (const pushed of overdue) this.writePush(pushed);
     return this.state !== 'closed';
   }
 
@@ -245,9 +250,30 @@ export class Connection implements Expirable {
     this.end(reason);
   }
 
-  private write(frame: Buffer): void {
+  /** The entry's shared body bytes behind this connection's header (its SID). */
+  private writePush(pushed: InFlight<PushPayload>): void {
+    const prepared = pushed.payload.prepared(this.host.config);
+    this.write(frameHeader(Opcode.push, pushed.sid, prepared));
+    this.write(prepared.bytes);
+  }
+
+  /** Uncorks what this turn wrote; called by the gateway at the end of the turn. */
+  flush(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.host.stats.flushes++;
+    this.socket.uncork();
+  }
+
+  private write(bytes: Buffer): void {
     if (this.state === 'closed') return;
-    this.socket.write(frame);
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      this.host.flushLater(this);
+    }
+    this.host.stats.frames++;
+    this.socket.write(bytes);
     // Slow consumer: the kernel and Node buffers are full; drop the connection rather than grow
     // without bound. Everything pushed is in the inbox, so the next sync delivers it.
     if (this.socket.writableLength > this.host.config.maxWriteBufferBytes) this.end('slowConsumer', true);

@@ -9,6 +9,7 @@ import { Bodies, type BodyOf } from '../../protocol/bodies.ts';
 import { ErrorCode, ERROR_INFO } from '../../protocol/errors.ts';
 import { Opcode } from '../../protocol/opcodes.ts';
 import type { Clock } from '../logic/clock.ts';
+import type { PushPayload } from '../push-payload.ts';
 import type { ConnectionId, GatewayApi, LogicApi } from '../seam.ts';
 import type { GatewayConfig } from './config.ts';
 import { Connection, type CloseReason, type ConnectionHost } from './connection.ts';
@@ -28,12 +29,17 @@ export interface GatewayStats {
   accepted: number;
   rejected: number;
   closed: Partial<Record<CloseReason, number>>;
+  /** Socket flushes: one per connection per turn in which something was written to it. */
+  flushes: number;
+  /** Frames written, first sends, retransmissions and replies alike. */
+  frames: number;
 }
 
 export class Gateway implements GatewayApi, ConnectionHost {
   readonly wheel: TimerWheel<Connection>;
-  readonly stats: GatewayStats = { connections: 0, accepted: 0, rejected: 0, closed: {} };
+  readonly stats: GatewayStats = { connections: 0, accepted: 0, rejected: 0, closed: {}, flushes: 0, frames: 0 };
   private readonly connections = new Map<ConnectionId, Connection>();
+  private toFlush: Connection[] = [];
   private readonly servers: Server[] = [];
   private counter = 0;
   private acceptWindowStart = 0;
@@ -71,9 +77,24 @@ export class Gateway implements GatewayApi, ConnectionHost {
     this.wheel.advance(now);
   }
 
-  push(connectionId: ConnectionId, entry: BodyOf<'push'>): void {
-    this.connections.get(connectionId)?.push(entry);
+  push(connectionIds: readonly ConnectionId[], payload: PushPayload): void {
+    for (const connectionId of connectionIds) this.connections.get(connectionId)?.push(payload);
   }
+
+  /**
+   * Called by a connection on its first write in a turn of the event loop: its socket stays corked
+   * until the turn ends, so everything written to it in between leaves in one writev.
+   */
+  flushLater(connection: Connection): void {
+    this.toFlush.push(connection);
+    if (this.toFlush.length === 1) setImmediate(this.flushAll);
+  }
+
+  private readonly flushAll = (): void => {
+    const connections = this.toFlush;
+    this.toFlush = [];
+    for (const connection of connections) connection.flush();
+  };
 
   kick(connectionId: ConnectionId, body: BodyOf<'kick'>): void {
     this.connections.get(connectionId)?.kick(body);

@@ -2,10 +2,9 @@
  * The downstream ACK window of one connection. Every push gets the next SID; at most `window`
  * pushes are in flight, the rest wait in a bounded queue. An unacknowledged push is resent with
  * the same SID after a timeout that doubles per retry; after `maxRetries` the connection is
- * declared dead. ACKs are cumulative: acking SID n acknowledges every SID up to n.
+ * declared dead. ACKs are cumulative: acking SID n acknowledges every SID up to n. The window
+ * holds payloads as they are (the connection keeps encoded bytes), so a retransmit re-sends them unchanged.
  */
-import type { BodyOf } from '../../protocol/bodies.ts';
-
 export interface PushWindowOptions {
   readonly window: number;
   readonly queueLimit: number;
@@ -13,19 +12,19 @@ export interface PushWindowOptions {
   readonly maxRetries: number;
 }
 
-export interface InFlight {
+export interface InFlight<P> {
   readonly sid: number;
-  readonly entry: BodyOf<'push'>;
+  readonly payload: P;
   dueAt: number;
   retries: number;
 }
 
-export type AckResult = { readonly ok: true; readonly released: InFlight[] } | { readonly ok: false };
+export type AckResult<P> = { readonly ok: true; readonly released: InFlight<P>[] } | { readonly ok: false };
 
-export class PushWindow {
+export class PushWindow<P> {
   private nextSid = 1;
-  private readonly inFlight: InFlight[] = [];
-  private readonly waiting: BodyOf<'push'>[] = [];
+  private readonly inFlight: InFlight<P>[] = [];
+  private readonly waiting: P[] = [];
   private waitingHead = 0;
 
   constructor(private readonly options: PushWindowOptions) {}
@@ -46,18 +45,18 @@ export class PushWindow {
    * Admits an entry: returns it with its SID when the window has room (send it now), 'queued' when
    * it must wait for ACKs, or 'overflow' when the slow-consumer bound is reached.
    */
-  offer(entry: BodyOf<'push'>, now: number): InFlight | 'queued' | 'overflow' {
-    if (this.inFlight.length < this.options.window && this.queuedCount === 0) return this.launch(entry, now);
+  offer(payload: P, now: number): InFlight<P> | 'queued' | 'overflow' {
+    if (this.inFlight.length < this.options.window && this.queuedCount === 0) return this.launch(payload, now);
     if (this.queuedCount >= this.options.queueLimit) return 'overflow';
-    this.waiting.push(entry);
+    this.waiting.push(payload);
     return 'queued';
   }
 
   /** Moves queued entries into the window while there is room; returns them with their new SIDs. */
-  take(now: number): InFlight[] {
-    const out: InFlight[] = [];
+  take(now: number): InFlight<P>[] {
+    const out: InFlight<P>[] = [];
     while (this.inFlight.length < this.options.window && this.waitingHead < this.waiting.length) {
-      out.push(this.launch(this.waiting[this.waitingHead++] as BodyOf<'push'>, now));
+      out.push(this.launch(this.waiting[this.waitingHead++] as P, now));
     }
     if (this.waitingHead === this.waiting.length) {
       this.waiting.length = 0;
@@ -67,23 +66,23 @@ export class PushWindow {
   }
 
   /** Gives an entry the next SID and puts it in flight. */
-  private launch(entry: BodyOf<'push'>, now: number): InFlight {
-    const pushed: InFlight = { sid: this.nextSid++, entry, dueAt: now + this.options.ackTimeoutMs, retries: 0 };
+  private launch(payload: P, now: number): InFlight<P> {
+    const pushed: InFlight<P> = { sid: this.nextSid++, payload, dueAt: now + this.options.ackTimeoutMs, retries: 0 };
     this.inFlight.push(pushed);
     return pushed;
   }
 
   /** Cumulative ACK. Fails for a SID that was never sent. */
-  ack(upTo: number): AckResult {
+  ack(upTo: number): AckResult<P> {
     if (upTo >= this.nextSid) return { ok: false };
     let n = 0;
-    while (n < this.inFlight.length && (this.inFlight[n] as InFlight).sid <= upTo) n++;
+    while (n < this.inFlight.length && (this.inFlight[n] as InFlight<P>).sid <= upTo) n++;
     return { ok: true, released: this.inFlight.splice(0, n) };
   }
 
   /** The pushes whose ACK is overdue, with their deadlines pushed back; 'dead' when one ran out of retries. */
-  overdue(now: number): InFlight[] | 'dead' {
-    const out: InFlight[] = [];
+  overdue(now: number): InFlight<P>[] | 'dead' {
+    const out: InFlight<P>[] = [];
     for (const pushed of this.inFlight) {
       if (pushed.dueAt > now) continue;
       if (pushed.retries >= this.options.maxRetries) return 'dead';

@@ -7,6 +7,7 @@ import { Auth, type AuthOptions } from './auth.ts';
 import { Conversations } from './conversations.ts';
 import type { Clock } from './clock.ts';
 import { Messaging, type MessagingFaults } from './messaging.ts';
+import { PushPayload } from '../push-payload.ts';
 import { LocalRouting, type Routing } from './routing.ts';
 import { Sync } from './sync.ts';
 
@@ -62,7 +63,7 @@ export class Logic implements LogicApi {
   attachGateway(gateway: GatewayApi): void {
     this.gateway = gateway;
     this.routing.attach({
-      push: (connectionId, entry) => gateway.push(connectionId, entry),
+      push: (connectionIds, payload) => gateway.push(connectionIds, payload),
       kick: (connectionId, body) => {
         this.auth.forget(connectionId);
         gateway.kick(connectionId, body);
@@ -100,6 +101,6 @@ export class Logic implements LogicApi {
   }
 
   private fanout(userId: string, entry: BodyOf<'push'>, exceptDeviceId?: string): void {
-    this.routing.push(userId, entry, exceptDeviceId);
+    this.routing.push(userId, PushPayload.of(entry), exceptDeviceId);
   }
 }

@@ -13,6 +13,7 @@ import { toArray } from '../../storage/redis/errors.ts';
 import { DEFAULT_KEY_PREFIX, Keys } from '../../storage/redis/keys.ts';
 import { LuaScript } from '../../storage/redis/script.ts';
 import type { ConnectionId, SessionInfo } from '../seam.ts';
+import { PushPayload } from '../push-payload.ts';
 import type { LocalDelivery, Route, Routing } from './routing.ts';
 
 export interface RedisRoutingOptions extends RedisConnection {
@@ -150,7 +151,7 @@ export class RedisRouting implements Routing {
     removeScript.run(this.redis, [this.keys.online(session.userId)], [session.deviceId, this.nodeId, session.connectionId]).catch(this.onError);
   }
 
-  push(userId: string, entry: BodyOf<'push'>, exceptDeviceId?: string): void {
+  push(userId: string, payload: PushPayload, exceptDeviceId?: string): void {
     this.redis.hgetall(this.keys.online(userId)).then((devices) => {
       const now = Date.now();
       const byNode = new Map<string, ConnectionId[]>();
@@ -163,8 +164,8 @@ export class RedisRouting implements Routing {
         else byNode.set(route.n, [route.c]);
       }
       for (const [nodeId, connectionIds] of byNode) {
-        if (nodeId === this.nodeId) for (const connectionId of connectionIds) this.local?.push(connectionId, entry);
-        else this.publish(nodeId, { kind: 'push', connectionIds, entry });
+        if (nodeId === this.nodeId) this.local?.push(connectionIds, payload);
+        else if (payload.entry) this.publish(nodeId, { kind: 'push', connectionIds, entry: payload.entry });
       }
     }, this.onError);
   }
@@ -210,7 +211,7 @@ export class RedisRouting implements Routing {
     } catch (error) {
       return this.onError(error);
     }
-    if (message.kind === 'push') for (const connectionId of message.connectionIds) this.local?.push(connectionId, message.entry);
+    if (message.kind === 'push') this.local?.push(message.connectionIds, PushPayload.of(message.entry));
     else if (message.kind === 'kick') this.local?.kick(message.connectionId, message.body);
   }
 }

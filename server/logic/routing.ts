@@ -4,6 +4,7 @@
  * plus a pub/sub channel per node (redis-routing.ts). The logic sees only this port.
  */
 import type { BodyOf } from '../../protocol/bodies.ts';
+import type { PushPayload } from '../push-payload.ts';
 import type { ConnectionId, SessionInfo } from '../seam.ts';
 import { Presence } from './presence.ts';
 
@@ -15,7 +16,7 @@ export interface Route {
 
 /** What a node does with deliveries addressed to its own connections. */
 export interface LocalDelivery {
-  push(connectionId: ConnectionId, entry: BodyOf<'push'>): void;
+  push(connectionIds: readonly ConnectionId[], payload: PushPayload): void;
   kick(connectionId: ConnectionId, body: BodyOf<'kick'>): void;
 }
 
@@ -30,7 +31,7 @@ export interface Routing {
   /** Forgets the session if it is still its device's connection. */
   remove(session: SessionInfo): void;
   /** Delivers an entry to every online device of a user, optionally without one device. */
-  push(userId: string, entry: BodyOf<'push'>, exceptDeviceId?: string): void;
+  push(userId: string, payload: PushPayload, exceptDeviceId?: string): void;
   /** Kicks a session returned by `add`, on whichever node holds it. */
   kick(route: Route, body: BodyOf<'kick'>): void;
   close(): Promise<void>;
@@ -53,9 +54,9 @@ export class LocalRouting implements Routing {
     this.presence.remove(session);
   }
 
-  push(userId: string, entry: BodyOf<'push'>, exceptDeviceId?: string): void {
-    if (!this.local) return;
-    for (const connectionId of this.presence.connections(userId, exceptDeviceId)) this.local.push(connectionId, entry);
+  push(userId: string, payload: PushPayload, exceptDeviceId?: string): void {
+    const connectionIds = this.presence.connections(userId, exceptDeviceId);
+    if (this.local && connectionIds.length > 0) this.local.push(connectionIds, payload);
   }
 
   kick(route: Route, body: BodyOf<'kick'>): void {

@@ -9,7 +9,7 @@ describe('PushWindow', () => {
   const options = { window: 3, queueLimit: 2, ackTimeoutMs: 1000, maxRetries: 2 };
 
   it('numbers pushes from SID 1, holds at most the window in flight and queues the rest up to the bound', () => {
-    const w = new PushWindow(options);
+    const w = new PushWindow<ReturnType<typeof entry>>(options);
     const admitted = [1, 2, 3].map((v) => w.offer(entry(v), 0));
     assert.deepEqual(admitted.map((p) => typeof p === 'object' && p.sid), [1, 2, 3]);
     assert.equal(w.offer(entry(4), 0), 'queued');
@@ -19,22 +19,22 @@ describe('PushWindow', () => {
   });
 
   it('releases every SID up to a cumulative ACK and opens the window for the queue', () => {
-    const w = new PushWindow(options);
+    const w = new PushWindow<ReturnType<typeof entry>>(options);
     for (let v = 1; v <= 5; v++) w.offer(entry(v), 0);
     const result = w.ack(2);
     assert.ok(result.ok);
     assert.deepEqual(result.released.map((p) => p.sid), [1, 2]);
-    assert.deepEqual(w.take(0).map((p) => [p.sid, p.entry.version]), [[4, 4], [5, 5]]);
+    assert.deepEqual(w.take(0).map((p) => [p.sid, p.payload.version]), [[4, 4], [5, 5]]);
   });
 
   it('refuses an ACK for a SID never sent', () => {
-    const w = new PushWindow(options);
+    const w = new PushWindow<ReturnType<typeof entry>>(options);
     w.offer(entry(1), 0);
     assert.equal(w.ack(2).ok, false);
   });
 
   it('resends overdue pushes with the same SID, doubling the timeout, then declares the connection dead', () => {
-    const w = new PushWindow(options);
+    const w = new PushWindow<ReturnType<typeof entry>>(options);
     w.offer(entry(1), 0);
     assert.deepEqual(w.overdue(999), []);
     const first = w.overdue(1000);
