@@ -7,7 +7,6 @@ import { systemClock, type Clock } from './logic/clock.ts';
 import { DEFAULT_TOKEN_TTL_MS } from './logic/auth.ts';
 import { Logic } from './logic/logic.ts';
 import { DEFAULT_SCRYPT_COST } from './logic/passwords.ts';
-import type { MessagingFaults } from './logic/messaging.ts';
 import { openStores, type ProductionStoreConfig } from './stores.ts';
 
 export interface NodeOptions {
@@ -23,8 +22,8 @@ export interface NodeOptions {
   readonly tokenTtlMs?: number;
   /** Inbox entries kept per user. */
   readonly inboxMaxEntries?: number;
-  /** Deliberate faults, for tests of the load generator's checker only. */
-  readonly faults?: MessagingFaults;
+  /** Wraps the opened stores, e.g. with deliberate faults in tests of the load generator's checker. */
+  readonly decorateStores?: (stores: Stores) => Stores;
   readonly clock?: Clock;
   readonly logger?: Logger;
 }
@@ -57,11 +56,11 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     options.production ? { ...options.production, ...inbox } : { kind: 'embedded', dataDir: options.dataDir, ...inbox },
     errorReporter(logger, 'routing-error'),
   );
-  const { stores, routing } = opened;
+  const { routing } = opened;
+  const stores = options.decorateStores ? options.decorateStores(opened.stores) : opened.stores;
   const logic = new Logic(stores, clock, {
     routing,
     auth: { passwords: { cost: options.scryptCost ?? DEFAULT_SCRYPT_COST }, tokenTtlMs: options.tokenTtlMs ?? DEFAULT_TOKEN_TTL_MS },
-    ...(options.faults ? { faults: options.faults } : {}),
   });
   const config: GatewayConfig = { ...defaultGatewayConfig, ...options.gateway };
   const gateway = new Gateway(config, clock, logic, String(process.pid), logger);

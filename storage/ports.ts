@@ -127,7 +127,39 @@ export interface HiddenStore {
   isHidden(userId: string, conversationId: string, seq: number): Promise<boolean>;
 }
 
+/** A 1:1 message as the sender gave it, with the ids the server chose for it. */
+export interface MessageInput {
+  readonly from: string;
+  readonly to: string;
+  readonly conversationId: string;
+  readonly clientMsgId: string;
+  readonly kind: number;
+  readonly content: string;
+  readonly messageId: string;
+  readonly sentAt: number;
+}
+
+/** What one commit wrote: the stored message and the inbox version it took in each inbox. */
+export interface CommittedMessage {
+  /** False for a resend of a message already committed: nothing was written, nothing is to be pushed. */
+  readonly fresh: boolean;
+  readonly message: MessageRecord;
+  readonly receiverVersion: number;
+  readonly senderVersion: number;
+}
+
+/**
+ * Everything one message writes, as one unit: the dedup claim (per sender, conversation and
+ * client id), the seq, the history row, the receiver's inbox entry and the sender's carbon, both
+ * conversation rows and the receiver's unread count. Resolves once all of it is durable; a seq is
+ * handed out and stored together or not at all. Commits of one conversation take seqs in call order.
+ */
+export interface MessageStore {
+  commit(input: MessageInput): Promise<CommittedMessage>;
+}
+
 export interface Stores {
+  readonly messages: MessageStore;
   readonly accounts: AccountStore;
   readonly tokens: TokenStore;
   readonly sequences: SequenceStore;

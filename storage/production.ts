@@ -10,6 +10,7 @@
  * `appendfsync` policy; what Cassandra acknowledges is on a quorum of replicas.
  */
 import type { Redis } from 'ioredis';
+import { ComposedMessageStore } from './composed-commit.ts';
 import type { Stores } from './ports.ts';
 import { openCassandraStore, type CassandraStoreOptions } from './cassandra/cassandra-store.ts';
 import { connectRedis } from './redis/connect.ts';
@@ -39,18 +40,22 @@ export async function openProductionStore(options: ProductionStoreOptions = {}):
   }
   const hot = redisPorts(redis, redisOptions);
   const keys = new Keys(redisOptions.keyPrefix ?? DEFAULT_KEY_PREFIX);
-  return {
-    accounts: durable.accounts,
-    tokens: hot.tokens,
+  const parts = {
     sequences: new BlockSequences(redis, keys, durable.sequenceBlocks, options.sequenceBlockSize ?? 1000),
     history: durable.history,
     inbox: hot.inbox,
     dedup: hot.dedup,
     conversations: hot.conversations,
-    hidden: durable.hidden,
     durable: async () => {
       await Promise.all([hot.durable(), durable.durable()]);
     },
+  };
+  return {
+    ...parts,
+    messages: new ComposedMessageStore(parts),
+    accounts: durable.accounts,
+    tokens: hot.tokens,
+    hidden: durable.hidden,
     close: async () => {
       await Promise.all([hot.close(), durable.close()]);
     },

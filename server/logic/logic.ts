@@ -6,7 +6,7 @@ import type { AuthResult, ClientInfo, GatewayApi, LogicApi, SessionInfo, Session
 import { Auth, type AuthOptions } from './auth.ts';
 import { Conversations } from './conversations.ts';
 import type { Clock } from './clock.ts';
-import { Messaging, type MessagingFaults } from './messaging.ts';
+import { Messaging } from './messaging.ts';
 import { PushPayload } from '../push-payload.ts';
 import { LocalRouting, type Routing } from './routing.ts';
 import { Sync } from './sync.ts';
@@ -14,7 +14,6 @@ import { Sync } from './sync.ts';
 export interface LogicOptions {
   readonly auth: AuthOptions;
   readonly recallWindowMs?: number;
-  readonly faults?: MessagingFaults;
   /** Where users' devices are connected; default one node, in memory. */
   readonly routing?: Routing;
 }
@@ -33,7 +32,7 @@ export class Logic implements LogicApi {
   constructor(stores: Stores, clock: Clock, options: LogicOptions) {
     this.routing = options.routing ?? new LocalRouting();
     this.auth = new Auth(stores.accounts, stores.tokens, stores.inbox, clock, options.auth);
-    this.messaging = new Messaging(stores, clock, (userId, entry, except) => this.fanout(userId, entry, except), options.faults);
+    this.messaging = new Messaging(stores, clock, (userId, entry, except) => this.fanout(userId, entry, except));
     this.conversations = new Conversations(stores, clock, (userId, entry, except) => this.fanout(userId, entry, except), {
       recallWindowMs: options.recallWindowMs ?? 2 * 60 * 1000,
     });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { losingEvery } from '../support/lossy-store.ts';
 import type { MessageRecord } from '../../protocol/bodies.ts';
 import { DeliveryChecker } from '../../loadgen/checker.ts';
 import { runCoordinator } from '../../loadgen/coordinator.ts';
@@ -68,7 +69,7 @@ describe('load generator against a real server', function () {
   });
 
   it('catches a server that acknowledges messages it then loses', async () => {
-    server = await startTestServer({ faults: { loseEvery: 7 } });
+    server = await startTestServer({ decorateStores: losingEvery(7) });
     const result = await run(server.port, {});
     assert.ok(result.check.losses > 0, 'the checker saw the lost messages');
     assert.equal(result.passed, false);

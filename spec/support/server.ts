@@ -26,7 +26,7 @@ export interface TestServer extends RunningNode {
 }
 
 export async function startTestServer(
-  options: { gateway?: Partial<GatewayConfig>; clock?: Clock; dataDir?: string; tls?: NodeOptions['tls']; inboxMaxEntries?: number; faults?: NodeOptions['faults'] } = {},
+  options: { gateway?: Partial<GatewayConfig>; clock?: Clock; dataDir?: string; tls?: NodeOptions['tls']; inboxMaxEntries?: number; decorateStores?: NodeOptions['decorateStores'] } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'tern-spec-'));
   const node = await startNode({
@@ -38,7 +38,7 @@ export async function startTestServer(
     ...(options.gateway ? { gateway: options.gateway } : {}),
     ...(options.tls ? { tls: options.tls } : {}),
     ...(options.inboxMaxEntries ? { inboxMaxEntries: options.inboxMaxEntries } : {}),
-    ...(options.faults ? { faults: options.faults } : {}),
+    ...(options.decorateStores ? { decorateStores: options.decorateStores } : {}),
   });
   const clients: Client[] = [];
   return {

@@ -25,6 +25,7 @@ import type {
 } from '../ports.ts';
 import { Counters, type WriteTracker } from './counters.ts';
 import { EmbeddedConversations } from './conversations.ts';
+import { EmbeddedMessages } from './messages.ts';
 import { PendingWrites } from './pending.ts';
 
 export interface EmbeddedStoreOptions {
@@ -109,7 +110,19 @@ class EmbeddedHistory implements HistoryStore {
   }
 
   async put(message: MessageRecord): Promise<void> {
-    this.track(this.db.put([message.conversationId, message.seq], { ...message, at: this.retention.now() }), `h\0${message.conversationId}`);
+    await this.putNow(message);
+  }
+
+  putNow(message: MessageRecord): Promise<unknown> {
+    const write = this.db.put([message.conversationId, message.seq], { ...message, at: this.retention.now() });
+    this.track(write, `h\0${message.conversationId}`);
+    return write.then(() => undefined);
+  }
+
+  /** A committed message, read at once (no wait for pending writes). */
+  committed(conversationId: string, seq: number): MessageRecord | undefined {
+    const stored = this.db.get([conversationId, seq]);
+    return stored && !this.expired(stored) ? withoutStamp(stored) : undefined;
   }
   async get(conversationId: string, seq: number): Promise<MessageRecord | undefined> {
     await this.pending.settled(`h\0${conversationId}`);
@@ -147,6 +160,11 @@ class EmbeddedInbox implements InboxStore {
   ) {}
 
   async append(userId: string, entry: NewEntry): Promise<number> {
+    return this.appendNow(userId, entry);
+  }
+
+  /** Appends at once and returns the version; the write is committed with the store's others. */
+  appendNow(userId: string, entry: NewEntry): number {
     const version = this.counters.next(`ver:${userId}`);
     const now = this.limits.now();
     this.track(this.entries.put([userId, version], { ...entry, version, at: now }), `i\0${userId}`);
@@ -237,21 +255,41 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): Stores {
     if (scope !== undefined) pending.add(scope, write);
   };
   const counters = new Counters(root.openDB<number, string>({ name: 'counters', encoding: 'msgpack' }), track);
+  const history = new EmbeddedHistory(sub(root, 'history'), track, pending, { ms: options.historyRetentionMs ?? HISTORY_RETENTION_MS, now: options.now ?? Date.now });
+  const inbox = new EmbeddedInbox(
+    sub(root, 'inbox'),
+    sub(root, 'cursors'),
+    counters,
+    { maxEntries: options.inboxMaxEntries ?? 10_000, retentionMs: options.inboxRetentionMs ?? WEEK_MS, now: options.now ?? Date.now },
+    track,
+    pending,
+  );
+  const conversations = new EmbeddedConversations(sub(root, 'conversations'), track);
+  const dedupDb = sub<DedupRecord>(root, 'dedup');
+  const messages = new EmbeddedMessages({
+    dedup: {
+      get: (key) => dedupDb.get(key),
+      put: (key, record) => {
+        const write = dedupDb.put(key, record);
+        track(write);
+        return write;
+      },
+    },
+    nextSeq: (conversationId) => counters.next(`seq:${conversationId}`),
+    putHistory: (message) => history.putNow(message),
+    appendInbox: (userId, entry) => inbox.appendNow(userId, entry),
+    recordConversation: (userId, peer, message, incoming) => void conversations.recordMessage(userId, peer, message, incoming),
+    message: (conversationId, seq) => history.committed(conversationId, seq),
+  });
   return {
+    messages,
     accounts: new EmbeddedAccounts(sub(root, 'accounts')),
     tokens: new EmbeddedTokens(sub(root, 'tokens')),
     sequences: new EmbeddedSequences(counters),
-    history: new EmbeddedHistory(sub(root, 'history'), track, pending, { ms: options.historyRetentionMs ?? HISTORY_RETENTION_MS, now: options.now ?? Date.now }),
-    inbox: new EmbeddedInbox(
-      sub(root, 'inbox'),
-      sub(root, 'cursors'),
-      counters,
-      { maxEntries: options.inboxMaxEntries ?? 10_000, retentionMs: options.inboxRetentionMs ?? WEEK_MS, now: options.now ?? Date.now },
-      track,
-      pending,
-    ),
-    dedup: new EmbeddedDedup(sub(root, 'dedup'), track, pending),
-    conversations: new EmbeddedConversations(sub(root, 'conversations'), track),
+    history,
+    inbox,
+    dedup: new EmbeddedDedup(dedupDb, track, pending),
+    conversations,
     hidden: new EmbeddedHidden(sub(root, 'hidden'), track, pending),
     durable: async () => {
       await lastWrite;

@@ -10,6 +10,7 @@
  * an applied write survives a crash is the server's `appendfsync` policy (everysec: up to one
  * second may be lost).
  */
+import { ComposedMessageStore } from '../composed-commit.ts';
 import type { Redis } from 'ioredis';
 import type { MessageRecord } from '../../protocol/bodies.ts';
 import type {
@@ -141,9 +142,7 @@ export const redisScripts: readonly LuaScript[] = [recordMessageScript, markRead
 /** Builds the ports on an open connection; `close()` closes that connection. */
 export function redisPorts(redis: Redis, options: RedisStoreOptions = {}): Stores {
   const keys = new Keys(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
-  return {
-    accounts: new RedisAccounts(redis, keys),
-    tokens: new RedisTokens(redis, keys),
+  const parts = {
     sequences: new RedisSequences(redis, keys),
     history: new RedisHistory(redis, keys),
     inbox: new RedisInbox(redis, keys, {
@@ -154,10 +153,16 @@ export function redisPorts(redis: Redis, options: RedisStoreOptions = {}): Store
     }),
     dedup: new RedisDedup(redis, keys, options.dedupTtlSeconds ?? WEEK_SECONDS),
     conversations: new RedisConversations(redis, keys),
-    hidden: new RedisHidden(redis, keys),
     durable: async () => {
       await redis.ping();
     },
+  };
+  return {
+    ...parts,
+    messages: new ComposedMessageStore(parts),
+    accounts: new RedisAccounts(redis, keys),
+    tokens: new RedisTokens(redis, keys),
+    hidden: new RedisHidden(redis, keys),
     close: async () => {
       await redis.quit();
     },

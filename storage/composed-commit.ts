@@ -1,0 +1,53 @@
+/**
+ * A message commit composed of the per-concern ports, for stores without a native one (the
+ * production store: Redis and Cassandra). A half-finished commit leaves a dedup claim without a
+ * version, which the resend completes with the same ids, so a crash in between loses nothing
+ * that was acknowledged and stores nothing twice.
+ */
+import { EntryType, type MessageRecord } from '../protocol/bodies.ts';
+import type { CommittedMessage, MessageInput, MessageStore, Stores } from './ports.ts';
+
+type Parts = Pick<Stores, 'sequences' | 'history' | 'inbox' | 'dedup' | 'conversations' | 'durable'>;
+
+export class ComposedMessageStore implements MessageStore {
+  /** Commits of one conversation issue their writes one after another, so seqs follow call order. */
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly parts: Parts) {}
+
+  async commit(input: MessageInput): Promise<CommittedMessage> {
+    const previous = this.tails.get(input.conversationId) ?? Promise.resolve();
+    const written = previous.then(() => this.write(input));
+    const tail = written.catch(() => undefined);
+    this.tails.set(input.conversationId, tail);
+    void tail.then(() => {
+      if (this.tails.get(input.conversationId) === tail) this.tails.delete(input.conversationId);
+    });
+    const committed = await written;
+    await this.parts.durable();
+    return committed;
+  }
+
+  private async write(input: MessageInput): Promise<CommittedMessage> {
+    const { dedup, sequences, history, inbox, conversations } = this.parts;
+    const { from, to, conversationId, clientMsgId } = input;
+    // The same client id may be used towards two receivers; each conversation dedups its own.
+    const dedupKey = `${conversationId}\u0000${clientMsgId}`;
+    const known = await dedup.get(from, dedupKey);
+    if (known?.version !== undefined) {
+      const message = await history.get(conversationId, known.seq);
+      if (message) return { fresh: false, message, receiverVersion: 0, senderVersion: known.version };
+    }
+    const sentAt = known?.sentAt ?? input.sentAt;
+    const seq = known?.seq ?? (await sequences.next(conversationId));
+    const messageId = known?.messageId ?? input.messageId;
+    if (!known) await dedup.put(from, dedupKey, { messageId, conversationId, seq, sentAt });
+    const message: MessageRecord = { messageId, conversationId, seq, from, to, kind: input.kind, content: input.content, sentAt, clientMsgId };
+    await history.put(message);
+    const entry = { type: EntryType.message, conversationId, seq, message };
+    const [receiverVersion, senderVersion] = await Promise.all([inbox.append(to, entry), inbox.append(from, entry)]);
+    await Promise.all([conversations.recordMessage(to, from, message, true), conversations.recordMessage(from, to, message, false)]);
+    await dedup.put(from, dedupKey, { messageId, conversationId, seq, sentAt, version: senderVersion });
+    return { fresh: true, message, receiverVersion, senderVersion };
+  }
+}

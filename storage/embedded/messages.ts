@@ -1,0 +1,97 @@
+/**
+ * Message commits on LMDB. The embedded store is owned by one process, so a commit is decided
+ * synchronously (dedup, seq, versions, conversation rows) and its puts are queued together; LMDB
+ * commits them in one transaction with whatever else was queued, and the promise of the last
+ * put resolves once all of them are on disk.
+ *
+ * Admission: at most `maxInFlight` messages wait for a commit at once. Beyond that, commits
+ * queue in call order before taking a seq, so one transaction never grows past a bounded size
+ * and the ACK of a message waits for one small commit, not for a backlog; the gateway's
+ * per-connection request bound turns the wait into back-pressure on the socket.
+ */
+import { EntryType, type MessageRecord } from '../../protocol/bodies.ts';
+import type { CommittedMessage, DedupRecord, MessageInput, MessageStore } from '../ports.ts';
+
+type Key = string | number | (string | number)[];
+
+export interface MessageWriters {
+  readonly dedup: {
+    get(key: Key): DedupRecord | undefined;
+    put(key: Key, record: DedupRecord): Promise<unknown>;
+  };
+  nextSeq(conversationId: string): number;
+  putHistory(message: MessageRecord): Promise<unknown>;
+  appendInbox(userId: string, entry: { type: number; conversationId: string; seq: number; message: MessageRecord }): number;
+  recordConversation(userId: string, peer: string, message: MessageRecord, incoming: boolean): void;
+  /** Reads a stored message, for the answer to a resend. */
+  message(conversationId: string, seq: number): MessageRecord | undefined;
+}
+
+export const DEFAULT_MAX_IN_FLIGHT = 512;
+
+export class EmbeddedMessages implements MessageStore {
+  /** Commits not yet on disk, by dedup key: a resend racing its first attempt joins it. */
+  private readonly pending = new Map<string, Promise<CommittedMessage>>();
+  private inFlight = 0;
+  private readonly admissions: (() => void)[] = [];
+  private admissionHead = 0;
+  /** Commits issued, for tests that count storage operations per message. */
+  commits = 0;
+
+  constructor(
+    private readonly writers: MessageWriters,
+    private readonly maxInFlight = DEFAULT_MAX_IN_FLIGHT,
+  ) {}
+
+  commit(input: MessageInput): Promise<CommittedMessage> {
+    if (this.inFlight < this.maxInFlight && this.admissionHead === this.admissions.length) return this.commitNow(input);
+    return new Promise<void>((admit) => this.admissions.push(admit)).then(() => this.commitNow(input));
+  }
+
+  private commitNow(input: MessageInput): Promise<CommittedMessage> {
+    const { from, to, conversationId, clientMsgId } = input;
+    const key = [from, conversationId, clientMsgId];
+    const dedupKey = key.join('\u0000');
+    const racing = this.pending.get(dedupKey);
+    if (racing) return this.admitted(racing.then((first) => ({ ...first, fresh: false })));
+    const known = this.writers.dedup.get(key);
+    if (known?.version !== undefined) {
+      const message = this.writers.message(conversationId, known.seq);
+      if (message) return this.admitted(Promise.resolve({ fresh: false, message, receiverVersion: 0, senderVersion: known.version }));
+    }
+    this.commits++;
+    const seq = this.writers.nextSeq(conversationId);
+    const message: MessageRecord = { messageId: input.messageId, conversationId, seq, from, to, kind: input.kind, content: input.content, sentAt: input.sentAt, clientMsgId };
+    void this.writers.putHistory(message);
+    const entry = { type: EntryType.message, conversationId, seq, message };
+    const receiverVersion = this.writers.appendInbox(to, entry);
+    const senderVersion = this.writers.appendInbox(from, entry);
+    this.writers.recordConversation(to, from, message, true);
+    this.writers.recordConversation(from, to, message, false);
+    // Queued last: LMDB commits in issue order, so this put's promise covers the whole message.
+    const last = this.writers.dedup.put(key, { messageId: message.messageId, conversationId, seq, sentAt: message.sentAt, version: senderVersion });
+    const committed = last.then((): CommittedMessage => ({ fresh: true, message, receiverVersion, senderVersion }));
+    this.pending.set(dedupKey, committed);
+    const forget = () => this.pending.delete(dedupKey);
+    committed.then(forget, forget);
+    return this.admitted(committed);
+  }
+
+  /** Counts the commit against the bound until it settles, then admits the next queued one. */
+  private admitted(result: Promise<CommittedMessage>): Promise<CommittedMessage> {
+    this.inFlight++;
+    const release = () => {
+      this.inFlight--;
+      if (this.admissionHead < this.admissions.length) {
+        const admit = this.admissions[this.admissionHead++] as () => void;
+        if (this.admissionHead === this.admissions.length) {
+          this.admissions.length = 0;
+          this.admissionHead = 0;
+        }
+        admit();
+      }
+    };
+    result.then(release, release);
+    return result;
+  }
+}
