@@ -4,7 +4,7 @@
  * Beside throughput and latency it reports the server's CPU seconds per 1,000 delivered messages
  * and the ping round trip of an idle device (how long the server's event loop keeps it waiting).
  */
-import { RawDevice } from './raw-device.ts';
+import { RawDevice } from '../../spec/support/raw-device.ts';
 import { treeCpuSeconds } from './server-cpu.ts';
 
 export interface LoadResult {

@@ -25,9 +25,24 @@ export class EmbeddedConversations implements ConversationStore {
   constructor(
     private readonly db: Database<ConversationState | number, Key>,
     private readonly track: WriteTracker,
+    /** History rows, for the last message of rows that refer to it by seq. */
+    private readonly history: (conversationId: string, seq: number) => Promise<MessageRecord | undefined>,
   ) {}
 
+  /**
+   * Records a message whose history row is written in the same commit: the row keeps its seq
+   * only, and the last message is read from history when listed, so neither disk nor cache holds
+   * a second copy of the content.
+   */
+  recordReference(userId: string, peer: string, message: MessageRecord, incoming: boolean): void {
+    this.record(userId, peer, message, incoming, false);
+  }
+
   async recordMessage(userId: string, peer: string, message: MessageRecord, incoming: boolean): Promise<void> {
+    this.record(userId, peer, message, incoming, true);
+  }
+
+  private record(userId: string, peer: string, message: MessageRecord, incoming: boolean, keepMessage: boolean): void {
     const lists = this.load(userId);
     const previous = lists.byConversation.get(message.conversationId);
     const newer = !previous || message.seq > previous.lastSeq;
@@ -38,7 +53,7 @@ export class EmbeddedConversations implements ConversationStore {
       readSeq: previous?.readSeq ?? 0,
       lastSeq: newer ? message.seq : (previous?.lastSeq ?? message.seq),
       updatedAt: newer ? message.sentAt : (previous?.updatedAt ?? message.sentAt),
-      ...(newer ? { lastMessage: message } : previous?.lastMessage ? { lastMessage: previous.lastMessage } : {}),
+      ...(newer ? (keepMessage ? { lastMessage: message } : {}) : previous?.lastMessage ? { lastMessage: previous.lastMessage } : {}),
     };
     this.save(userId, lists, next, incoming ? 1 : 0);
   }
@@ -62,20 +77,26 @@ export class EmbeddedConversations implements ConversationStore {
   }
 
   async get(userId: string, conversationId: string): Promise<ConversationState | undefined> {
-    return this.load(userId).byConversation.get(conversationId);
+    const state = this.load(userId).byConversation.get(conversationId);
+    return state && this.withLastMessage(state);
   }
 
   async list(userId: string, limit: number): Promise<ConversationList> {
     const lists = this.load(userId);
     const items = [...lists.byConversation.values()].sort((a, b) => b.updatedAt - a.updatedAt || b.lastSeq - a.lastSeq).slice(0, limit);
-    return { items, totalUnread: lists.total };
+    return { items: await Promise.all(items.map((state) => this.withLastMessage(state))), totalUnread: lists.total };
+  }
+
+  private async withLastMessage(state: ConversationState): Promise<ConversationState> {
+    if (state.lastMessage) return state;
+    const lastMessage = await this.history(state.conversationId, state.lastSeq);
+    return lastMessage ? { ...state, lastMessage } : state;
   }
 
   private save(userId: string, lists: UserLists, state: ConversationState, totalDelta: number): void {
     lists.byConversation.set(state.conversationId, state);
     lists.total += totalDelta;
     this.track(this.db.put([userId, 'c', state.conversationId], state));
-    if (totalDelta !== 0) this.track(this.db.put([userId, 't'], lists.total));
   }
 
   private load(userId: string): UserLists {
@@ -91,8 +112,10 @@ export class EmbeddedConversations implements ConversationStore {
       const state = value as ConversationState;
       byConversation.set(state.conversationId, state);
     }
-    const total = this.db.get([userId, 't']);
-    lists = { byConversation, total: typeof total === 'number' ? total : 0 };
+    // The total is the sum of the rows, so it is derived on load rather than written with each change.
+    let total = 0;
+    for (const state of byConversation.values()) total += state.unread;
+    lists = { byConversation, total };
     this.cache.set(userId, lists);
     if (this.cache.size > CACHED_USERS) {
       const oldest = this.cache.keys().next().value;

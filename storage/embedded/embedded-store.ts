@@ -43,11 +43,21 @@ export interface EmbeddedStoreOptions {
 const WEEK_MS = 7 * 24 * 3600 * 1000;
 const HISTORY_RETENTION_MS = 180 * 24 * 3600 * 1000;
 
-/** An inbox entry as stored: the entry and when it was appended. */
-type StoredEntry = EntryRecord & { readonly at?: number };
+/**
+ * An inbox entry as stored: the entry and when it was appended. A message committed with its
+ * history row is stored as a reference (no `message`, `ref` set) and read back joined with the
+ * row, so its content is serialized once, in history.
+ */
+type StoredEntry = EntryRecord & { readonly at?: number; readonly ref?: 1 };
 
-/** Expired entries removed per append: enough to keep up with appends, bounded so one append stays cheap. */
-const PRUNE_PER_APPEND = 8;
+/**
+ * Old entries are removed every PRUNE_EVERY appends of a user, at most PRUNE_BATCH at a time:
+ * more than the appends in between, so pruning keeps up, and bounded, so one append stays cheap.
+ * Reads never show entries past the window, pruned yet or not. The newest entry is never
+ * removed: it carries the user's version across restarts.
+ */
+const PRUNE_EVERY = 16;
+const PRUNE_BATCH = 32;
 
 type Key = string | number | (string | number)[];
 
@@ -119,6 +129,14 @@ class EmbeddedHistory implements HistoryStore {
     return write.then(() => undefined);
   }
 
+  /** The last seq stored for a conversation, for the counter after a restart. */
+  lastStoredSeq(conversationId: string): number {
+    for (const { key } of this.db.getRange({ start: [conversationId, Number.MAX_SAFE_INTEGER], end: [conversationId, 0], reverse: true, limit: 1 })) {
+      return Number((key as [string, number])[1]);
+    }
+    return 0;
+  }
+
   /** A committed message, read at once (no wait for pending writes). */
   committed(conversationId: string, seq: number): MessageRecord | undefined {
     const stored = this.db.get([conversationId, seq]);
@@ -157,6 +175,8 @@ class EmbeddedInbox implements InboxStore {
     private readonly limits: { readonly maxEntries: number; readonly retentionMs: number; readonly now: () => number },
     private readonly track: WriteTracker,
     private readonly pending: PendingWrites,
+    /** Committed history rows, for entries stored as references. */
+    private readonly messages: (conversationId: string, seq: number) => MessageRecord | undefined,
   ) {}
 
   async append(userId: string, entry: NewEntry): Promise<number> {
@@ -165,16 +185,39 @@ class EmbeddedInbox implements InboxStore {
 
   /** Appends at once and returns the version; the write is committed with the store's others. */
   appendNow(userId: string, entry: NewEntry): number {
-    const version = this.counters.next(`ver:${userId}`);
+    return this.appendStored(userId, entry);
+  }
+
+  /** Appends a message whose history row is written in the same commit, as a reference to that row. */
+  appendReference(userId: string, entry: NewEntry): number {
+    const { message: _message, ...reference } = entry;
+    return this.appendStored(userId, { ...reference, ref: 1 });
+  }
+
+  private appendStored(userId: string, stored: Omit<StoredEntry, 'version' | 'at'>): number {
+    // The entry is the record of the version: no counter write.
+    const version = this.counters.next(`ver:${userId}`, false);
     const now = this.limits.now();
-    this.track(this.entries.put([userId, version], { ...entry, version, at: now }), `i\0${userId}`);
-    // Keep at most maxEntries: each append drops the one that fell out of the window.
-    if (version > this.limits.maxEntries) this.track(this.entries.remove([userId, version - this.limits.maxEntries]), `i\0${userId}`);
-    for (const { key, value } of this.entries.getRange({ start: [userId, 0], end: [userId, version], limit: PRUNE_PER_APPEND })) {
-      if ((value.at ?? now) >= now - this.limits.retentionMs) break;
+    this.track(this.entries.put([userId, version], { ...stored, version, at: now }), `i\0${userId}`);
+    if (version % PRUNE_EVERY === 0) this.prune(userId, version, now);
+    return version;
+  }
+
+  /** Removes entries that fell out of the kept window (by count or age), oldest first, never the newest. */
+  private prune(userId: string, version: number, now: number): void {
+    const cutoff = now - this.limits.retentionMs;
+    for (const { key, value } of this.entries.getRange({ start: [userId, 0], end: [userId, version], limit: PRUNE_BATCH })) {
+      if (value.version > version - this.limits.maxEntries && (value.at ?? now) >= cutoff) break;
       this.track(this.entries.remove(key), `i\0${userId}`);
     }
-    return version;
+  }
+
+  /** The last version stored for a user, for the counter after a restart. */
+  lastStoredVersion(userId: string): number {
+    for (const { key } of this.entries.getRange({ start: [userId, Number.MAX_SAFE_INTEGER], end: [userId, 0], reverse: true, limit: 1 })) {
+      return Number((key as [string, number])[1]);
+    }
+    return 0;
   }
 
   async read(userId: string, sinceVersion: number, limit: number): Promise<InboxRead> {
@@ -193,8 +236,9 @@ class EmbeddedInbox implements InboxStore {
     const entries: EntryRecord[] = [];
     const start = Math.max(sinceVersion + 1, oldestVersion);
     for (const { value } of this.entries.getRange({ start: [userId, start], end: [userId, Number.MAX_SAFE_INTEGER], limit })) {
-      const { at: _at, ...entry } = value;
-      entries.push(entry);
+      const { at: _at, ref, ...entry } = value;
+      const message = ref ? this.messages(entry.conversationId, entry.seq) : undefined;
+      entries.push(message ? { ...entry, message } : entry);
     }
     return { entries, latestVersion, oldestVersion: Math.min(oldestVersion, latestVersion + 1) };
   }
@@ -254,7 +298,9 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): Stores {
     lastWrite = write;
     if (scope !== undefined) pending.add(scope, write);
   };
-  const counters = new Counters(root.openDB<number, string>({ name: 'counters', encoding: 'msgpack' }), track);
+  // The counters are derived from the data where the data numbers itself (see Counters).
+  let derive = (_key: string): number => 0;
+  const counters = new Counters(root.openDB<number, string>({ name: 'counters', encoding: 'msgpack' }), track, (key) => derive(key));
   const history = new EmbeddedHistory(sub(root, 'history'), track, pending, { ms: options.historyRetentionMs ?? HISTORY_RETENTION_MS, now: options.now ?? Date.now });
   const inbox = new EmbeddedInbox(
     sub(root, 'inbox'),
@@ -263,8 +309,14 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): Stores {
     { maxEntries: options.inboxMaxEntries ?? 10_000, retentionMs: options.inboxRetentionMs ?? WEEK_MS, now: options.now ?? Date.now },
     track,
     pending,
+    (conversationId, seq) => history.committed(conversationId, seq),
   );
-  const conversations = new EmbeddedConversations(sub(root, 'conversations'), track);
+  derive = (key) => {
+    if (key.startsWith('seq:')) return history.lastStoredSeq(key.slice(4));
+    if (key.startsWith('ver:')) return inbox.lastStoredVersion(key.slice(4));
+    return 0;
+  };
+  const conversations = new EmbeddedConversations(sub(root, 'conversations'), track, (conversationId, seq) => history.get(conversationId, seq));
   const dedupDb = sub<DedupRecord>(root, 'dedup');
   const messages = new EmbeddedMessages({
     dedup: {
@@ -275,10 +327,11 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): Stores {
         return write;
       },
     },
-    nextSeq: (conversationId) => counters.next(`seq:${conversationId}`),
+    // The history row is the record of its seq: no counter write.
+    nextSeq: (conversationId) => counters.next(`seq:${conversationId}`, false),
     putHistory: (message) => history.putNow(message),
-    appendInbox: (userId, entry) => inbox.appendNow(userId, entry),
-    recordConversation: (userId, peer, message, incoming) => void conversations.recordMessage(userId, peer, message, incoming),
+    appendInbox: (userId, entry) => inbox.appendReference(userId, entry),
+    recordConversation: (userId, peer, message, incoming) => conversations.recordReference(userId, peer, message, incoming),
     message: (conversationId, seq) => history.committed(conversationId, seq),
   });
   return {

@@ -30,7 +30,13 @@ export class RawDevice {
   }
 
   /** Connects, greets and registers `userId` (password "pw"). */
-  static async register(port: number, userId: string, host = '127.0.0.1'): Promise<RawDevice> {
+  static register(port: number, userId: string, host = '127.0.0.1'): Promise<RawDevice> {
+    return RawDevice.open(port, userId, { host, register: true });
+  }
+
+  /** Connects, greets and registers or logs in one device of `userId` (password "pw"). */
+  static async open(port: number, userId: string, options: { host?: string; register?: boolean; deviceId?: string; platform?: number } = {}): Promise<RawDevice> {
+    const host = options.host ?? '127.0.0.1';
     const socket = connect({ host, port });
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
@@ -38,8 +44,9 @@ export class RawDevice {
     });
     const device = new RawDevice(socket);
     await device.request(Opcode.hello, Bodies.hello, { version: PROTOCOL_VERSION, client: 'bench' });
-    const reply = await device.request(Opcode.register, Bodies.register, { userId, password: 'pw', deviceId: `${userId}-d`, platform: Platform.android });
-    if (reply.opcode !== Opcode.session) throw new Error(`register ${userId}: opcode 0x${reply.opcode.toString(16)}`);
+    const credentials = { userId, password: 'pw', deviceId: options.deviceId ?? `${userId}-d`, platform: options.platform ?? Platform.android };
+    const reply = options.register === false ? await device.request(Opcode.login, Bodies.login, credentials) : await device.request(Opcode.register, Bodies.register, credentials);
+    if (reply.opcode !== Opcode.session) throw new Error(`${options.register === false ? 'login' : 'register'} ${userId}: opcode 0x${reply.opcode.toString(16)}`);
     return device;
   }
 
