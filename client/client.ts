@@ -328,7 +328,16 @@ export class Client extends EventEmitter<ClientEvents> {
 
   private async fetchGap(conversationId: string, afterSeq: number, beforeSeq: number): Promise<MessageRecord[]> {
     const page = await this.history(conversationId, beforeSeq, Math.min(100, beforeSeq - afterSeq - 1));
-    return page.messages.filter((m) => m.seq > afterSeq && !this.seen.has(m.messageId)).reverse();
+    const found: MessageRecord[] = [];
+    for (const message of page.messages) {
+      if (message.seq <= afterSeq || this.seen.has(message.messageId)) continue;
+      // Seen now: the same message arriving later by push or sync is not released a second time.
+      this.remember(message.messageId);
+      // This device's own send, not yet ACKed: not an incoming message.
+      if (message.from === this.options.userId && this.outbox.has(message.clientMsgId)) this.reorder.own(conversationId, message.seq);
+      else found.push(message);
+    }
+    return found.reverse();
   }
 
   private onGoAway(transport: Transport, body: BodyOf<'goAway'>): void {

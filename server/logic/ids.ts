@@ -21,6 +21,14 @@ export function participants(conversationId: string): [string, string] | undefin
 }
 
 /** Server message ids: time-ordered and unique across processes (ms time + 64 random bits). */
+/**
+ * A process-wide random prefix and a counter make ids unique across processes and restarts
+ * without 8 fresh random bytes (a syscall's worth of work) per message.
+ */
+const processPrefix = randomBytes(6).toString('hex');
+let idCounter = 0;
+
 export function newMessageId(now: number): string {
-  return `${now.toString(36)}${randomBytes(8).toString('hex')}`;
+  idCounter = (idCounter + 1) % 0x1000000;
+  return `${now.toString(36)}${processPrefix}${idCounter.toString(36).padStart(5, '0')}`;
 }
