@@ -16,6 +16,11 @@ export interface GatewayConfig {
   readonly pushMaxRetries: number;
   readonly framesPerSecond: number;
   readonly maxWriteBufferBytes: number;
+  /**
+   * Requests of one connection the logic may be working on at once. At the bound the gateway stops
+   * reading the socket (back-pressure: TCP slows the client) and reads again at half of it.
+   */
+  readonly maxRequestsInFlight: number;
   /** Connections this process accepts in total and per second; beyond either, new ones get `overloaded`. */
   readonly maxConnections: number;
   readonly maxAcceptsPerSecond: number;
@@ -37,6 +42,7 @@ export const defaultGatewayConfig: GatewayConfig = {
   pushMaxRetries: Timers.pushMaxRetries,
   framesPerSecond: Limits.framesPerSecond,
   maxWriteBufferBytes: Limits.maxWriteBufferBytes,
+  maxRequestsInFlight: 256,
   maxConnections: 19_000,
   maxAcceptsPerSecond: 5_000,
   sweepResolutionMs: 250,

@@ -43,6 +43,7 @@ export class Connection implements Expirable {
   private readonly rate: FrameRate;
   private window: PushWindow<PushPayload> | undefined;
   private corked = false;
+  private requestsInFlight = 0;
   private lastActivity: number;
   private readonly acceptedAt: number;
   private client = '';
@@ -195,12 +196,21 @@ export class Connection implements Expirable {
 
   private onSessionRequest(name: SessionRequestName, replyName: keyof typeof Opcode, requestId: number, body: unknown, session: SessionInfo): void {
     // Requests go to the logic in arrival order; the logic keeps one conversation's sends in that order.
+    const { maxRequestsInFlight } = this.host.config;
+    if (++this.requestsInFlight === maxRequestsInFlight) this.socket.pause();
+    const settled = () => {
+      if (this.requestsInFlight-- === maxRequestsInFlight / 2 && this.state !== 'closed') this.socket.resume();
+    };
     this.host.logic.request(session, name, body as never).then(
       (reply) => {
+        settled();
         this.reply(Opcode[replyName], requestId, Bodies[replyName as 'ok'] as FieldType<unknown>, reply);
         if (name === 'logout') this.end('logout');
       },
-      (error: unknown) => this.replyError(requestId, error),
+      (error: unknown) => {
+        settled();
+        this.replyError(requestId, error);
+      },
     );
   }
 
