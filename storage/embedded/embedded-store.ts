@@ -25,6 +25,7 @@ import type {
 } from '../ports.ts';
 import { Counters, type WriteTracker } from './counters.ts';
 import { EmbeddedConversations } from './conversations.ts';
+import { decodeHistoryRow, encodeHistoryRow, historyRowStoredAt } from './history-row.ts';
 import { EmbeddedMessages } from './messages.ts';
 import { PendingWrites } from './pending.ts';
 
@@ -95,28 +96,24 @@ class EmbeddedSequences implements SequenceStore {
   }
 }
 
-/** A message as stored: the message and when it was stored. */
-type StoredMessage = MessageRecord & { readonly at?: number };
-
-function withoutStamp(stored: StoredMessage): MessageRecord {
-  const { at: _at, ...message } = stored;
-  return message;
-}
-
 /**
  * Messages stored longer ago than the retention period are no longer returned (as Cassandra's
  * row TTL does). Seqs follow time within a conversation, so a page stops at the first expired one.
  */
 class EmbeddedHistory implements HistoryStore {
   constructor(
-    private readonly db: Database<StoredMessage, Key>,
+    private readonly db: Database<Buffer, Key>,
     private readonly track: WriteTracker,
     private readonly pending: PendingWrites,
     private readonly retention: { readonly ms: number; readonly now: () => number },
   ) {}
 
-  private expired(stored: StoredMessage): boolean {
-    return stored.at !== undefined && stored.at < this.retention.now() - this.retention.ms;
+  private expired(row: Buffer): boolean {
+    return historyRowStoredAt(row) < this.retention.now() - this.retention.ms;
+  }
+
+  private live(row: Buffer | undefined): MessageRecord | undefined {
+    return row && !this.expired(row) ? decodeHistoryRow(row) : undefined;
   }
 
   async put(message: MessageRecord): Promise<void> {
@@ -124,7 +121,7 @@ class EmbeddedHistory implements HistoryStore {
   }
 
   putNow(message: MessageRecord): Promise<unknown> {
-    const write = this.db.put([message.conversationId, message.seq], { ...message, at: this.retention.now() });
+    const write = this.db.put([message.conversationId, message.seq], encodeHistoryRow(message, this.retention.now()));
     this.track(write, `h\0${message.conversationId}`);
     return write.then(() => undefined);
   }
@@ -139,13 +136,11 @@ class EmbeddedHistory implements HistoryStore {
 
   /** A committed message, read at once (no wait for pending writes). */
   committed(conversationId: string, seq: number): MessageRecord | undefined {
-    const stored = this.db.get([conversationId, seq]);
-    return stored && !this.expired(stored) ? withoutStamp(stored) : undefined;
+    return this.live(this.db.get([conversationId, seq]));
   }
   async get(conversationId: string, seq: number): Promise<MessageRecord | undefined> {
     await this.pending.settled(`h\0${conversationId}`);
-    const stored = this.db.get([conversationId, seq]);
-    return stored && !this.expired(stored) ? withoutStamp(stored) : undefined;
+    return this.live(this.db.get([conversationId, seq]));
   }
   async page(conversationId: string, beforeSeq: number | undefined, limit: number): Promise<HistoryPage> {
     await this.pending.settled(`h\0${conversationId}`);
@@ -161,7 +156,7 @@ class EmbeddedHistory implements HistoryStore {
         hasMore = true;
         break;
       }
-      messages.push(withoutStamp(value));
+      messages.push(decodeHistoryRow(value));
     }
     return { messages, hasMore };
   }
@@ -301,7 +296,7 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): Stores {
   // The counters are derived from the data where the data numbers itself (see Counters).
   let derive = (_key: string): number => 0;
   const counters = new Counters(root.openDB<number, string>({ name: 'counters', encoding: 'msgpack' }), track, (key) => derive(key));
-  const history = new EmbeddedHistory(sub(root, 'history'), track, pending, { ms: options.historyRetentionMs ?? HISTORY_RETENTION_MS, now: options.now ?? Date.now });
+  const history = new EmbeddedHistory(root.openDB<Buffer, Key>({ name: 'history', encoding: 'binary' }), track, pending, { ms: options.historyRetentionMs ?? HISTORY_RETENTION_MS, now: options.now ?? Date.now });
   const inbox = new EmbeddedInbox(
     sub(root, 'inbox'),
     sub(root, 'cursors'),
