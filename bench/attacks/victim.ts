@@ -1,34 +1,35 @@
 /**
  * The victim: a child process with its own event loop (so the attacker's client-side work does
- * not show in its figures) that says hello and then pings every 10 ms, timing each round trip.
- * On "stop" it posts the round trips in ms and the number of pings left unanswered.
+ * not show in its figures) that registers, then pings every 10 ms whether or not earlier pings
+ * were answered, so a stall of the server shows as many late pongs, not as one. On "stop" it
+ * reports the round trips in ms, unanswered pings counted with the time they have waited.
  */
 import { connect } from 'node:net';
-import { FrameDecoder } from '../../codec/frame-decoder.ts';
+import { encodeFrame, FrameDecoder } from '../../codec/index.ts';
+import { Bodies, Platform } from '../../protocol/bodies.ts';
 import { Opcode } from '../../protocol/opcodes.ts';
-import { rawFrame } from './frames.ts';
 
 const port = Number(process.argv[2]);
 const PING_EVERY_MS = 10;
-const hello = Buffer.from([0x92, 0x01, 0xa6, ...Buffer.from('victim')]);
-const emptyBody = Buffer.from([0x90]);
 
 const socket = connect({ host: '127.0.0.1', port, noDelay: true });
 const decoder = new FrameDecoder();
 const sentAt = new Map<number, number>();
 const rtts: number[] = [];
 let nextId = 1;
-let greeted = false;
+let ready = false;
 let closed = false;
 
 socket.on('data', (chunk: Buffer) => {
   decoder.push(chunk, (frame) => {
     if (frame.opcode === Opcode.serverHello) {
-      greeted = true;
+      socket.write(encodeFrame(Opcode.register, nextId++, Bodies.register, { userId: 'victim', password: 'victim-pw', deviceId: 'd1', platform: Platform.ios }));
+    } else if (frame.opcode === Opcode.session) {
+      ready = true;
       process.send?.({ ready: true });
-    }
-    const at = sentAt.get(frame.requestId);
-    if (frame.opcode === Opcode.pong && at !== undefined) {
+    } else if (frame.opcode === Opcode.pong) {
+      const at = sentAt.get(frame.requestId);
+      if (at === undefined) return;
       sentAt.delete(frame.requestId);
       rtts.push(performance.now() - at);
     }
@@ -36,15 +37,13 @@ socket.on('data', (chunk: Buffer) => {
 });
 socket.on('close', () => (closed = true));
 socket.on('error', () => (closed = true));
-socket.write(rawFrame(Opcode.hello, nextId++, hello));
+socket.write(encodeFrame(Opcode.hello, nextId++, Bodies.hello, { version: 1, client: 'victim' }));
 
 const timer = setInterval(() => {
-  if (!greeted || closed) return;
-  // One ping in flight at a time: a stalled server shows as one long round trip, not a queue.
-  if (sentAt.size > 0) return;
+  if (!ready || closed) return;
   const id = nextId++;
   sentAt.set(id, performance.now());
-  socket.write(rawFrame(Opcode.ping, id, emptyBody));
+  socket.write(encodeFrame(Opcode.ping, id, Bodies.ping, {}));
 }, PING_EVERY_MS);
 
 process.on('message', (message: string) => {
@@ -54,7 +53,6 @@ process.on('message', (message: string) => {
   }
   clearInterval(timer);
   const now = performance.now();
-  // A ping still unanswered counts with the time it has waited so far.
   const unanswered = [...sentAt.values()].map((at) => now - at);
   process.send?.({ rtts: [...rtts, ...unanswered], unanswered: unanswered.length, closed });
   socket.destroy();
