@@ -1,11 +1,14 @@
 /**
- * Streaming frame decoder. Received chunks are kept as a list; a frame that lies inside one chunk
- * is handed out as a view (`subarray`) with no copy, and only a frame that spans chunks is copied
- * into one buffer. The announced length is checked against the maximum from the first four bytes,
- * before anything is allocated or buffered beyond one read.
+ * Streaming frame decoder. A frame that lies inside one received chunk is handed out as a view
+ * (`subarray`) with no copy. A frame that spans chunks is assembled into one buffer allocated at
+ * its announced length once its 16-byte header is in, and every later chunk is copied into it
+ * once: no list of chunks is kept, so a peer that writes one byte at a time costs one copy per
+ * byte and at most one frame of memory, not a Buffer and a list operation per read.
  *
- * Bad input never throws: `push` returns a ProtocolError, the decoder stays failed, and the owner
- * closes the connection (framing errors cannot be resynchronised on a byte stream).
+ * The header is checked as soon as it is complete (the length from its first four bytes), before
+ * anything is allocated for the body. Bad input never throws: `push` returns a ProtocolError,
+ * the decoder stays failed, and the owner closes the connection (framing errors cannot be
+ * resynchronised on a byte stream).
  */
 import { ErrorCode, ProtocolError } from '../protocol/errors.ts';
 import {
@@ -37,10 +40,12 @@ export class FrameDecoder {
   readonly stats: FrameDecoderStats = { frames: 0, copiedFrames: 0, copiedBytes: 0 };
   private readonly maxFrameSize: number;
   private readonly maxRawBodySize: number;
-  private chunks: Buffer[] = [];
-  /** Read offset into chunks[0]. */
-  private offset = 0;
-  private buffered = 0;
+  /** The frame being assembled across chunks, allocated at its announced length. */
+  private partial: Buffer | undefined;
+  /** Bytes of `partial` (or, before it exists, of `header`) filled so far. */
+  private filled = 0;
+  /** A header that arrived split over chunks; the frame buffer is allocated once it is whole. */
+  private readonly header = Buffer.alloc(HEADER_SIZE);
   private failure: ProtocolError | undefined;
 
   constructor(options: FrameDecoderOptions = {}) {
@@ -50,7 +55,7 @@ export class FrameDecoder {
 
   /** Bytes received but not yet handed out as frames. */
   get bufferedBytes(): number {
-    return this.buffered;
+    return this.filled;
   }
 
   get failed(): ProtocolError | undefined {
@@ -60,114 +65,117 @@ export class FrameDecoder {
   /** Feeds one received chunk; calls `sink` for every complete frame. Returns the error that stopped decoding, if any. */
   push(chunk: Buffer, sink: FrameSink): ProtocolError | undefined {
     if (this.failure) return this.failure;
-    if (chunk.length === 0) return undefined;
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
-    while (this.buffered >= 4) {
-      const length = this.peekUint32(HeaderOffset.length);
-      const lengthError = this.checkLength(length);
-      if (lengthError) return this.fail(lengthError);
-      if (this.buffered < length) break;
-      const frameOrError = this.next(length);
-      if (frameOrError instanceof ProtocolError) return this.fail(frameOrError);
-      this.stats.frames++;
-      sink(frameOrError);
+    let at = 0;
+    while (at < chunk.length) {
+      if (this.partial) at = this.fillPartial(chunk, at);
+      else if (this.filled > 0) at = this.fillHeader(chunk, at);
+      else at = this.fromChunk(chunk, at);
       if (this.failure) return this.failure;
+      if (this.ready) {
+        const frame = this.ready;
+        this.ready = undefined;
+        this.stats.frames++;
+        sink(frame);
+        if (this.failure) return this.failure;
+      }
     }
     return undefined;
   }
 
-  private checkLength(length: number): ProtocolError | undefined {
-    if (length < HEADER_SIZE) return new ProtocolError(ErrorCode.badLength, `frame length ${length} is below the ${HEADER_SIZE}-byte header`);
-    if (length > this.maxFrameSize) {
-      return new ProtocolError(ErrorCode.frameTooLarge, `frame length ${length} exceeds the maximum of ${this.maxFrameSize}`);
+  /** Set by a step that completed a frame; `push` hands it to the sink. */
+  private ready: Frame | undefined;
+
+  /** At a frame boundary: a whole frame in the chunk is a view; a partial one starts assembly. */
+  private fromChunk(chunk: Buffer, at: number): number {
+    const left = chunk.length - at;
+    if (left < HEADER_SIZE) {
+      if (left >= 4 && !this.lengthOk(chunk.readUInt32BE(at + HeaderOffset.length))) return chunk.length;
+      chunk.copy(this.header, 0, at);
+      this.filled = left;
+      return chunk.length;
     }
-    return undefined;
+    const length = chunk.readUInt32BE(at + HeaderOffset.length);
+    if (!this.lengthOk(length) || !this.headerOk(chunk, at)) return chunk.length;
+    if (length <= left) {
+      this.ready = this.frameAt(chunk, at, length);
+      return at + length;
+    }
+    this.partial = Buffer.allocUnsafe(length);
+    chunk.copy(this.partial, 0, at);
+    this.filled = left;
+    return chunk.length;
   }
 
-  /** The next frame of `length` bytes: parsed in place when it lies in the first chunk, else from one copy. */
-  private next(length: number): Frame | ProtocolError {
-    const first = this.chunks[0] as Buffer;
-    const at = this.offset;
-    const available = first.length - at;
-    if (length > available) return this.parse(this.copyOut(length), 0, length);
-    const frame = this.parse(first, at, length);
-    this.advanceFirst(length, available);
-    return frame;
+  /** Completes a header that spans chunks, checking the length as soon as its four bytes are in. */
+  private fillHeader(chunk: Buffer, at: number): number {
+    const n = Math.min(HEADER_SIZE - this.filled, chunk.length - at);
+    const hadLength = this.filled >= 4;
+    chunk.copy(this.header, this.filled, at, at + n);
+    this.filled += n;
+    if (!hadLength && this.filled >= 4 && !this.lengthOk(this.header.readUInt32BE(HeaderOffset.length))) return chunk.length;
+    if (this.filled < HEADER_SIZE) return at + n;
+    if (!this.headerOk(this.header, 0)) return chunk.length;
+    const length = this.header.readUInt32BE(HeaderOffset.length);
+    this.partial = Buffer.allocUnsafe(length);
+    this.header.copy(this.partial);
+    if (length === HEADER_SIZE) this.complete();
+    return at + n;
   }
 
-  private parse(bytes: Buffer, at: number, length: number): Frame | ProtocolError {
+  private fillPartial(chunk: Buffer, at: number): number {
+    const partial = this.partial as Buffer;
+    const n = Math.min(partial.length - this.filled, chunk.length - at);
+    chunk.copy(partial, this.filled, at, at + n);
+    this.filled += n;
+    if (this.filled === partial.length) this.complete();
+    return at + n;
+  }
+
+  private complete(): void {
+    const partial = this.partial as Buffer;
+    this.stats.copiedFrames++;
+    this.stats.copiedBytes += partial.length;
+    this.partial = undefined;
+    this.filled = 0;
+    this.ready = this.frameAt(partial, 0, partial.length);
+  }
+
+  private lengthOk(length: number): boolean {
+    if (length < HEADER_SIZE) return this.fail(new ProtocolError(ErrorCode.badLength, `frame length ${length} is below the ${HEADER_SIZE}-byte header`));
+    if (length > this.maxFrameSize) return this.fail(new ProtocolError(ErrorCode.frameTooLarge, `frame length ${length} exceeds the maximum of ${this.maxFrameSize}`));
+    return true;
+  }
+
+  /** Version, flags and raw length, checked at 16 bytes, before the body is waited for. */
+  private headerOk(bytes: Buffer, at: number): boolean {
     const version = bytes[at + HeaderOffset.version] as number;
-    if (version !== PROTOCOL_VERSION) return new ProtocolError(ErrorCode.badVersion, `protocol version ${version} is not supported`);
+    if (version !== PROTOCOL_VERSION) return this.fail(new ProtocolError(ErrorCode.badVersion, `protocol version ${version} is not supported`));
     const flags = bytes[at + HeaderOffset.flags] as number;
-    if ((flags & ~KNOWN_FLAGS) !== 0) return new ProtocolError(ErrorCode.badFlags, `unknown flag bits 0x${flags.toString(16)}`);
+    if ((flags & ~KNOWN_FLAGS) !== 0) return this.fail(new ProtocolError(ErrorCode.badFlags, `unknown flag bits 0x${flags.toString(16)}`));
     const rawLength = bytes.readUInt32BE(at + HeaderOffset.rawLength);
     if ((flags & FrameFlag.lz4) === 0) {
-      if (rawLength !== 0) return new ProtocolError(ErrorCode.badFlags, 'raw length is set on an uncompressed frame');
+      if (rawLength !== 0) return this.fail(new ProtocolError(ErrorCode.badFlags, 'raw length is set on an uncompressed frame'));
     } else if (rawLength > this.maxRawBodySize) {
-      return new ProtocolError(ErrorCode.badCompression, `raw length ${rawLength} exceeds the maximum of ${this.maxRawBodySize}`);
+      return this.fail(new ProtocolError(ErrorCode.badCompression, `raw length ${rawLength} exceeds the maximum of ${this.maxRawBodySize}`));
     }
+    return true;
+  }
+
+  private frameAt(bytes: Buffer, at: number, length: number): Frame {
     return {
-      version,
-      flags,
+      version: bytes[at + HeaderOffset.version] as number,
+      flags: bytes[at + HeaderOffset.flags] as number,
       opcode: bytes.readUInt16BE(at + HeaderOffset.opcode),
       requestId: bytes.readUInt32BE(at + HeaderOffset.requestId),
-      rawLength,
+      rawLength: bytes.readUInt32BE(at + HeaderOffset.rawLength),
       body: bytes.subarray(at + HEADER_SIZE, at + length),
     };
   }
 
-  /** Reads a big-endian u32 at `at` bytes past the read offset, across chunk boundaries. */
-  private peekUint32(at: number): number {
-    const first = this.chunks[0] as Buffer;
-    const start = this.offset + at;
-    if (start + 4 <= first.length) return first.readUInt32BE(start);
-    let value = 0;
-    for (let i = 0; i < 4; i++) value = value * 256 + this.peekByte(at + i);
-    return value;
-  }
-
-  private peekByte(at: number): number {
-    let index = this.offset + at;
-    for (const chunk of this.chunks) {
-      if (index < chunk.length) return chunk[index] as number;
-      index -= chunk.length;
-    }
-    return 0;
-  }
-
-  /** Removes `length` buffered bytes that span chunks, copied into one buffer. */
-  private copyOut(length: number): Buffer {
-    const out = Buffer.allocUnsafe(length);
-    let written = 0;
-    while (written < length) {
-      const chunk = this.chunks[0] as Buffer;
-      const left = chunk.length - this.offset;
-      const n = Math.min(left, length - written);
-      chunk.copy(out, written, this.offset, this.offset + n);
-      written += n;
-      this.advanceFirst(n, left);
-    }
-    this.stats.copiedFrames++;
-    this.stats.copiedBytes += length;
-    return out;
-  }
-
-  private advanceFirst(n: number, available: number): void {
-    this.buffered -= n;
-    if (n === available) {
-      this.chunks.shift();
-      this.offset = 0;
-    } else {
-      this.offset += n;
-    }
-  }
-
-  private fail(error: ProtocolError): ProtocolError {
+  private fail(error: ProtocolError): false {
     this.failure = error;
-    this.chunks = [];
-    this.offset = 0;
-    this.buffered = 0;
-    return error;
+    this.partial = undefined;
+    this.filled = 0;
+    return false;
   }
 }

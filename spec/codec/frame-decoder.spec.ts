@@ -40,6 +40,39 @@ describe('FrameDecoder', () => {
     assert.equal(error.code, ErrorCode.frameTooLarge);
   });
 
+  it('rejects a bad version, flag or raw length at 16 bytes, before the body arrives', () => {
+    const cases: [number, number, number, number][] = [
+      [2, 0, 0, ErrorCode.badVersion],
+      [1, 0x80, 0, ErrorCode.badFlags],
+      [1, 0, 5, ErrorCode.badFlags],
+      [1, 1, 1 << 30, ErrorCode.badCompression],
+    ];
+    for (const [version, flags, rawLength, code] of cases) {
+      const header = Buffer.alloc(HEADER_SIZE);
+      header.writeUInt32BE(1000);
+      header[4] = version;
+      header[5] = flags;
+      header.writeUInt16BE(Opcode.send, 6);
+      header.writeUInt32BE(rawLength, 12);
+      const decoder = new FrameDecoder();
+      const error = decoder.push(header.subarray(0, 9), () => assert.fail('no frame expected')) ?? decoder.push(header.subarray(9), () => assert.fail('no frame expected'));
+      assert.equal(error?.code, code);
+    }
+  });
+
+  it('assembles a 300 KB frame written one byte per chunk in linear time, into one buffer', () => {
+    const frame = frameBytes(Opcode.send, 3, Buffer.alloc(300_000 - HEADER_SIZE, 0x61), { compressThreshold: Infinity });
+    const decoder = new FrameDecoder();
+    const frames: Buffer[] = [];
+    const started = performance.now();
+    for (let i = 0; i < frame.length; i++) decoder.push(frame.subarray(i, i + 1), (f) => frames.push(f.body));
+    const ms = performance.now() - started;
+    assert.equal(frames.length, 1);
+    assert.ok(frames[0]!.equals(frame.subarray(HEADER_SIZE)));
+    assert.equal(decoder.stats.copiedBytes, frame.length, 'each byte copied once');
+    assert.ok(ms < 1_000, `took ${ms.toFixed(0)} ms`);
+  });
+
   it('round-trips any sequence of frames under any chunking (property)', () => {
     const frameArb = fc.record({
       opcode: fc.constantFrom(...Object.values(Opcode)),
