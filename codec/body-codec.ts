@@ -7,6 +7,7 @@ import { Decoder, Encoder } from '@msgpack/msgpack';
 import { DEFAULT_MAX_RAW_BODY_SIZE } from '../protocol/header.ts';
 import { ErrorCode, ProtocolError } from '../protocol/errors.ts';
 import type { FieldType } from '../protocol/schema.ts';
+import { scanAny, scanBody } from './body-scan.ts';
 
 const encoder = new Encoder({ initialBufferSize: 64 * 1024 });
 const decoder = new Decoder({
@@ -25,8 +26,13 @@ export function encodeShared(wire: unknown): Uint8Array {
   return encoder.encodeSharedRef(wire);
 }
 
-/** Parses msgpack bytes without schema checks; malformed input becomes a badBody ProtocolError. */
+/** Parses msgpack bytes without schema checks, within the scan's depth and UTF-8 bounds; malformed input becomes a badBody ProtocolError. */
 export function decodeMsgpack(bytes: Uint8Array): unknown {
+  scanAny(bytes);
+  return parse(bytes);
+}
+
+function parse(bytes: Uint8Array): unknown {
   try {
     return decoder.decode(bytes);
   } catch (cause) {
@@ -34,7 +40,8 @@ export function decodeMsgpack(bytes: Uint8Array): unknown {
   }
 }
 
-/** Parses and validates a body against its schema. */
+/** Scans the bytes against the schema's bounds, then parses and validates the body. */
 export function decodeBody<T>(schema: FieldType<T>, bytes: Uint8Array): T {
-  return schema.check(decodeMsgpack(bytes), 'body');
+  scanBody(bytes, schema.wire);
+  return schema.check(parse(bytes), 'body');
 }

@@ -6,10 +6,24 @@
  */
 import { ErrorCode, ProtocolError } from './errors.ts';
 
+/**
+ * What a field may look like on the wire, for the bounded pre-scan of received bytes
+ * (codec/body-scan.ts) that runs before anything is materialised.
+ */
+export type WireShape =
+  | { readonly kind: 'uint' }
+  | { readonly kind: 'bool' }
+  | { readonly kind: 'str'; readonly maxUnits: number }
+  | { readonly kind: 'bin'; readonly max: number }
+  | { readonly kind: 'list'; readonly of: WireShape; readonly max: number; readonly describe: string }
+  | { readonly kind: 'optional'; readonly inner: WireShape }
+  | { readonly kind: 'record'; readonly fields: readonly WireShape[]; readonly names: readonly string[]; readonly required: number; readonly describe: string };
+
 export interface FieldType<T> {
   /** Human and spec-facing description of the msgpack type, e.g. "uint", "str ≤ 64". */
   readonly describe: string;
   readonly optional: boolean;
+  readonly wire: WireShape;
   check(value: unknown, path: string): T;
   toWire(value: T): unknown;
 }
@@ -18,6 +32,7 @@ export interface FieldType<T> {
 export interface AnyFieldType {
   readonly describe: string;
   readonly optional: boolean;
+  readonly wire: WireShape;
   check(value: unknown, path: string): unknown;
   toWire(value: never): unknown;
 }
@@ -51,17 +66,17 @@ function nest(error: unknown, prefix: string): unknown {
   return error instanceof FieldError ? error.within(prefix) : error;
 }
 
-function required<T>(describe: string, check: (value: unknown, path: string) => T, toWire: (v: T) => unknown = (v) => v): FieldType<T> {
-  return { describe, optional: false, check, toWire };
+function required<T>(describe: string, wire: WireShape, check: (value: unknown, path: string) => T, toWire: (v: T) => unknown = (v) => v): FieldType<T> {
+  return { describe, optional: false, wire, check, toWire };
 }
 
 /** Unsigned integer below 2^53: positive fixint, uint8/16/32/64 on the wire. */
-export const uint: FieldType<number> = required('uint', (value, path) => {
+export const uint: FieldType<number> = required('uint', { kind: 'uint' }, (value, path) => {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) fail(path, 'uint < 2^53');
   return value;
 });
 
-export const bool: FieldType<boolean> = required('bool', (value, path) => {
+export const bool: FieldType<boolean> = required('bool', { kind: 'bool' }, (value, path) => {
   if (typeof value !== 'boolean') fail(path, 'bool');
   return value;
 });
@@ -69,7 +84,7 @@ export const bool: FieldType<boolean> = required('bool', (value, path) => {
 /** UTF-8 string of `min` to `max` UTF-16 code units (JavaScript string length). */
 export function str(max: number, min = 0): FieldType<string> {
   const describe = min > 0 ? `str ${min}..${max}` : `str ≤ ${max}`;
-  return required(describe, (value, path) => {
+  return required(describe, { kind: 'str', maxUnits: max }, (value, path) => {
     if (typeof value !== 'string' || value.length > max || value.length < min) fail(path, describe);
     return value;
   });
@@ -78,7 +93,7 @@ export function str(max: number, min = 0): FieldType<string> {
 /** Raw bytes of at most `max` length. */
 export function bin(max: number): FieldType<Uint8Array> {
   const describe = `bin ≤ ${max}`;
-  return required(describe, (value, path) => {
+  return required(describe, { kind: 'bin', max }, (value, path) => {
     if (!(value instanceof Uint8Array) || value.length > max) fail(path, describe);
     return value;
   });
@@ -88,6 +103,7 @@ export function list<T>(of: FieldType<T>, max: number): FieldType<T[]> {
   const describe = `array ≤ ${max} of ${of.describe}`;
   return required(
     describe,
+    { kind: 'list', of: of.wire, max, describe },
     (value, path) => {
       if (!Array.isArray(value) || value.length > max) fail(path, describe);
       const out = new Array<T>(value.length);
@@ -108,6 +124,7 @@ export function optional<T>(inner: FieldType<T>): FieldType<T | undefined> {
   return {
     describe: `${inner.describe} | nil`,
     optional: true,
+    wire: { kind: 'optional', inner: inner.wire },
     check: (value, path) => (value === null || value === undefined ? undefined : inner.check(value, path)),
     toWire: (value) => (value === undefined ? null : inner.toWire(value)),
   };
@@ -148,6 +165,7 @@ export function record<F extends Fields>(fields: F): RecordType<F> {
   return {
     describe,
     optional: false,
+    wire: { kind: 'record', fields: types.map((t) => t.wire), names, required: requiredCount, describe },
     fields,
     names,
     check(value, path) {
