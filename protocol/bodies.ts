@@ -62,6 +62,7 @@ export const Bodies = {
     compressThreshold: uint,
     pushWindow: uint,
     server: str(64),
+    maxRequestSize: optional(uint),
   }),
   register: record({ userId: id, password: str(256), deviceId: id, platform: uint }),
   login: record({ userId: id, deviceId: id, platform: uint, password: optional(str(256)), token: optional(str(128)) }),

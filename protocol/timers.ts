@@ -30,6 +30,15 @@ export const Limits = {
   pushQueue: 1_024,
   /** Frames per second a connection may send before rateLimited errors, and twice that before it is closed. */
   framesPerSecond: 200,
+  /** Decompressed body bytes per second a connection may send before 1009, and twice that before it is closed. */
+  bodyBytesPerSecond: 2 * 1024 * 1024,
+  /**
+   * The largest request body, decompressed. The largest valid request is a send with 65,536
+   * UTF-16 units of content (at most 196,608 UTF-8 bytes) and three ids: about 197 KB.
+   */
+  maxRequestSize: 256 * 1024,
+  /** Malformed bodies (1006) a connection that has not logged in may send; the last one closes it. */
+  preLoginBadBodies: 3,
   /** Outbound bytes the socket may buffer before the connection is closed as a slow consumer. */
   maxWriteBufferBytes: 4 * 1024 * 1024,
 } as const;

@@ -48,6 +48,7 @@ export const samples: Sample[] = [
       compressThreshold: 1024,
       pushWindow: 64,
       server: 'tern/0.1',
+      maxRequestSize: 262144,
     },
   },
   { name: 'register', opcode: 'register', requestId: 2, body: { userId: 'alice', password: 'correct horse', deviceId: 'phone-1', platform: Platform.ios } },

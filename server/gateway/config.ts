@@ -15,6 +15,15 @@ export interface GatewayConfig {
   readonly pushAckTimeoutMs: number;
   readonly pushMaxRetries: number;
   readonly framesPerSecond: number;
+  /** Decompressed body bytes per second per connection: 1009 above, closed above twice (FrameRate). */
+  readonly bodyBytesPerSecond: number;
+  /**
+   * The largest body a client may send, decompressed; frames above 16 + this are 1001 and raw
+   * lengths above it 1005, both fatal (policy: close). Advertised as serverHello.maxRequestSize.
+   */
+  readonly maxRequestSize: number;
+  /** 1006 answers a connection that has not logged in gets before it is closed (policy: close). */
+  readonly preLoginBadBodies: number;
   readonly maxWriteBufferBytes: number;
   /**
    * Requests of one connection the logic may be working on at once. At the bound the gateway stops
@@ -41,6 +50,9 @@ export const defaultGatewayConfig: GatewayConfig = {
   pushAckTimeoutMs: Timers.pushAckTimeoutMs,
   pushMaxRetries: Timers.pushMaxRetries,
   framesPerSecond: Limits.framesPerSecond,
+  bodyBytesPerSecond: Limits.bodyBytesPerSecond,
+  maxRequestSize: Limits.maxRequestSize,
+  preLoginBadBodies: Limits.preLoginBadBodies,
   maxWriteBufferBytes: Limits.maxWriteBufferBytes,
   maxRequestsInFlight: 256,
   maxConnections: 19_000,

@@ -7,8 +7,8 @@ import type { Socket } from 'node:net';
 import { encodeFrame, FrameDecoder, frameHeader, readBody, type Frame } from '../../codec/index.ts';
 import { Bodies, type BodyOf } from '../../protocol/bodies.ts';
 import { ErrorCode, ERROR_INFO, ProtocolError, type ErrorCodeValue } from '../../protocol/errors.ts';
-import { PROTOCOL_VERSION } from '../../protocol/header.ts';
-import { Opcode, isKnownOpcode } from '../../protocol/opcodes.ts';
+import { HEADER_SIZE, PROTOCOL_VERSION } from '../../protocol/header.ts';
+import { Opcode } from '../../protocol/opcodes.ts';
 import type { FieldType } from '../../protocol/schema.ts';
 import type { Clock } from '../logic/clock.ts';
 import type { PushPayload } from '../push-payload.ts';
@@ -16,7 +16,7 @@ import type { AuthResult, ConnectionId, LogicApi, SessionInfo, SessionRequestNam
 import type { GatewayConfig } from './config.ts';
 import { PushWindow, type InFlight } from './push-window.ts';
 import { FrameRate } from './rate-limit.ts';
-import { RESERVED_OPCODES, SESSION_ROUTES } from './routes.ts';
+import { admit } from './opcode-policy.ts';
 import type { Expirable, TimerWheel } from './timer-wheel.ts';
 
 export type ConnectionState = 'connected' | 'greeted' | 'authenticating' | 'authenticated' | 'closed';
@@ -47,6 +47,7 @@ export class Connection implements Expirable {
   private lastActivity: number;
   private readonly acceptedAt: number;
   private client = '';
+  private badBodies = 0;
 
   constructor(
     readonly id: ConnectionId,
@@ -54,8 +55,10 @@ export class Connection implements Expirable {
     private readonly host: ConnectionHost,
   ) {
     const { config } = host;
-    this.decoder = new FrameDecoder({ maxFrameSize: config.maxFrameSize, maxRawBodySize: config.maxRawBodySize });
-    this.rate = new FrameRate(config.framesPerSecond);
+    // No valid request is larger than maxRequestSize, so neither a frame nor a decompressed body
+    // from a client may be: a connection can make the server buffer or inflate at most that much.
+    this.decoder = new FrameDecoder({ maxFrameSize: Math.min(config.maxFrameSize, HEADER_SIZE + config.maxRequestSize), maxRawBodySize: config.maxRequestSize });
+    this.rate = new FrameRate(config.framesPerSecond, config.bodyBytesPerSecond);
     this.acceptedAt = this.lastActivity = host.clock.now();
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -124,8 +127,9 @@ export class Connection implements Expirable {
     if (this.state === 'closed') return;
     const now = this.host.clock.now();
     this.lastActivity = now;
-    const verdict = this.rate.hit(now);
-    if (verdict === 'abuse') return this.fail(new ProtocolError(ErrorCode.rateLimited, 'frame rate far above the limit'), 'abuse');
+    // Counted before decompression from the header, so inflating past the budget never happens.
+    const verdict = this.rate.hit(now, frame.rawLength || frame.body.length);
+    if (verdict === 'abuse') return this.fail(new ProtocolError(ErrorCode.rateLimited, 'frame or byte rate far above the limit'), 'abuse');
     if (verdict === 'throttle' && frame.opcode !== Opcode.pushAck) return this.replyError(frame.requestId, new ProtocolError(ErrorCode.rateLimited));
     try {
       this.dispatch(frame);
@@ -135,27 +139,24 @@ export class Connection implements Expirable {
   }
 
   private dispatch(frame: Frame): void {
-    const { opcode, requestId } = frame;
-    if (opcode === Opcode.ping) {
-      if (this.state === 'connected') throw new ProtocolError(ErrorCode.unexpectedOpcode, 'hello first');
-      return this.reply(Opcode.pong, requestId, Bodies.pong, { serverTime: this.host.clock.now() });
+    const admitted = admit(this.state, frame.opcode);
+    if (admitted instanceof ProtocolError) throw admitted;
+    switch (admitted.kind) {
+      case 'ping':
+        readBody(frame, Bodies.ping);
+        return this.reply(Opcode.pong, frame.requestId, Bodies.pong, { serverTime: this.host.clock.now() });
+      case 'hello':
+        return this.onHello(frame);
+      case 'auth':
+        return this.onAuth(frame);
+      case 'pushAck':
+        return this.onPushAck(readBody(frame, Bodies.pushAck).upTo);
+      case 'session':
+        return this.onSessionRequest(admitted.route.name, admitted.route.reply, frame.requestId, readBody(frame, admitted.route.body), this.session as SessionInfo);
     }
-    if (opcode === Opcode.hello) return this.onHello(frame);
-    if (this.state === 'connected') throw new ProtocolError(ErrorCode.unexpectedOpcode, 'the first frame must be hello');
-    if (opcode === Opcode.register || opcode === Opcode.login) return this.onAuth(frame);
-    const route = SESSION_ROUTES.get(opcode);
-    if (route || opcode === Opcode.pushAck) {
-      if (this.state !== 'authenticated' || !this.session) throw new ProtocolError(ErrorCode.notAuthenticated);
-      if (opcode === Opcode.pushAck) return this.onPushAck(readBody(frame, Bodies.pushAck).upTo);
-      if (route) return this.onSessionRequest(route.name, route.reply, requestId, readBody(frame, route.body), this.session);
-    }
-    if (RESERVED_OPCODES.has(opcode)) throw new ProtocolError(ErrorCode.unsupported, `opcode 0x${opcode.toString(16)} is reserved`);
-    if (isKnownOpcode(opcode)) throw new ProtocolError(ErrorCode.unexpectedOpcode, `opcode 0x${opcode.toString(16)} is not sent by clients`);
-    throw new ProtocolError(ErrorCode.unknownOpcode, `unknown opcode 0x${opcode.toString(16)}`);
   }
 
   private onHello(frame: Frame): void {
-    if (this.state !== 'connected') throw new ProtocolError(ErrorCode.unexpectedOpcode, 'hello was already sent');
     const hello = readBody(frame, Bodies.hello);
     if (hello.version !== PROTOCOL_VERSION) return this.fail(new ProtocolError(ErrorCode.badVersion, `protocol version ${hello.version} is not supported`), 'protocol');
     this.client = hello.client;
@@ -171,11 +172,11 @@ export class Connection implements Expirable {
       compressThreshold: config.compressThreshold,
       pushWindow: config.pushWindow,
       server: config.serverName,
+      maxRequestSize: config.maxRequestSize,
     });
   }
 
   private onAuth(frame: Frame): void {
-    if (this.state !== 'greeted') throw new ProtocolError(ErrorCode.unexpectedOpcode, this.state === 'authenticating' ? 'a login is in progress' : 'already logged in');
     const info = { connectionId: this.id, remoteAddress: this.remoteAddress, client: this.client };
     const pending: Promise<AuthResult> =
       frame.opcode === Opcode.register ? this.host.logic.register(info, readBody(frame, Bodies.register)) : this.host.logic.login(info, readBody(frame, Bodies.login));
@@ -215,6 +216,8 @@ export class Connection implements Expirable {
   }
 
   private onPushAck(upTo: number): void {
+    // upTo 0 acknowledges nothing, which is harmless before the first push too (SPEC §10.2).
+    if (upTo === 0) return;
     const window = this.window;
     const result = window?.ack(upTo);
     if (!window || !result?.ok) throw new ProtocolError(ErrorCode.badAck, `SID ${upTo} was never sent (last is ${window?.lastSid ?? 0})`);
@@ -249,8 +252,13 @@ export class Connection implements Expirable {
     if (!protocolError) this.host.log('internal-error', { connection: this.id, error: String((error as Error)?.stack ?? error) });
     const code: ErrorCodeValue = protocolError?.code ?? ErrorCode.internal;
     const info = ERROR_INFO[code];
-    this.reply(Opcode.error, requestId, Bodies.error, { code, message: protocolError?.message ?? info.meaning, retry: info.retry });
-    if (info.fatal) this.end('protocol');
+    // A framing error's frame cannot be trusted, its request id included (SPEC §2.3).
+    const id = code >= ErrorCode.frameTooLarge && code <= ErrorCode.badCompression ? 0 : requestId;
+    this.reply(Opcode.error, id, Bodies.error, { code, message: protocolError?.message ?? info.meaning, retry: info.retry });
+    if (info.fatal) return this.end('protocol');
+    // Policy: close. A client that has not logged in and keeps sending malformed bodies is probing,
+    // not buggy; each try costs a decode, so it gets a bounded number of them.
+    if (code === ErrorCode.badBody && this.state !== 'authenticated' && ++this.badBodies >= this.host.config.preLoginBadBodies) this.end('abuse');
   }
 
   /** Sends the error frame of a fatal condition, then closes. */

@@ -78,7 +78,7 @@ describe('gateway', () => {
       rejectsWith(ErrorCode.badBody),
     );
     await assert.rejects(t.request(Opcode.sync, Bodies.sync, { sinceVersion: 0 }, Bodies.syncPage), rejectsWith(ErrorCode.notAuthenticated));
-    await assert.rejects(t.request(Opcode.groupCreate, Bodies.ok, {}, Bodies.ok), rejectsWith(ErrorCode.unsupported));
+    await assert.rejects(t.request(Opcode.groupCreate, Bodies.ok, {}, Bodies.ok), rejectsWith(ErrorCode.notAuthenticated));
     await assert.rejects(t.request(0x7777, Bodies.ok, {}, Bodies.ok), rejectsWith(ErrorCode.unknownOpcode));
     await assert.rejects(t.request(Opcode.send, Bodies.ok, {}, Bodies.ok), rejectsWith(ErrorCode.notAuthenticated));
     const pong = await t.request(Opcode.ping, Bodies.ping, {}, Bodies.pong);
