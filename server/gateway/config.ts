@@ -33,6 +33,9 @@ export interface GatewayConfig {
   /** Connections this process accepts in total and per second; beyond either, new ones get `overloaded`. */
   readonly maxConnections: number;
   readonly maxAcceptsPerSecond: number;
+  /** Connections not yet logged in (TLS handshakes included), in total and per remote address (admission.ts). */
+  readonly maxPreLogin: number;
+  readonly maxPreLoginPerAddress: number;
   /** Granularity of the deadline sweep. */
   readonly sweepResolutionMs: number;
 }
@@ -57,5 +60,7 @@ export const defaultGatewayConfig: GatewayConfig = {
   maxRequestsInFlight: 256,
   maxConnections: 19_000,
   maxAcceptsPerSecond: 5_000,
+  maxPreLogin: 4_096,
+  maxPreLoginPerAddress: 256,
   sweepResolutionMs: 250,
 };

@@ -17,11 +17,12 @@ import type { GatewayConfig } from './config.ts';
 import { PushWindow, type InFlight } from './push-window.ts';
 import { FrameRate } from './rate-limit.ts';
 import { admit } from './opcode-policy.ts';
+import type { Displaceable } from './admission.ts';
 import type { Expirable, TimerWheel } from './timer-wheel.ts';
 
 export type ConnectionState = 'connected' | 'greeted' | 'authenticating' | 'authenticated' | 'closed';
 
-export type CloseReason = 'peer' | 'idle' | 'loginTimeout' | 'protocol' | 'kicked' | 'slowConsumer' | 'pushTimeout' | 'abuse' | 'logout' | 'shutdown';
+export type CloseReason = 'overloaded' | 'peer' | 'idle' | 'loginTimeout' | 'protocol' | 'kicked' | 'slowConsumer' | 'pushTimeout' | 'abuse' | 'logout' | 'shutdown';
 
 /** What a connection needs from the gateway that owns it. */
 export interface ConnectionHost {
@@ -33,10 +34,12 @@ export interface ConnectionHost {
   /** Uncorks the connection's socket (`flush()`) once the current turn of the event loop ends. */
   flushLater(connection: Connection): void;
   closed(connection: Connection, reason: CloseReason): void;
+  /** The connection logged in: it no longer counts against the pre-login limits. */
+  authenticated(connection: Connection): void;
   log(event: string, fields: Record<string, unknown>): void;
 }
 
-export class Connection implements Expirable {
+export class Connection implements Expirable, Displaceable {
   state: ConnectionState = 'connected';
   session: SessionInfo | undefined;
   private readonly decoder: FrameDecoder;
@@ -53,13 +56,14 @@ export class Connection implements Expirable {
     readonly id: ConnectionId,
     private readonly socket: Socket,
     private readonly host: ConnectionHost,
+    acceptedAt = host.clock.now(),
   ) {
     const { config } = host;
     // No valid request is larger than maxRequestSize, so neither a frame nor a decompressed body
     // from a client may be: a connection can make the server buffer or inflate at most that much.
     this.decoder = new FrameDecoder({ maxFrameSize: Math.min(config.maxFrameSize, HEADER_SIZE + config.maxRequestSize), maxRawBodySize: config.maxRequestSize });
     this.rate = new FrameRate(config.framesPerSecond, config.bodyBytesPerSecond);
-    this.acceptedAt = this.lastActivity = host.clock.now();
+    this.acceptedAt = this.lastActivity = acceptedAt;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('close', () => this.finish('peer'));
@@ -111,6 +115,15 @@ export class Connection implements Expirable {
     if (this.state !== 'authenticated') next = Math.min(next, this.acceptedAt + config.loginDeadlineMs);
     const due = this.window?.nextDue();
     return due === undefined ? next : Math.min(next, due);
+  }
+
+  /** A connection that has not started to log in may make room for a new one (admission.ts). */
+  get displaceable(): boolean {
+    return this.state === 'connected' || this.state === 'greeted';
+  }
+
+  displace(): void {
+    this.fail(new ProtocolError(ErrorCode.overloaded, 'displaced by a newer connection: too many connections have not logged in'), 'overloaded');
   }
 
   /** Closes with a go-away-less shutdown. */
@@ -186,6 +199,7 @@ export class Connection implements Expirable {
         if (this.state !== 'authenticating') return this.host.logic.disconnected(result.session);
         this.state = 'authenticated';
         this.session = result.session;
+        this.host.authenticated(this);
         this.reply(Opcode.session, frame.requestId, Bodies.session, result.reply);
       },
       (error: unknown) => {

@@ -13,7 +13,13 @@ import type { PushPayload } from '../push-payload.ts';
 import type { ConnectionId, GatewayApi, LogicApi } from '../seam.ts';
 import type { GatewayConfig } from './config.ts';
 import { Connection, type CloseReason, type ConnectionHost } from './connection.ts';
+import { Admission } from './admission.ts';
 import { TimerWheel } from './timer-wheel.ts';
+
+/** The same TCP connection seen before (raw socket) and after (TLS socket) its handshake. */
+function handshakeKey(socket: Socket): string {
+  return `${socket.remoteAddress ?? ''}:${socket.remotePort ?? 0}`;
+}
 
 export interface ListenOptions {
   readonly host: string;
@@ -42,8 +48,9 @@ export class Gateway implements GatewayApi, ConnectionHost {
   private toFlush: Connection[] = [];
   private readonly servers: Server[] = [];
   private counter = 0;
-  private acceptWindowStart = 0;
-  private acceptsInWindow = 0;
+  private readonly admission: Admission<Connection>;
+  /** TLS connections between TCP accept and the end of their handshake, by remote address and port. */
+  private readonly handshakes = new Map<string, { token: symbol; acceptedAt: number }>();
   private sweep: NodeJS.Timeout | undefined;
 
   constructor(
@@ -54,6 +61,7 @@ export class Gateway implements GatewayApi, ConnectionHost {
     private readonly logger: Logger,
   ) {
     this.wheel = new TimerWheel<Connection>(config.sweepResolutionMs, clock.now());
+    this.admission = new Admission<Connection>(config);
   }
 
   /** Opens the listeners and starts the sweep; resolves with the bound ports. */
@@ -62,8 +70,10 @@ export class Gateway implements GatewayApi, ConnectionHost {
     const port = await this.bind(tcp, options.host, options.port);
     let tlsPort: number | undefined;
     if (options.tls) {
-      // The TLS handshake counts against the login deadline.
-      const tls = createTlsServer({ minVersion: 'TLSv1.2', handshakeTimeout: this.config.loginDeadlineMs, ...options.tls.options }, (socket) => this.accept(socket));
+      // Admitted, counted and timed from the TCP accept: the handshake counts against the login
+      // deadline and against the pre-login limits, so open handshakes cannot exceed them.
+      const tls = createTlsServer({ minVersion: 'TLSv1.2', handshakeTimeout: this.config.loginDeadlineMs, ...options.tls.options }, (socket) => this.acceptTls(socket));
+      tls.on('connection', (socket: Socket) => this.beforeHandshake(socket));
       tls.on('tlsClientError', () => this.stats.rejected++);
       tlsPort = await this.bind(tls, options.host, options.tls.port);
     }
@@ -120,6 +130,7 @@ export class Gateway implements GatewayApi, ConnectionHost {
 
   closed(connection: Connection, reason: CloseReason): void {
     if (this.connections.delete(connection.id)) this.stats.connections--;
+    this.admission.leave(connection);
     this.stats.closed[reason] = (this.stats.closed[reason] ?? 0) + 1;
   }
 
@@ -127,24 +138,60 @@ export class Gateway implements GatewayApi, ConnectionHost {
     this.logger(event, fields);
   }
 
+  authenticated(connection: Connection): void {
+    this.admission.leave(connection);
+  }
+
   private accept(socket: Socket): void {
     const now = this.clock.now();
-    if (now - this.acceptWindowStart >= 1000) {
-      this.acceptWindowStart = now;
-      this.acceptsInWindow = 0;
-    }
-    // Admission control against reconnect avalanches: refuse with a retryable error, cheaply.
-    if (this.connections.size >= this.config.maxConnections || ++this.acceptsInWindow > this.config.maxAcceptsPerSecond) {
+    // Admission control against reconnect avalanches and pre-login floods: refuse with a retryable error, cheaply.
+    if (this.admission.decide(socket.remoteAddress ?? '', this.connections.size + this.handshakes.size, now) === 'refuse') {
       this.stats.rejected++;
       const code = ErrorCode.overloaded;
       socket.on('error', () => socket.destroy());
       socket.end(encodeFrame(Opcode.error, 0, Bodies.error, { code, message: ERROR_INFO[code].meaning, retry: true }));
       return;
     }
+    this.open(socket, now);
+  }
+
+  private open(socket: Socket, acceptedAt: number): void {
     const id = `${this.idPrefix}.${++this.counter}`;
-    this.connections.set(id, new Connection(id, socket, this));
+    const connection = new Connection(id, socket, this, acceptedAt);
+    this.connections.set(id, connection);
+    this.admission.enter(connection, socket.remoteAddress ?? '');
     this.stats.accepted++;
     this.stats.connections++;
+  }
+
+  /** A TCP connection to the TLS port, before its handshake: admitted or dropped now. */
+  private beforeHandshake(socket: Socket): void {
+    const now = this.clock.now();
+    const address = socket.remoteAddress ?? '';
+    if (this.admission.decide(address, this.connections.size + this.handshakes.size, now) === 'refuse') {
+      // No frame can be sent before the handshake: a plain close is the refusal.
+      this.stats.rejected++;
+      socket.destroy();
+      return;
+    }
+    const token = Symbol('handshake');
+    this.handshakes.set(handshakeKey(socket), { token, acceptedAt: now });
+    this.admission.enter(token, address);
+    socket.once('close', () => this.endHandshake(handshakeKey(socket)));
+  }
+
+  private acceptTls(socket: Socket): void {
+    const handshake = this.endHandshake(handshakeKey(socket));
+    if (!handshake) return void socket.destroy();
+    this.open(socket, handshake.acceptedAt);
+  }
+
+  private endHandshake(key: string): { acceptedAt: number } | undefined {
+    const handshake = this.handshakes.get(key);
+    if (!handshake) return undefined;
+    this.handshakes.delete(key);
+    this.admission.leave(handshake.token);
+    return handshake;
   }
 
   private bind(server: Server, host: string, port: number): Promise<number> {

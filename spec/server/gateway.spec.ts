@@ -139,18 +139,15 @@ describe('gateway', () => {
     assert.equal(server.gateway.stats.closed.idle, 1);
   });
 
-  it('refuses connections beyond the limit with a retryable 5002', async () => {
+  it('refuses connections beyond the limit of logged-in sessions with a retryable 5002', async () => {
     server = await startTestServer({ gateway: { maxConnections: 2 } });
-    const a = rawSocket(server.port);
-    const b = rawSocket(server.port);
-    await waitUntil(() => server.gateway.size === 2, 'two accepted');
+    await server.client('alice').connect();
+    await server.client('bob').connect();
     const c = rawSocket(server.port);
     await waitUntil(c.isClosed, 'the third to be refused');
     const error = readBody(c.frames[0]!, Bodies.error);
     assert.equal(error.code, ErrorCode.overloaded);
     assert.equal(error.retry, true);
-    a.socket.destroy();
-    b.socket.destroy();
   });
 
   it('speaks the same protocol over TLS', async () => {
