@@ -11,7 +11,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FrameDecoder } from '../../codec/frame-decoder.ts';
+import { encodeFrame, FrameDecoder } from '../../codec/index.ts';
+import { Bodies, Platform } from '../../protocol/bodies.ts';
 import { Opcode } from '../../protocol/opcodes.ts';
 import { freePort, spawnServer, stopProcess } from '../../spec/support/process.ts';
 import { compressedFrame, rawFrame, str32 } from './frames.ts';
@@ -30,16 +31,18 @@ interface Attack {
 class Attacker {
   readonly socket: Socket;
   readonly errors: number[] = [];
+  sessions = 0;
   closed = false;
   private readonly decoder = new FrameDecoder({ maxFrameSize: 64 * MiB });
   private readonly ready: Promise<void>;
 
-  constructor(port: number) {
-    this.socket = connect({ host: '127.0.0.1', port, noDelay: true });
+  constructor(port: number, localAddress?: string) {
+    this.socket = connect({ host: '127.0.0.1', port, noDelay: true, ...(localAddress ? { localAddress } : {}) });
     this.ready = new Promise((resolve) => this.socket.once('connect', () => resolve()));
     this.socket.on('data', (chunk: Buffer) =>
       this.decoder.push(chunk, (frame) => {
         if (frame.opcode === Opcode.error) this.errors.push(errorCode(frame.body));
+        if (frame.opcode === Opcode.session) this.sessions++;
       }),
     );
     const done = () => (this.closed = true);
@@ -61,7 +64,7 @@ class Attacker {
   /** Resolves after `replies` error frames, the close, or `ms`. */
   async settle(replies: number, ms: number): Promise<void> {
     const until = performance.now() + ms;
-    while (!this.closed && this.errors.length < replies && performance.now() < until) await sleep(5);
+    while (!this.closed && this.errors.length + this.sessions < replies && performance.now() < until) await sleep(5);
   }
 }
 
@@ -147,21 +150,22 @@ const attacks: Attack[] = [
   },
   {
     name: 'prelogin',
-    what: 'with --max-connections 2000: 5,000 connections that say hello and never log in, then a legitimate hello',
+    what: 'with --max-connections 2000: 5,000 connections from 20 addresses that say hello and never log in, then a legitimate login from another address',
     serverArgs: ['--max-connections', '2000'],
     async run(port) {
       const open: Attacker[] = [];
       for (let i = 0; i < 5_000; i += 250) {
-        const batch = await Promise.all(Array.from({ length: 250 }, () => new Attacker(port).open()));
+        const batch = await Promise.all(Array.from({ length: 250 }, () => new Attacker(port, `127.0.1.${1 + i / 250}`).open()));
         for (const attacker of batch) void attacker.send(helloFrame(1));
         open.push(...batch);
       }
       await sleep(500);
       const alive = open.filter((a) => !a.closed).length;
-      const legit = await new Attacker(port).open();
+      const legit = await new Attacker(port, '127.0.0.2').open();
       await legit.send(helloFrame(7));
+      await legit.send(encodeFrame(Opcode.register, 8, Bodies.register, { userId: 'legit', password: 'legit-pw', deviceId: 'd', platform: Platform.ios }));
       await legit.settle(1, 1_000);
-      const verdict = legit.closed || legit.errors.length > 0 ? `refused (${legit.errors.join(',') || 'closed'})` : 'admitted';
+      const verdict = legit.closed || legit.errors.length > 0 ? `refused (${legit.errors.join(',') || 'closed'})` : legit.sessions > 0 ? 'logged in' : 'not answered in 1 s';
       legit.socket.destroy();
       for (const attacker of open) attacker.socket.destroy();
       return `${alive} of ${open.length} pre-login connections held open; a legitimate client is ${verdict}`;
