@@ -129,9 +129,9 @@ const attacks: Attack[] = [
   },
   {
     name: 'bytewise',
-    what: 'one 300 KB hello frame written one byte per write',
+    what: 'one 250 KB hello frame (within the request size) written one byte per write',
     async run(port) {
-      const body = Buffer.concat([Buffer.from([0x92, 0x01]), str32(300_000 - 16 - 7)]);
+      const body = Buffer.concat([Buffer.from([0x92, 0x01]), str32(250_000 - 16 - 7)]);
       const frame = rawFrame(Opcode.hello, 1, body);
       const attacker = await new Attacker(port).open();
       let written = 0;
