@@ -64,7 +64,7 @@ export const Bodies = {
     server: str(64),
     maxRequestSize: optional(uint),
   }),
-  register: record({ userId: id, password: str(256), deviceId: id, platform: uint }),
+  register: record({ userId: id, password: str(256, 1), deviceId: id, platform: uint }),
   login: record({ userId: id, deviceId: id, platform: uint, password: optional(str(256)), token: optional(str(128)) }),
   session: record({ userId: id, deviceId: id, token: str(128), tokenExpiresAt: uint, version: uint, ackedVersion: uint }),
   logout: empty,

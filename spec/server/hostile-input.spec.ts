@@ -184,6 +184,14 @@ describe('hostile input', () => {
     assert.equal(await p.errorFor(10), ErrorCode.unexpectedOpcode, 'state before body');
   });
 
+  it('answers a register with an empty password with 1006', async () => {
+    server = await startTestServer();
+    const p = peer();
+    await p.hello();
+    p.send(rawFrame(Opcode.register, 3, hex('94 a5 616c696365 a0 a1 64 01')));
+    assert.equal(await p.errorFor(3), ErrorCode.badBody);
+  });
+
   it('ignores pushAck 0 before any push', async () => {
     server = await startTestServer();
     const p = peer();
