@@ -6,6 +6,7 @@ import { Gateway, type Logger } from './gateway/gateway.ts';
 import { systemClock, type Clock } from './logic/clock.ts';
 import { DEFAULT_TOKEN_TTL_MS } from './logic/auth.ts';
 import { Logic } from './logic/logic.ts';
+import type { GroupLimits } from './logic/groups/membership.ts';
 import { DEFAULT_SCRYPT_COST } from './logic/passwords.ts';
 import { openStores, type ProductionStoreConfig } from './stores.ts';
 
@@ -26,6 +27,7 @@ export interface NodeOptions {
   readonly decorateStores?: (stores: Stores) => Stores;
   readonly clock?: Clock;
   readonly logger?: Logger;
+  readonly groups?: GroupLimits;
 }
 
 export interface RunningNode {
@@ -60,6 +62,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const stores = options.decorateStores ? options.decorateStores(opened.stores) : opened.stores;
   const logic = new Logic(stores, clock, {
     routing,
+    ...(options.groups ? { groups: options.groups } : {}),
     auth: { passwords: { cost: options.scryptCost ?? DEFAULT_SCRYPT_COST }, tokenTtlMs: options.tokenTtlMs ?? DEFAULT_TOKEN_TTL_MS },
   });
   const config: GatewayConfig = { ...defaultGatewayConfig, ...options.gateway };

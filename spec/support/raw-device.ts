@@ -5,7 +5,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { encodeFrame, FrameDecoder, readBody, type Frame } from '../../codec/index.ts';
-import { Bodies, Platform, type BodyOf } from '../../protocol/bodies.ts';
+import { Bodies, Platform, type BodyName, type BodyOf } from '../../protocol/bodies.ts';
 import { PROTOCOL_VERSION } from '../../protocol/header.ts';
 import { Opcode } from '../../protocol/opcodes.ts';
 
@@ -67,6 +67,11 @@ export class RawDevice {
     const requestId = this.nextRequest++;
     this.waiting.set(requestId, () => onPong());
     this.socket.write(encodeFrame(Opcode.ping, requestId, Bodies.ping, {}));
+  }
+
+  /** Sends one request and resolves with its reply frame (the reply or an error). */
+  call<N extends BodyName>(name: N, body: BodyOf<N>): Promise<Frame> {
+    return this.request(Opcode[name], Bodies[name] as never, body);
   }
 
   close(): void {

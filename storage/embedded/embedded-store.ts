@@ -26,6 +26,7 @@ import type {
 import { Counters, type WriteTracker } from './counters.ts';
 import { EmbeddedConversations } from './conversations.ts';
 import { decodeHistoryRow, encodeHistoryRow, historyRowStoredAt } from './history-row.ts';
+import { EmbeddedGroups } from './groups.ts';
 import { EmbeddedMessages } from './messages.ts';
 import { PendingWrites } from './pending.ts';
 
@@ -142,6 +143,16 @@ class EmbeddedHistory implements HistoryStore {
     await this.pending.settled(`h\0${conversationId}`);
     return this.live(this.db.get([conversationId, seq]));
   }
+  /** Messages with seq > afterSeq, oldest first: a group timeline read from a member's cursor. */
+  async range(conversationId: string, afterSeq: number, limit: number): Promise<MessageRecord[]> {
+    await this.pending.settled(`h\0${conversationId}`);
+    const messages: MessageRecord[] = [];
+    for (const { value } of this.db.getRange({ start: [conversationId, afterSeq + 1], end: [conversationId, Number.MAX_SAFE_INTEGER], limit })) {
+      if (!this.expired(value)) messages.push(decodeHistoryRow(value));
+    }
+    return messages;
+  }
+
   async page(conversationId: string, beforeSeq: number | undefined, limit: number): Promise<HistoryPage> {
     await this.pending.settled(`h\0${conversationId}`);
     // Seqs are integers and the range start is inclusive: seq < beforeSeq starts at beforeSeq - 1.
@@ -329,8 +340,21 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): Stores {
     recordConversation: (userId, peer, message, incoming) => conversations.recordReference(userId, peer, message, incoming),
     message: (conversationId, seq) => history.committed(conversationId, seq),
   });
+  const groups = new EmbeddedGroups(
+    { groups: sub(root, 'groups'), members: sub(root, 'groupMembers'), userGroups: sub(root, 'userGroups'), dedup: dedupDb },
+    {
+      nextSeq: (conversationId) => counters.next(`seq:${conversationId}`, false),
+      currentSeq: (conversationId) => counters.current(`seq:${conversationId}`),
+      putHistory: (message) => history.putNow(message),
+      committedMessage: (conversationId, seq) => history.committed(conversationId, seq),
+      range: (conversationId, afterSeq, limit) => history.range(conversationId, afterSeq, limit),
+      appendInboxReference: (userId, entry) => inbox.appendReference(userId, entry),
+    },
+    track,
+  );
   return {
     messages,
+    groups,
     accounts: new EmbeddedAccounts(sub(root, 'accounts')),
     tokens: new EmbeddedTokens(sub(root, 'tokens')),
     sequences: new EmbeddedSequences(counters),
