@@ -20,6 +20,9 @@ export class RawDevice {
   private ackUpTo = 0;
   private closed = false;
   onPush: PushHandler = () => undefined;
+  /** False: pushes are counted and ACKed by header alone, without decoding their bodies (a cheap viewer for benches). */
+  decodePushes = true;
+  pushesReceived = 0;
 
   private constructor(socket: Socket) {
     this.socket = socket;
@@ -96,7 +99,8 @@ export class RawDevice {
 
   private onFrame(frame: Frame): void {
     if (frame.opcode === Opcode.push) {
-      this.onPush(readBody(frame, Bodies.push), frame.requestId);
+      this.pushesReceived++;
+      if (this.decodePushes) this.onPush(readBody(frame, Bodies.push), frame.requestId);
       if (frame.requestId > this.ackUpTo) this.ackUpTo = frame.requestId;
       return;
     }
