@@ -159,4 +159,23 @@ describe('many nodes sharing Redis and Cassandra', function () {
     assert.equal(toBob.length, acked.length);
     assert.equal(bob.status, 'ready');
   });
+
+  it('delivers a group’s posts in seq order to members on other nodes, and stops at once for a removed member', async () => {
+    const [a, b, c] = [await startNode('a'), await startNode('b'), await startNode('c')];
+    const owner = client('owner', a);
+    const onB = client('bea', b);
+    const onC = client('cid', c);
+    const removed = client('rem', c);
+    await Promise.all([owner, onB, onC, removed].map((x) => x.connect()));
+    const group = await owner.groups.create('nodes', ['bea', 'cid', 'rem']);
+    const received = new Map<Client, MessageRecord[]>([[onB, []], [onC, []], [removed, []]]);
+    for (const [member, list] of received) member.on('message', (m) => m.kind === 1 && list.push(m));
+    const first = await Promise.all(Array.from({ length: 20 }, (_, i) => owner.sendToGroup(group.groupId, `first ${i}`)));
+    await waitUntil(() => [...received.values()].every((list) => list.length === 20), 'every member gets the first 20 posts', 20_000);
+    for (const [, list] of received) assert.deepEqual(list.map((m) => m.seq), first.map((ack) => ack.seq).sort((x, y) => x - y), 'in seq order');
+    await owner.groups.remove(group.groupId, 'rem');
+    await Promise.all(Array.from({ length: 20 }, (_, i) => owner.sendToGroup(group.groupId, `second ${i}`)));
+    await waitUntil(() => received.get(onB)?.length === 40 && received.get(onC)?.length === 40, 'the remaining members get the next 20', 20_000);
+    assert.equal(received.get(removed)?.length, 20, 'nothing after the removal reaches the removed member on another node');
+  });
 });

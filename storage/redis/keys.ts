@@ -50,6 +50,19 @@ export class Keys {
   nodeChannel(nodeId: string): string {
     return `${this.prefix}node:${nodeId}`;
   }
+  /** A group's settings, membership version and last seq (one hash, one slot per group). */
+  group(groupId: string): string {
+    return `${this.prefix}grp:{g:${groupId}}`;
+  }
+  groupMembers(groupId: string): string {
+    return `${this.prefix}gmem:{g:${groupId}}`;
+  }
+  groupReadSeqs(groupId: string): string {
+    return `${this.prefix}grd:{g:${groupId}}`;
+  }
+  userGroups(userId: string): string {
+    return `${this.prefix}ugrp:{${userId}}`;
+  }
   hidden(userId: string, conversationId: string): string {
     return `${this.prefix}hid:{${userId}}:${conversationId}`;
   }

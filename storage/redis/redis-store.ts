@@ -11,6 +11,8 @@
  * second may be lost).
  */
 import { ComposedMessageStore } from '../composed-commit.ts';
+import { ComposedGroupStore } from '../composed-groups.ts';
+import { raiseFieldScript, RedisGroupDirectory } from './groups.ts';
 import type { Redis } from 'ioredis';
 import type { MessageRecord } from '../../protocol/bodies.ts';
 import type {
@@ -137,7 +139,7 @@ class RedisHidden implements HiddenStore {
   }
 }
 
-export const redisScripts: readonly LuaScript[] = [recordMessageScript, markReadScript, updateMessageScript, historyPageScript, ...inboxScripts];
+export const redisScripts: readonly LuaScript[] = [recordMessageScript, markReadScript, updateMessageScript, historyPageScript, raiseFieldScript, ...inboxScripts];
 
 /** Builds the ports on an open connection; `close()` closes that connection. */
 export function redisPorts(redis: Redis, options: RedisStoreOptions = {}): Stores {
@@ -160,6 +162,7 @@ export function redisPorts(redis: Redis, options: RedisStoreOptions = {}): Store
   return {
     ...parts,
     messages: new ComposedMessageStore(parts),
+    groups: new ComposedGroupStore(new RedisGroupDirectory(redis, keys), parts),
     accounts: new RedisAccounts(redis, keys),
     tokens: new RedisTokens(redis, keys),
     hidden: new RedisHidden(redis, keys),
