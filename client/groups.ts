@@ -108,6 +108,10 @@ export class GroupRequests {
   async update(groupId: string, fields: Omit<BodyOf<'groupUpdate'>, 'groupId'>): Promise<void> {
     await this.request('groupUpdate', { groupId, ...fields }, 'ok');
   }
+  /** For each seq, how many members other than its poster have read up to it. */
+  async receipts(groupId: string, seqs: number[]): Promise<number[]> {
+    return (await this.request('groupReceipts', { groupId, seqs }, 'groupReceiptCounts')).counts;
+  }
   async dissolve(groupId: string): Promise<void> {
     await this.request('groupDissolve', { groupId }, 'ok');
   }

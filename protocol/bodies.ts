@@ -73,6 +73,8 @@ export const MAX_GROUP_NAME_LENGTH = 128;
 export const MAX_GROUP_NOTICE_LENGTH = 1024;
 /** Users named in one create or invite request. */
 export const MAX_GROUP_INVITES = 100;
+/** Seqs asked about in one groupReceipts request. */
+export const MAX_RECEIPT_SEQS = 100;
 /** Groups named in one groupSync request. */
 export const MAX_GROUP_CURSORS = 200;
 
@@ -153,6 +155,8 @@ export const Bodies = {
   groupInfo: Group,
   groupMemberPage: record({ groupId, members: list(GroupMember, MAX_PAGE_ENTRIES), hasMore: bool }),
   groupSyncPage: record({ messages: list(Message, MAX_PAGE_ENTRIES), hasMore: bool }),
+  groupReceipts: record({ groupId, seqs: list(uint, MAX_RECEIPT_SEQS) }),
+  groupReceiptCounts: record({ groupId, counts: list(uint, MAX_RECEIPT_SEQS) }),
   ok: empty,
   error: record({ code: uint, message: str(1024), retry: bool }),
   kick: record({ reason: uint, message: str(256) }),

@@ -41,6 +41,7 @@ export const ErrorCode = {
   ownerCannotLeave: 4006,
   groupNoMedia: 4007,
   groupClosed: 4008,
+  receiptsNotServed: 4009,
 
   // 5xxx: server side
   internal: 5001,
@@ -89,6 +90,7 @@ export const ERROR_INFO: Readonly<Record<ErrorCodeValue, ErrorInfo>> = {
   4006: { name: 'ownerCannotLeave', retry: false, fatal: false, meaning: 'The owner must transfer ownership or dissolve the group instead of leaving.' },
   4007: { name: 'groupNoMedia', retry: false, fatal: false, meaning: 'The group accepts text messages only (kind 1).' },
   4008: { name: 'groupClosed', retry: false, fatal: false, meaning: 'The group is not open: members join only when invited.' },
+  4009: { name: 'receiptsNotServed', retry: false, fatal: false, meaning: 'Read receipts are served only for groups up to the receipt size limit.' },
   5001: { name: 'internal', retry: true, fatal: false, meaning: 'The server failed to complete the request; nothing was acknowledged.' },
   5002: { name: 'overloaded', retry: true, fatal: true, meaning: 'The server refuses new work for now; reconnect after a jittered backoff.' },
   5003: { name: 'shuttingDown', retry: true, fatal: true, meaning: 'The server is draining; reconnect (to another node) after a jittered delay.' },

@@ -50,6 +50,8 @@ export const Opcode = {
   groupInfo: 0x004d,
   groupMemberPage: 0x004e,
   groupSyncPage: 0x004f,
+  groupReceipts: 0x0060,
+  groupReceiptCounts: 0x0061,
 
   // Live rooms (reserved in v1; answered with UNSUPPORTED)
   roomJoin: 0x0050,

@@ -52,6 +52,7 @@ export interface SessionRequests {
   groupDissolve: { body: BodyOf<'groupDissolve'>; reply: BodyOf<'ok'> };
   groupSend: { body: BodyOf<'groupSend'>; reply: BodyOf<'sendAck'> };
   groupSync: { body: BodyOf<'groupSync'>; reply: BodyOf<'groupSyncPage'> };
+  groupReceipts: { body: BodyOf<'groupReceipts'>; reply: BodyOf<'groupReceiptCounts'> };
 }
 
 export type SessionRequestName = keyof SessionRequests;

@@ -24,6 +24,7 @@ export interface GroupDirectory {
   groupsOf(userId: string): Promise<string[]>;
   readSeq(groupId: string, userId: string): Promise<number>;
   raiseReadSeq(groupId: string, userId: string, seq: number): Promise<boolean>;
+  readSeqs(groupId: string): Promise<ReadonlyMap<string, number>>;
   lastSeq(groupId: string): Promise<number>;
   raiseLastSeq(groupId: string, seq: number): Promise<void>;
 }
@@ -122,6 +123,13 @@ export class ComposedGroupStore implements GroupStore {
       await this.parts.durable();
       return { fresh: true, message, versions };
     });
+  }
+
+  async readSeqs(groupId: string): Promise<ReadonlyMap<string, number>> {
+    const group = await this.load(groupId);
+    if (!group) return new Map();
+    const stored = await this.directory.readSeqs(groupId);
+    return new Map([...group.members.keys()].map((userId) => [userId, stored.get(userId) ?? 0]));
   }
 
   async markRead(groupId: string, userId: string, seq: number): Promise<boolean> {

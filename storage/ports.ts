@@ -236,6 +236,8 @@ export interface GroupStore {
    * read mark to it; in a write-diffused group also enters it in every member's inbox.
    */
   post(groupId: string, message: GroupEntryInput): Promise<GroupPost>;
+  /** Every member's read seq (for read receipts of small groups). */
+  readSeqs(groupId: string): Promise<ReadonlyMap<string, number>>;
   /** Moves a member's read mark forward; false when it would not move. */
   markRead(groupId: string, userId: string, seq: number): Promise<boolean>;
   /** Timeline entries with seq > afterSeq, ascending, at most `limit`. */

@@ -6,6 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { pushBodyEncodes } from '../../server/push-payload.ts';
+import { DEFAULT_GROUP_LIMITS } from '../../server/logic/groups/membership.ts';
 import { quietLogger, startNode } from '../../server/node.ts';
 import type { EmbeddedGroups } from '../../storage/embedded/groups.ts';
 
@@ -28,7 +29,7 @@ const node = await startNode({
   scryptCost: 2 ** 10,
   logger: quietLogger,
   gateway: { maxAcceptsPerSecond: 100_000, framesPerSecond: 100_000, maxConnections: 19_000 },
-  groups: { maxMembers: 100_000, maxGroupsPerUser: 500, writeDiffusionMaxMembers: Number(values['write-diffusion-max'] ?? 0) },
+  groups: { ...DEFAULT_GROUP_LIMITS, writeDiffusionMaxMembers: Number(values['write-diffusion-max'] ?? 0) },
 });
 const offline = Number(values['offline-users'] ?? 0);
 for (let i = 0; i < offline; i++) await node.stores.accounts.create({ userId: `off${i}`, salt: 'x', passwordHash: 'x', createdAt: 0 });

@@ -112,6 +112,8 @@ export const samples: Sample[] = [
   },
   { name: 'group member page', opcode: 'groupMemberPage', requestId: 23, body: { groupId: 'g1', members: [{ userId: 'carol', role: GroupRole.member, joinedAt: T0, mutedUntil: 0 }], hasMore: false } },
   { name: 'group sync page', opcode: 'groupSyncPage', requestId: 32, body: { messages: [groupMessage], hasMore: false } },
+  { name: 'group receipts', opcode: 'groupReceipts', requestId: 33, body: { groupId: 'g1', seqs: [3, 4] } },
+  { name: 'group receipt counts', opcode: 'groupReceiptCounts', requestId: 33, body: { groupId: 'g1', counts: [2, 1] } },
   { name: 'push of a group message', opcode: 'push', requestId: 3, body: { version: 0, type: EntryType.message, conversationId: 'g:g1', seq: 4, message: groupMessage } },
   { name: 'ok', opcode: 'ok', requestId: 9, body: {} },
   { name: 'error', opcode: 'error', requestId: 2, body: { code: ErrorCode.badCredentials, message: 'unknown user or wrong password', retry: false } },

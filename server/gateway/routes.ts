@@ -36,6 +36,7 @@ const sessionRoutes: SessionRoute[] = [
   { name: 'groupDissolve', body: Bodies.groupDissolve, reply: 'ok' },
   { name: 'groupSend', body: Bodies.groupSend, reply: 'sendAck' },
   { name: 'groupSync', body: Bodies.groupSync, reply: 'groupSyncPage' },
+  { name: 'groupReceipts', body: Bodies.groupReceipts, reply: 'groupReceiptCounts' },
 ];
 
 export const SESSION_ROUTES = new Map<number, SessionRoute>(sessionRoutes.map((route) => [Opcode[route.name], route]));

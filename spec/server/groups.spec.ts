@@ -241,6 +241,21 @@ describe('groups', () => {
     assert.equal(forB.items.find((i) => i.conversationId === `g:${first.groupId}`)?.unread, 0);
   });
 
+  it('counts read receipts per seq in a small group, and refuses them above the receipt size limit', async () => {
+    server = await startTestServer({ groups: { maxMembers: 100, maxGroupsPerUser: 10, writeDiffusionMaxMembers: 0, receiptsMaxMembers: 3 } });
+    const owner = await device('owner', { register: true });
+    const readers = [await device('r1', { register: true }), await device('r2', { register: true })];
+    await device('r3', { register: true });
+    const { groupId } = await create(owner, ['r1', 'r2']);
+    const [first, second] = [await post(owner, groupId, 'one'), await post(owner, groupId, 'two')];
+    replyOf(await (readers[0] as RawDevice).call('markRead', { conversationId: `g:${groupId}`, seq: second.seq }), 'ok');
+    replyOf(await (readers[1] as RawDevice).call('markRead', { conversationId: `g:${groupId}`, seq: first.seq }), 'ok');
+    const receipts = replyOf(await owner.call('groupReceipts', { groupId, seqs: [first.seq, second.seq] }), 'groupReceiptCounts');
+    assert.deepEqual(receipts.counts, [2, 1], 'both read the first post, one the second; the poster is not counted');
+    replyOf(await owner.call('groupInvite', { groupId, members: ['r3'] }), 'ok');
+    assert.equal(errorCodeOf(await owner.call('groupReceipts', { groupId, seqs: [1] })), ErrorCode.receiptsNotServed);
+  });
+
   it('syncs a read mark to the member’s other devices', async () => {
     server = await startTestServer();
     const owner = await device('owner', { register: true });

@@ -139,6 +139,11 @@ export class EmbeddedGroups implements GroupStore {
     return posted;
   }
 
+  async readSeqs(groupId: string): Promise<ReadonlyMap<string, number>> {
+    const group = this.load(groupId);
+    return new Map(group ? [...group.members.values()].map((m) => [m.userId, m.readSeq]) : []);
+  }
+
   async markRead(groupId: string, userId: string, seq: number): Promise<boolean> {
     const moved = this.readUpTo(groupId, this.load(groupId), userId, seq);
     return moved;

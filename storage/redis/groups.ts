@@ -78,6 +78,11 @@ export class RedisGroupDirectory {
     return Number((await this.redis.hget(this.keys.groupReadSeqs(groupId), userId)) ?? 0);
   }
 
+  async readSeqs(groupId: string): Promise<ReadonlyMap<string, number>> {
+    const stored = await this.redis.hgetall(this.keys.groupReadSeqs(groupId));
+    return new Map(Object.entries(stored).map(([userId, seq]) => [userId, Number(seq)]));
+  }
+
   async raiseReadSeq(groupId: string, userId: string, seq: number): Promise<boolean> {
     return (await raiseFieldScript.run(this.redis, [this.keys.groupReadSeqs(groupId)], [userId, seq])) === 1;
   }

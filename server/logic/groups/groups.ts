@@ -49,6 +49,7 @@ export class Groups {
       groupDissolve: (s, b) => m().dissolve(s, b),
       groupSend: (s, b) => t().send(s, b),
       groupSync: (s, b) => t().sync(s, b),
+      groupReceipts: (s, b) => t().receipts(s, b, limits.receiptsMaxMembers),
     };
   }
 

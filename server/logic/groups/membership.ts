@@ -22,9 +22,11 @@ export interface GroupLimits {
   readonly maxGroupsPerUser: number;
   /** Groups of at most this many members are write-diffused (§18.4); 0 = none. */
   readonly writeDiffusionMaxMembers: number;
+  /** Read receipts are served for groups of at most this many members (4009 above). */
+  readonly receiptsMaxMembers: number;
 }
 
-export const DEFAULT_GROUP_LIMITS: GroupLimits = { maxMembers: 100_000, maxGroupsPerUser: 500, writeDiffusionMaxMembers: 0 };
+export const DEFAULT_GROUP_LIMITS: GroupLimits = { maxMembers: 100_000, maxGroupsPerUser: 500, writeDiffusionMaxMembers: 0, receiptsMaxMembers: 500 };
 
 const DEFAULT_MEMBER_PAGE = 100;
 

@@ -107,6 +107,21 @@ export class GroupTimeline {
     return { conversationId: body.conversationId, messages, hasMore: page.hasMore && inView.length === page.messages.length };
   }
 
+  /** For each seq, how many members other than its poster have read up to it (small groups only). */
+  async receipts(session: SessionInfo, body: BodyOf<'groupReceipts'>, maxMembers: number): Promise<BodyOf<'groupReceiptCounts'>> {
+    const { group } = await this.membership.memberOf(session.userId, body.groupId);
+    if (group.memberCount > maxMembers) throw new ProtocolError(ErrorCode.receiptsNotServed, `read receipts are served for groups of at most ${maxMembers} members`);
+    const readSeqs = [...(await this.groups.readSeqs(body.groupId))];
+    const counts = await Promise.all(
+      body.seqs.map(async (seq) => {
+        const [message] = seq > 0 ? await this.groups.timeline(body.groupId, seq - 1, 1) : [];
+        const poster = message?.seq === seq ? message.from : undefined;
+        return readSeqs.filter(([userId, readSeq]) => readSeq >= seq && userId !== poster).length;
+      }),
+    );
+    return { groupId: body.groupId, counts };
+  }
+
   /** Moves the member's read mark and tells their other devices through their own inbox. */
   async markRead(session: SessionInfo, groupId: string, body: BodyOf<'markRead'>): Promise<BodyOf<'ok'>> {
     const { group } = await this.membership.memberOf(session.userId, groupId);

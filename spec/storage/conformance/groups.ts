@@ -130,6 +130,8 @@ export function describeGroups(harness: Harness): void {
       await Promise.all([9, 6, 11, 7, 8].map((seq) => groups.markRead(groupId, 'ben', seq)));
       assert.equal((await groups.member(groupId, 'ben'))?.readSeq, 11);
       assert.equal(await groups.markRead(groupId, 'nobody', 4), false, 'a non-member has no read mark');
+      const readSeqs = await groups.readSeqs(groupId);
+      assert.deepEqual([...readSeqs].sort(), [['ann', 11], ['ben', 11]], 'every member’s read seq (ann posted up to 11)');
     });
 
     it('pages members by user id', async () => {
