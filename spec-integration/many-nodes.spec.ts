@@ -6,7 +6,10 @@
 import assert from 'node:assert/strict';
 import { Client } from '../client/client.ts';
 import type { Endpoint } from '../client/transport.ts';
-import { KickReason, Platform, type BodyOf, type MessageRecord } from '../protocol/bodies.ts';
+import { Bodies, KickReason, Platform, type BodyOf, type MessageRecord } from '../protocol/bodies.ts';
+import { readBody } from '../codec/index.ts';
+import { ErrorCode } from '../protocol/errors.ts';
+import { RawDevice } from '../spec/support/raw-device.ts';
 import { freePort, spawnServer, stopProcess, type ServerProcess } from '../spec/support/process.ts';
 import { waitUntil } from '../spec/support/server.ts';
 import { cassandraAt, deleteKeys, redisAt, uniqueName, useServices } from './support/services.ts';
@@ -177,5 +180,40 @@ describe('many nodes sharing Redis and Cassandra', function () {
     await Promise.all(Array.from({ length: 20 }, (_, i) => owner.sendToGroup(group.groupId, `second ${i}`)));
     await waitUntil(() => received.get(onB)?.length === 40 && received.get(onC)?.length === 40, 'the remaining members get the next 20', 20_000);
     assert.equal(received.get(removed)?.length, 20, 'nothing after the removal reaches the removed member on another node');
+  });
+
+  it('stores a resend that reaches two nodes at once only once (200 times)', async () => {
+    const [a, b] = [await startNode('a'), await startNode('b')];
+    const onA = await RawDevice.open(a.port, 'alice', { register: true, deviceId: 'alice-1', platform: Platform.ios });
+    const onB = await RawDevice.open(b.port, 'alice', { register: false, deviceId: 'alice-2', platform: Platform.android });
+    const bob = await RawDevice.open(a.port, 'bob', { register: true });
+    const devices = [onA, onB, bob];
+    try {
+      const sendUntilAcked = async (device: RawDevice, clientMsgId: string): Promise<BodyOf<'sendAck'>> => {
+        for (let attempt = 0; attempt < 50; attempt++) {
+          const result = await new Promise<{ ack?: BodyOf<'sendAck'>; code?: number }>((resolve) => device.send(clientMsgId, 'bob', clientMsgId, (ack, code) => resolve(ack ? { ack } : { code: code ?? -1 })));
+          if (result.ack) return result.ack;
+          assert.equal(result.code, ErrorCode.internal, 'a racing resend is refused with 5001 only');
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        throw new Error(`${clientMsgId} was never acknowledged`);
+      };
+      for (let i = 0; i < 200; i++) {
+        const [first, second] = await Promise.all([sendUntilAcked(onA, `dup${i}`), sendUntilAcked(onB, `dup${i}`)]);
+        assert.deepEqual([second.messageId, second.seq], [first.messageId, first.seq], `dup${i}: both nodes answer with the one stored message`);
+      }
+      const stored = new Set<string>();
+      let beforeSeq: number | undefined;
+      for (let page = 0; page < 50; page++) {
+        const reply = await bob.call('history', { conversationId: 'p:alice:bob', limit: 100, ...(beforeSeq ? { beforeSeq } : {}) });
+        const { messages, hasMore } = readBody(reply, Bodies.historyPage);
+        for (const m of messages) stored.add(m.clientMsgId);
+        beforeSeq = messages.at(-1)?.seq;
+        if (!hasMore || beforeSeq === undefined) break;
+      }
+      assert.equal(stored.size, 200);
+    } finally {
+      for (const d of devices) d.close();
+    }
   });
 });

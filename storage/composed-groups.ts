@@ -10,6 +10,7 @@
  * when the directory's membership version moves, which any node's change does.
  */
 import { EntryType, GroupRole, type MessageRecord } from '../protocol/bodies.ts';
+import { claimSend } from './dedup-claim.ts';
 import type { GroupChange, GroupEntryInput, GroupMemberPage, GroupMemberState, GroupPost, GroupState, GroupStore, Stores } from './ports.ts';
 
 type StoredGroup = Omit<GroupState, 'memberCount' | 'lastSeq'>;
@@ -101,15 +102,14 @@ export class ComposedGroupStore implements GroupStore {
       const { dedup, sequences, history, inbox } = this.parts;
       const conversationId = `g:${groupId}`;
       const dedupKey = `${conversationId}\u0000${input.clientMsgId}`;
-      const known = await dedup.get(input.from, dedupKey);
-      if (known?.version === COMPLETE) {
-        const stored = await history.get(conversationId, known.seq);
+      const claimed = await claimSend(dedup, input.from, dedupKey, input.sentAt, async () => ({ messageId: input.messageId, conversationId, seq: await sequences.next(conversationId), sentAt: input.sentAt }));
+      if (claimed.kind === 'done') {
+        const stored = await history.get(conversationId, claimed.record.seq);
         if (stored) return { fresh: false, message: stored, versions: new Map() };
       }
-      const seq = known?.seq ?? (await sequences.next(conversationId));
-      const message: MessageRecord = { ...input, messageId: known?.messageId ?? input.messageId, sentAt: known?.sentAt ?? input.sentAt, conversationId, seq };
-      const record = { messageId: message.messageId, conversationId, seq, sentAt: message.sentAt };
-      if (!known) await dedup.put(input.from, dedupKey, record);
+      const { record } = claimed;
+      const message: MessageRecord = { ...input, messageId: record.messageId, sentAt: record.sentAt, conversationId, seq: record.seq };
+      const seq = record.seq;
       await history.put(message);
       const versions = new Map<string, number>();
       const group = await this.load(groupId);

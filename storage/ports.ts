@@ -87,6 +87,11 @@ export interface DedupRecord {
 export interface DedupStore {
   get(userId: string, clientMsgId: string): Promise<DedupRecord | undefined>;
   put(userId: string, clientMsgId: string, record: DedupRecord): Promise<void>;
+  /**
+   * Stores the record unless one exists, in one step (a resend reaching two nodes at once claims
+   * once): resolves with the record already there, or undefined when this call stored it.
+   */
+  claim(userId: string, clientMsgId: string, record: DedupRecord): Promise<DedupRecord | undefined>;
 }
 
 /** One conversation in one user's list. */

@@ -264,6 +264,7 @@ class EmbeddedInbox implements InboxStore {
 }
 
 class EmbeddedDedup implements DedupStore {
+  private readonly claims = new Map<string, DedupRecord>();
   constructor(
     private readonly db: Database<DedupRecord, Key>,
     private readonly track: WriteTracker,
@@ -276,6 +277,17 @@ class EmbeddedDedup implements DedupStore {
   }
   async put(userId: string, clientMsgId: string, record: DedupRecord): Promise<void> {
     this.track(this.db.put([userId, clientMsgId], record), `d\0${userId}\0${clientMsgId}`);
+  }
+  async claim(userId: string, clientMsgId: string, record: DedupRecord): Promise<DedupRecord | undefined> {
+    const key = `${userId}\0${clientMsgId}`;
+    // Claims not yet committed are held here, so a concurrent claim sees them before LMDB does.
+    const known = this.claims.get(key) ?? this.db.get([userId, clientMsgId]);
+    if (known) return known;
+    this.claims.set(key, record);
+    const write = this.db.put([userId, clientMsgId], record);
+    this.track(write, `d\0${key}`);
+    await write.finally(() => this.claims.delete(key));
+    return undefined;
   }
 }
 

@@ -127,6 +127,11 @@ class RedisDedup implements DedupStore {
   async put(userId: string, clientMsgId: string, record: DedupRecord): Promise<void> {
     await this.redis.set(this.keys.dedup(userId, clientMsgId), values.dedups.encode(record), 'EX', this.ttlSeconds);
   }
+  async claim(userId: string, clientMsgId: string, record: DedupRecord): Promise<DedupRecord | undefined> {
+    // SET NX GET (Redis ≥ 7.0): stores only when absent and answers what was there, atomically.
+    const previous = await this.redis.set(this.keys.dedup(userId, clientMsgId), values.dedups.encode(record), 'EX', this.ttlSeconds, 'NX', 'GET');
+    return previous === null ? undefined : values.dedups.decode(previous);
+  }
 }
 
 class RedisHidden implements HiddenStore {
