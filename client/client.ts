@@ -63,6 +63,7 @@ interface Outgoing {
 }
 
 const SEEN_LIMIT = 50_000;
+const MAX_HELD_GROUP_PUSHES = 10_000;
 
 export class Client extends EventEmitter<ClientEvents> {
   status: ClientStatus = 'idle';
@@ -88,6 +89,11 @@ export class Client extends EventEmitter<ClientEvents> {
   private syncing: Promise<void> | undefined;
   private syncAgain = false;
   private readonly cursors: GroupCursors;
+  /**
+   * Group pushes that arrive while the device catches up on its groups wait here, so a live entry
+   * never lands before the older ones being pulled (and never moves a cursor past them).
+   */
+  private heldGroupPushes: MessageRecord[] | undefined;
   /** Group requests (SPEC §18); posts go through `sendToGroup`, which resends until ACKed. */
   readonly groups: GroupRequests;
 
@@ -199,6 +205,7 @@ export class Client extends EventEmitter<ClientEvents> {
     const hello = await transport.request(Opcode.hello, Bodies.hello, { version: 1, client: this.options.clientName ?? 'tern-sdk/0.1' }, Bodies.serverHello);
     this.serverHello = hello;
     this.clockOffsetMs = hello.serverTime - Math.round((sentAt + Date.now()) / 2);
+    this.heldGroupPushes = [];
     const session = await this.authenticate(transport);
     this.session = session;
     this.token = session.token;
@@ -305,7 +312,10 @@ export class Client extends EventEmitter<ClientEvents> {
   private apply(entry: EntryRecord, fromSync: boolean): void {
     // A group timeline entry pushed without an inbox entry (SPEC §18.4): ordered by the group's seq.
     if (entry.version === 0) {
-      if (entry.type === EntryType.message && entry.message && groupOfConversation(entry.conversationId) !== undefined) this.applyTimeline(entry.message);
+      if (entry.type !== EntryType.message || !entry.message || groupOfConversation(entry.conversationId) === undefined) return;
+      if (!this.heldGroupPushes) return this.applyTimeline(entry.message);
+      // Beyond the bound a held push is dropped; the gap it leaves is filled from history.
+      if (this.heldGroupPushes.length < MAX_HELD_GROUP_PUSHES) this.heldGroupPushes.push(entry.message);
       return;
     }
     if (entry.version <= this.version) return;
@@ -342,6 +352,10 @@ export class Client extends EventEmitter<ClientEvents> {
       await catchUpGroups(this.requestByName, this.cursors, (conversationId, seq) => this.reorder.seed(conversationId, seq), (message) => this.applyTimeline(message));
     } catch (error) {
       if (error instanceof ServerError) this.emit('serverError', error);
+    } finally {
+      const held = this.heldGroupPushes ?? [];
+      this.heldGroupPushes = undefined;
+      for (const message of held) this.applyTimeline(message);
     }
   }
 

@@ -32,4 +32,32 @@ describe('groups through the SDK', () => {
     assert.deepEqual(caughtUp.map((m) => m.seq), Array.from({ length: 51 }, (_, i) => 32 + i), 'each missing entry once, in order, then the live one');
     assert.equal(back.groupCursors[group.groupId], 82);
   });
+
+  it('catches up in order while posts keep arriving during the reconnect, so no live push jumps the pulled ones', async () => {
+    server = await startTestServer({ gateway: { framesPerSecond: 100_000 } });
+    const alice = server.client('alice');
+    const bob = server.client('bob');
+    await Promise.all([alice.connect(), bob.connect()]);
+    const group = await alice.groups.create('busy', ['bob']);
+    await alice.sendToGroup(group.groupId, 'first');
+    await waitUntil(() => (bob.groupCursors[group.groupId] ?? 0) >= 2, 'bob has the first post');
+    const cursors = bob.groupCursors;
+    bob.close();
+    const acked: number[] = [];
+    let posting = true;
+    const poster = (async () => {
+      for (let i = 0; posting && i < 2_000; i++) acked.push((await alice.sendToGroup(group.groupId, `post ${i}`)).seq);
+    })();
+    await waitUntil(() => acked.length >= 100, '100 posts while bob is away');
+    const back = server.client('bob', { register: false, groupCursors: cursors });
+    const seqs: number[] = [];
+    back.on('message', (m) => seqs.push(m.seq));
+    await back.connect();
+    await waitUntil(() => acked.length >= 200, '100 more posts after bob is back');
+    posting = false;
+    await poster;
+    const last = Math.max(...acked);
+    await waitUntil(() => seqs.at(-1) === last, 'bob reaches the last post');
+    assert.deepEqual(seqs, Array.from({ length: last - 2 }, (_, i) => i + 3), 'every seq after the cursor exactly once, in order');
+  });
 });
