@@ -136,19 +136,18 @@ export class Client extends EventEmitter<ClientEvents> {
 
   /** Sends a message; resolves with the server's ACK, resending (same client id) until it comes. */
   send(to: string, content: string, kind = 1): Promise<BodyOf<'sendAck'>> {
-    const clientMsgId = `${this.options.deviceId}-${this.msgPrefix}-${++this.msgCounter}`;
-    return new Promise((resolve, reject) => {
-      const item: Outgoing = { body: { clientMsgId, to, kind, content }, attempts: 0, inFlight: false, timer: undefined, resolve, reject };
-      this.outbox.set(clientMsgId, item);
-      this.trySend(item);
-    });
+    return this.enqueue((clientMsgId) => ({ clientMsgId, to, kind, content }));
   }
 
   /** Posts to a group; resolves with the server's ACK, resending (same client id) until it comes. */
   sendToGroup(groupId: string, content: string, kind = 1): Promise<BodyOf<'sendAck'>> {
+    return this.enqueue((clientMsgId) => ({ clientMsgId, groupId, kind, content }));
+  }
+
+  private enqueue(body: (clientMsgId: string) => Outgoing['body']): Promise<BodyOf<'sendAck'>> {
     const clientMsgId = `${this.options.deviceId}-${this.msgPrefix}-${++this.msgCounter}`;
     return new Promise((resolve, reject) => {
-      const item: Outgoing = { body: { clientMsgId, groupId, kind, content }, attempts: 0, inFlight: false, timer: undefined, resolve, reject };
+      const item: Outgoing = { body: body(clientMsgId), attempts: 0, inFlight: false, timer: undefined, resolve, reject };
       this.outbox.set(clientMsgId, item);
       this.trySend(item);
     });

@@ -4,6 +4,7 @@
  * may retry them or run them speculatively, and writes in flight tracked for `durable()`.
  */
 import cassandra from 'cassandra-driver';
+import { Admission } from '../admission.ts';
 import { CassandraStoreError } from './errors.ts';
 
 export type Consistency = 'ONE' | 'LOCAL_ONE' | 'QUORUM' | 'LOCAL_QUORUM' | 'EACH_QUORUM' | 'ALL';
@@ -42,14 +43,14 @@ export const DEFAULT_MAX_QUEUED = 100_000;
 
 export class Session {
   private readonly inFlight = new Set<Promise<unknown>>();
-  private running = 0;
-  private readonly waiting: (() => void)[] = [];
-  private waitingHead = 0;
+  private readonly admission: Admission;
 
   constructor(
     readonly client: cassandra.Client,
     private readonly options: SessionOptions,
-  ) {}
+  ) {
+    this.admission = new Admission(options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT, options.maxQueued ?? DEFAULT_MAX_QUEUED);
+  }
 
   async read(query: string, params: readonly Param[]): Promise<Row[]> {
     const result = await this.run(query, params, { isIdempotent: true });
@@ -82,38 +83,14 @@ export class Session {
   }
 
   private async run(query: string, params: readonly Param[], options: cassandra.QueryOptions): Promise<cassandra.types.ResultSet> {
-    await this.slot();
+    if (!(await this.admission.enter())) throw new CassandraStoreError('unavailable', 'Cassandra: too many queries waiting');
     try {
       return await this.client.execute(query, [...params], { prepare: true, consistency: consistencyCode[this.options.consistency], ...options });
     } catch (error) {
       throw classify(error);
     } finally {
-      this.release();
+      this.admission.leave();
     }
-  }
-
-  private slot(): Promise<void> {
-    if (this.running < (this.options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT) && this.waitingHead === this.waiting.length) {
-      this.running++;
-      return Promise.resolve();
-    }
-    if (this.waiting.length - this.waitingHead >= (this.options.maxQueued ?? DEFAULT_MAX_QUEUED)) {
-      return Promise.reject(new CassandraStoreError('unavailable', 'Cassandra: too many queries waiting'));
-    }
-    return new Promise((admit) => this.waiting.push(admit));
-  }
-
-  private release(): void {
-    if (this.waitingHead < this.waiting.length) {
-      const admit = this.waiting[this.waitingHead++] as () => void;
-      if (this.waitingHead === this.waiting.length) {
-        this.waiting.length = 0;
-        this.waitingHead = 0;
-      }
-      admit();
-      return;
-    }
-    this.running--;
   }
 }
 

@@ -10,6 +10,7 @@
  * per-connection request bound turns the wait into back-pressure on the socket.
  */
 import { EntryType, type MessageRecord } from '../../protocol/bodies.ts';
+import { Admission } from '../admission.ts';
 import type { CommittedMessage, DedupRecord, MessageInput, MessageStore } from '../ports.ts';
 
 type Key = string | number | (string | number)[];
@@ -32,20 +33,24 @@ export const DEFAULT_MAX_IN_FLIGHT = 512;
 export class EmbeddedMessages implements MessageStore {
   /** Commits not yet on disk, by dedup key: a resend racing its first attempt joins it. */
   private readonly pending = new Map<string, Promise<CommittedMessage>>();
-  private inFlight = 0;
-  private readonly admissions: (() => void)[] = [];
-  private admissionHead = 0;
+  private readonly admission: Admission;
   /** Commits issued, for tests that count storage operations per message. */
   commits = 0;
 
   constructor(
     private readonly writers: MessageWriters,
-    private readonly maxInFlight = DEFAULT_MAX_IN_FLIGHT,
-  ) {}
+    maxInFlight = DEFAULT_MAX_IN_FLIGHT,
+  ) {
+    this.admission = new Admission(maxInFlight);
+  }
 
   commit(input: MessageInput): Promise<CommittedMessage> {
-    if (this.inFlight < this.maxInFlight && this.admissionHead === this.admissions.length) return this.commitNow(input);
-    return new Promise<void>((admit) => this.admissions.push(admit)).then(() => this.commitNow(input));
+    // The common case stays synchronous: a free slot is taken without waiting a turn.
+    if (this.admission.free) {
+      this.admission.take();
+      return this.commitNow(input);
+    }
+    return this.admission.enter().then(() => this.commitNow(input));
   }
 
   private commitNow(input: MessageInput): Promise<CommittedMessage> {
@@ -77,21 +82,10 @@ export class EmbeddedMessages implements MessageStore {
     return this.admitted(committed);
   }
 
-  /** Counts the commit against the bound until it settles, then admits the next queued one. */
+  /** Holds the commit's slot until it settles. */
   private admitted(result: Promise<CommittedMessage>): Promise<CommittedMessage> {
-    this.inFlight++;
-    const release = () => {
-      this.inFlight--;
-      if (this.admissionHead < this.admissions.length) {
-        const admit = this.admissions[this.admissionHead++] as () => void;
-        if (this.admissionHead === this.admissions.length) {
-          this.admissions.length = 0;
-          this.admissionHead = 0;
-        }
-        admit();
-      }
-    };
-    result.then(release, release);
+    const leave = () => this.admission.leave();
+    result.then(leave, leave);
     return result;
   }
 }
