@@ -44,4 +44,36 @@ describe('production store (Redis + Cassandra)', () => {
       await deleteKeys(services.admin(), keyPrefix);
     }
   });
+
+  it('keeps groups, members, read seqs and the timeline when Redis loses every key, and numbers on past the old seqs', async function () {
+    this.timeout(60_000);
+    const keyPrefix = uniqueName('tern-test:');
+    const stores = await openProductionStore({
+      redis: { ...redisAt, keyPrefix },
+      cassandra: { contactPoints: [`${cassandraAt.host}:${cassandraAt.port}`], keyspace, tenant: uniqueName('t'), consistency: 'ONE' },
+      sequenceBlockSize: 10,
+    });
+    try {
+      const groups = stores.groups as NonNullable<typeof stores.groups>;
+      const group = { groupId: 'kept', name: 'kept', notice: '', owner: 'ann', open: false, mutedAll: false, noMedia: false, historyForNewMembers: false, createdAt: 1, writeDiffused: false };
+      const member = (userId: string, role: number) => ({ userId, role, joinedAt: 1, mutedUntil: 0 });
+      const event = { messageId: 'e1', from: 'ann', to: 'kept', kind: 0xff01, content: '{}', sentAt: 1, clientMsgId: 'event' };
+      await groups.change('kept', { kind: 'create', group, members: [member('ann', 1), member('ben', 3)] }, event);
+      for (let i = 0; i < 5; i++) await groups.post('kept', { messageId: `m${i}`, from: 'ann', to: 'kept', kind: 1, content: `m${i}`, sentAt: Date.now() - 60_000, clientMsgId: `c${i}` });
+      assert.equal(await groups.markRead('kept', 'ben', 4), true);
+      await deleteKeys(services.admin(), keyPrefix);
+      const after = await groups.get('kept');
+      assert.deepEqual([after?.memberCount, after?.lastSeq, after?.owner], [2, 6, 'ann'], 'members and the last seq come back from Cassandra');
+      assert.deepEqual([...(await groups.memberIds('kept'))].sort(), ['ann', 'ben']);
+      assert.ok((await groups.groupsOf('ben')).includes('kept'));
+      assert.equal((await groups.member('kept', 'ben'))?.readSeq, 4, 'the read seq survives');
+      assert.equal(await groups.markRead('kept', 'ben', 3), false, 'and never moves back');
+      assert.deepEqual((await groups.timeline('kept', 0, 10)).map((m) => m.seq), [1, 2, 3, 4, 5, 6]);
+      const next = await groups.post('kept', { messageId: 'm9', from: 'ben', to: 'kept', kind: 1, content: 'after', sentAt: Date.now(), clientMsgId: 'c9' });
+      assert.ok(next.message.seq > 6, `a new post takes a seq past the old ones (${next.message.seq})`);
+    } finally {
+      await stores.close();
+      await deleteKeys(services.admin(), keyPrefix);
+    }
+  });
 });

@@ -17,8 +17,8 @@ type StoredGroup = Omit<GroupState, 'memberCount' | 'lastSeq'>;
 type StoredMember = Omit<GroupMemberState, 'readSeq'>;
 
 export interface GroupDirectory {
-  version(groupId: string): Promise<number>;
-  load(groupId: string): Promise<{ readonly state: StoredGroup; readonly version: number; readonly members: StoredMember[] } | undefined>;
+  version(groupId: string): Promise<string>;
+  load(groupId: string): Promise<{ readonly state: StoredGroup; readonly version: string; readonly members: StoredMember[] } | undefined>;
   saveState(groupId: string, state: StoredGroup): Promise<void>;
   saveMembers(groupId: string, members: readonly StoredMember[], readSeqs?: ReadonlyMap<string, number>): Promise<void>;
   removeMembers(groupId: string, userIds: readonly string[]): Promise<void>;
@@ -33,7 +33,7 @@ export interface GroupDirectory {
 type Parts = Pick<Stores, 'sequences' | 'history' | 'dedup' | 'inbox' | 'durable'>;
 
 interface Cached {
-  readonly version: number;
+  readonly version: string;
   readonly state: StoredGroup;
   readonly members: Map<string, StoredMember>;
   ids: string[] | undefined;
@@ -56,7 +56,7 @@ export class ComposedGroupStore implements GroupStore {
   async get(groupId: string): Promise<GroupState | undefined> {
     const group = await this.load(groupId);
     if (!group) return undefined;
-    return { ...group.state, memberCount: group.members.size, lastSeq: await this.directory.lastSeq(groupId) };
+    return { ...group.state, memberCount: group.members.size, lastSeq: await this.lastSeq(groupId) };
   }
 
   async member(groupId: string, userId: string): Promise<GroupMemberState | undefined> {
@@ -143,7 +143,7 @@ export class ComposedGroupStore implements GroupStore {
    */
   async timeline(groupId: string, afterSeq: number, limit: number): Promise<MessageRecord[]> {
     const conversationId = `g:${groupId}`;
-    const last = await this.directory.lastSeq(groupId);
+    const last = await this.lastSeq(groupId);
     const found: MessageRecord[] = [];
     for (let from = afterSeq; from < last && found.length < limit; ) {
       const window = limit - found.length;
@@ -152,6 +152,15 @@ export class ComposedGroupStore implements GroupStore {
       from += window;
     }
     return found;
+  }
+
+  /** The last seq from the hot copy, or from the newest timeline row when that was lost. */
+  private async lastSeq(groupId: string): Promise<number> {
+    const hot = await this.directory.lastSeq(groupId);
+    if (hot > 0) return hot;
+    const [newest] = (await this.parts.history.page(`g:${groupId}`, undefined, 1)).messages;
+    if (newest) await this.directory.raiseLastSeq(groupId, newest.seq);
+    return newest?.seq ?? 0;
   }
 
   private async apply(groupId: string, change: GroupChange, seq: number): Promise<void> {

@@ -7,6 +7,7 @@
 import cassandra from 'cassandra-driver';
 import type { AccountStore, HiddenStore, HistoryStore } from '../ports.ts';
 import { CassandraAccounts } from './accounts.ts';
+import { CassandraGroups } from './groups.ts';
 import { CassandraStoreError } from './errors.ts';
 import { CassandraHidden, CassandraHistory } from './history.ts';
 import { ensureSchema, checkKeyspaceName, type Replication } from './schema.ts';
@@ -39,6 +40,7 @@ export interface CassandraPorts {
   readonly history: HistoryStore;
   readonly hidden: HiddenStore;
   readonly sequenceBlocks: CassandraSequenceBlocks;
+  readonly groups: CassandraGroups;
   /** Resolves once every write issued before the call is acknowledged; rejects if one failed. */
   durable(): Promise<void>;
   close(): Promise<void>;
@@ -82,6 +84,7 @@ export async function openCassandraStore(options: CassandraStoreOptions = {}): P
     history: new CassandraHistory(session, historyOptions),
     hidden: new CassandraHidden(session, historyOptions),
     sequenceBlocks: new CassandraSequenceBlocks(session, keyspace, tenant),
+    groups: new CassandraGroups(session, keyspace, tenant),
     durable: () => session.settled(),
     close: async () => {
       await session.settled().catch(() => undefined);

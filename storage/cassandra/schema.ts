@@ -52,6 +52,17 @@ function tables(keyspace: string): string[] {
       PRIMARY KEY ((user_id, conversation_id), seq))`,
     `CREATE TABLE IF NOT EXISTS ${keyspace}.sequence_blocks (
       conversation_id text PRIMARY KEY, reserved bigint)`,
+    `CREATE TABLE IF NOT EXISTS ${keyspace}.chat_groups (
+      group_id text PRIMARY KEY, state text)`,
+    `CREATE TABLE IF NOT EXISTS ${keyspace}.group_members (
+      group_id text, user_id text, member text,
+      PRIMARY KEY (group_id, user_id))`,
+    `CREATE TABLE IF NOT EXISTS ${keyspace}.user_groups (
+      user_id text, group_id text,
+      PRIMARY KEY (user_id, group_id))`,
+    `CREATE TABLE IF NOT EXISTS ${keyspace}.group_read_seqs (
+      group_id text, user_id text, read_seq bigint,
+      PRIMARY KEY (group_id, user_id))`,
   ];
 }
 

@@ -57,6 +57,18 @@ export class Session {
     return result.rows;
   }
 
+  /** Every row of a query, page by page (a group's members may be 100,000 rows). */
+  async readAll(query: string, params: readonly Param[], fetchSize = 5000): Promise<Row[]> {
+    const rows: Row[] = [];
+    let pageState: string | undefined;
+    do {
+      const result = await this.run(query, params, { isIdempotent: true, fetchSize, ...(pageState ? { pageState } : {}) });
+      rows.push(...result.rows);
+      pageState = result.pageState ?? undefined;
+    } while (pageState);
+    return rows;
+  }
+
   /** A write that has the same effect when applied twice (an upsert of the same values). */
   async write(query: string, params: readonly Param[]): Promise<void> {
     await this.track(this.run(query, params, { isIdempotent: true }));

@@ -4,6 +4,7 @@
  * per user. Read seqs and the last seq only move forward, in a script. The timeline itself is in
  * the history store (storage/composed-groups.ts).
  */
+import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { GroupMemberState } from '../ports.ts';
 import type { Keys } from './keys.ts';
@@ -24,7 +25,7 @@ return 0`,
 
 export interface LoadedGroup {
   readonly state: StoredGroup;
-  readonly version: number;
+  readonly version: string;
   readonly members: StoredMember[];
 }
 
@@ -34,20 +35,31 @@ export class RedisGroupDirectory {
     private readonly keys: Keys,
   ) {}
 
-  /** The membership version; a cached member list is current while it is unchanged. */
-  async version(groupId: string): Promise<number> {
-    return Number((await this.redis.hget(this.keys.group(groupId), 'v')) ?? 0);
+  /**
+   * The membership version; a cached member list is current while it is unchanged. It carries a
+   * random epoch set with the first bump, so a hash lost with Redis and bumped again from 0 never
+   * repeats a version a node has cached.
+   */
+  async version(groupId: string): Promise<string> {
+    const [epoch, count] = await this.redis.hmget(this.keys.group(groupId), 'e', 'v');
+    return `${epoch ?? ''}:${count ?? 0}`;
+  }
+
+  /** Marks a membership change. */
+  async bump(groupId: string): Promise<void> {
+    await this.redis.multi().hsetnx(this.keys.group(groupId), 'e', randomBytes(6).toString('hex')).hincrby(this.keys.group(groupId), 'v', 1).exec();
   }
 
   async load(groupId: string): Promise<LoadedGroup | undefined> {
-    const [[, group], [, members]] = (await this.redis.multi().hmget(this.keys.group(groupId), 'state', 'v').hvals(this.keys.groupMembers(groupId)).exec()) as [[null, (string | null)[]], [null, string[]]];
-    const [state, version] = group;
+    const [[, group], [, members]] = (await this.redis.multi().hmget(this.keys.group(groupId), 'state', 'e', 'v').hvals(this.keys.groupMembers(groupId)).exec()) as [[null, (string | null)[]], [null, string[]]];
+    const [state, epoch, count] = group;
     if (!state) return undefined;
-    return { state: values.groups.decode(state), version: Number(version ?? 0), members: members.map((m) => values.members.decode(m)) };
+    return { state: values.groups.decode(state), version: `${epoch ?? ''}:${count ?? 0}`, members: members.map((m) => values.members.decode(m)) };
   }
 
   async saveState(groupId: string, state: StoredGroup): Promise<void> {
-    await this.redis.multi().hset(this.keys.group(groupId), 'state', values.groups.encode(state)).hincrby(this.keys.group(groupId), 'v', 1).exec();
+    await this.redis.hset(this.keys.group(groupId), 'state', values.groups.encode(state));
+    await this.bump(groupId);
   }
 
   /** Adds or replaces members; `readSeqs` sets the read seq of newly added ones. */
@@ -58,16 +70,16 @@ export class RedisGroupDirectory {
       multi.sadd(this.keys.userGroups(member.userId), groupId);
     }
     for (const [userId, seq] of readSeqs) multi.hset(this.keys.groupReadSeqs(groupId), userId, seq);
-    multi.hincrby(this.keys.group(groupId), 'v', 1);
     await multi.exec();
+    await this.bump(groupId);
   }
 
   async removeMembers(groupId: string, userIds: readonly string[]): Promise<void> {
     if (userIds.length === 0) return;
     const multi = this.redis.multi().hdel(this.keys.groupMembers(groupId), ...userIds).hdel(this.keys.groupReadSeqs(groupId), ...userIds);
     for (const userId of userIds) multi.srem(this.keys.userGroups(userId), groupId);
-    multi.hincrby(this.keys.group(groupId), 'v', 1);
     await multi.exec();
+    await this.bump(groupId);
   }
 
   async groupsOf(userId: string): Promise<string[]> {
@@ -75,7 +87,18 @@ export class RedisGroupDirectory {
   }
 
   async readSeq(groupId: string, userId: string): Promise<number> {
-    return Number((await this.redis.hget(this.keys.groupReadSeqs(groupId), userId)) ?? 0);
+    return Number((await this.storedReadSeq(groupId, userId)) ?? 0);
+  }
+
+  /** The hot read seq, or undefined when Redis has none (never set, or lost). */
+  async storedReadSeq(groupId: string, userId: string): Promise<number | undefined> {
+    const stored = await this.redis.hget(this.keys.groupReadSeqs(groupId), userId);
+    return stored === null ? undefined : Number(stored);
+  }
+
+  /** Puts back a read seq known elsewhere, unless Redis has one meanwhile. */
+  async seedReadSeq(groupId: string, userId: string, seq: number): Promise<void> {
+    await this.redis.hsetnx(this.keys.groupReadSeqs(groupId), userId, seq);
   }
 
   async readSeqs(groupId: string): Promise<ReadonlyMap<string, number>> {
