@@ -32,6 +32,11 @@ export const ErrorCode = {
   versionTooOld: 3005,
   badAck: 3006,
 
+  // 41xx: live rooms
+  roomLimit: 4101,
+  notInRoom: 4102,
+  roomRateLimited: 4103,
+
   // 5xxx: server side
   internal: 5001,
   overloaded: 5002,
@@ -71,6 +76,9 @@ export const ERROR_INFO: Readonly<Record<ErrorCodeValue, ErrorInfo>> = {
   3004: { name: 'recallExpired', retry: false, fatal: false, meaning: 'The recall window of the message has passed.' },
   3005: { name: 'versionTooOld', retry: false, fatal: false, meaning: 'The sync version is older than the inbox keeps; reload conversations and history.' },
   3006: { name: 'badAck', retry: false, fatal: false, meaning: 'A push ACK names a SID that was never sent on this connection.' },
+  4101: { name: 'roomLimit', retry: false, fatal: false, meaning: 'The device is already in as many rooms as it may be; leave one first.' },
+  4102: { name: 'notInRoom', retry: false, fatal: false, meaning: 'The request names a room this connection has not joined.' },
+  4103: { name: 'roomRateLimited', retry: true, fatal: false, meaning: 'Too many room messages from this sender; slow down.' },
   5001: { name: 'internal', retry: true, fatal: false, meaning: 'The server failed to complete the request; nothing was acknowledged.' },
   5002: { name: 'overloaded', retry: true, fatal: true, meaning: 'The server refuses new work for now; reconnect after a jittered backoff.' },
   5003: { name: 'shuttingDown', retry: true, fatal: true, meaning: 'The server is draining; reconnect (to another node) after a jittered delay.' },

@@ -2,7 +2,8 @@
 import type { TlsOptions } from 'node:tls';
 import type { Stores } from '../storage/ports.ts';
 import { defaultGatewayConfig, type GatewayConfig } from './gateway/config.ts';
-import { Gateway, type Logger } from './gateway/gateway.ts';
+import { Gateway, type GatewayRoomOptions, type Logger } from './gateway/gateway.ts';
+import type { RoomOptions } from './logic/rooms/rooms.ts';
 import { systemClock, type Clock } from './logic/clock.ts';
 import { DEFAULT_TOKEN_TTL_MS } from './logic/auth.ts';
 import { Logic } from './logic/logic.ts';
@@ -26,6 +27,9 @@ export interface NodeOptions {
   readonly decorateStores?: (stores: Stores) => Stores;
   readonly clock?: Clock;
   readonly logger?: Logger;
+  /** Room limits (tests raise the send rate) and the gateway's batching schedule and fan-out (the bench's baseline). */
+  readonly rooms?: Partial<RoomOptions>;
+  readonly gatewayRooms?: GatewayRoomOptions;
 }
 
 export interface RunningNode {
@@ -60,10 +64,11 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const stores = options.decorateStores ? options.decorateStores(opened.stores) : opened.stores;
   const logic = new Logic(stores, clock, {
     routing,
+    ...(options.rooms ? { rooms: options.rooms } : {}),
     auth: { passwords: { cost: options.scryptCost ?? DEFAULT_SCRYPT_COST }, tokenTtlMs: options.tokenTtlMs ?? DEFAULT_TOKEN_TTL_MS },
   });
   const config: GatewayConfig = { ...defaultGatewayConfig, ...options.gateway };
-  const gateway = new Gateway(config, clock, logic, String(process.pid), logger);
+  const gateway = new Gateway(config, clock, logic, String(process.pid), logger, options.gatewayRooms);
   logic.attachGateway(gateway);
   const { port, tlsPort } = await gateway.listen({ host: options.host, port: options.port, ...(options.tls ? { tls: options.tls } : {}) });
   return {

@@ -53,6 +53,7 @@ export async function openProductionStore(options: ProductionStoreOptions = {}):
   return {
     ...parts,
     messages: new ComposedMessageStore(parts),
+    roomLog: hot.roomLog,
     accounts: durable.accounts,
     tokens: hot.tokens,
     hidden: durable.hidden,

@@ -23,6 +23,10 @@ const sessionRoutes: SessionRoute[] = [
   { name: 'deleteForMe', body: Bodies.deleteForMe, reply: 'ok' },
   { name: 'logout', body: Bodies.logout, reply: 'ok' },
   { name: 'revokeToken', body: Bodies.revokeToken, reply: 'ok' },
+  { name: 'roomJoin', body: Bodies.roomJoin, reply: 'roomJoined' },
+  { name: 'roomLeave', body: Bodies.roomLeave, reply: 'ok' },
+  { name: 'roomSend', body: Bodies.roomSend, reply: 'roomSendAck' },
+  { name: 'roomPull', body: Bodies.roomPull, reply: 'roomPage' },
 ];
 
 export const SESSION_ROUTES = new Map<number, SessionRoute>(sessionRoutes.map((route) => [Opcode[route.name], route]));
@@ -33,8 +37,4 @@ export const RESERVED_OPCODES = new Set<number>([
   Opcode.groupInvite,
   Opcode.groupLeave,
   Opcode.groupMembers,
-  Opcode.roomJoin,
-  Opcode.roomLeave,
-  Opcode.roomSend,
-  Opcode.roomPush,
 ]);

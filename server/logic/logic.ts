@@ -10,18 +10,25 @@ import { Messaging } from './messaging.ts';
 import { PushPayload } from '../push-payload.ts';
 import { LocalRouting, type Routing } from './routing.ts';
 import { Sync } from './sync.ts';
+import { LocalRoomBroadcast, type RoomBroadcast } from './rooms/broadcast.ts';
+import { defaultRoomOptions, Rooms, type RoomOptions } from './rooms/rooms.ts';
 
 export interface LogicOptions {
   readonly auth: AuthOptions;
   readonly recallWindowMs?: number;
   /** Where users' devices are connected; default one node, in memory. */
   readonly routing?: Routing;
+  /** Where room messages are published; default this node's gateways only. */
+  readonly roomBroadcast?: RoomBroadcast;
+  readonly rooms?: Partial<RoomOptions>;
 }
 
 type Handlers = { [N in SessionRequestName]: (session: SessionInfo, body: SessionRequests[N]['body']) => Promise<SessionRequests[N]['reply']> };
 
 export class Logic implements LogicApi {
   readonly routing: Routing;
+  readonly roomBroadcast: RoomBroadcast;
+  private readonly rooms: Rooms;
   private gateway: GatewayApi | undefined;
   private readonly auth: Auth;
   private readonly messaging: Messaging;
@@ -37,6 +44,8 @@ export class Logic implements LogicApi {
       recallWindowMs: options.recallWindowMs ?? 2 * 60 * 1000,
     });
     this.syncing = new Sync(stores.inbox, stores.history, (userId, messages) => this.conversations.visible(userId, messages));
+    this.roomBroadcast = options.roomBroadcast ?? new LocalRoomBroadcast();
+    this.rooms = new Rooms(stores.roomLog, this.roomBroadcast, clock, { ...defaultRoomOptions, ...options.rooms });
     this.handlers = {
       send: (s, b) => this.messaging.send(s, b),
       sync: (s, b) => this.syncing.sync(s, b),
@@ -56,11 +65,16 @@ export class Logic implements LogicApi {
         }
         return {};
       },
+      roomJoin: (s, b) => this.rooms.join(s, b),
+      roomLeave: (s, b) => this.rooms.leave(s, b),
+      roomSend: (s, b) => this.rooms.send(s, b),
+      roomPull: (s, b) => this.rooms.pull(s, b),
     };
   }
 
   attachGateway(gateway: GatewayApi): void {
     this.gateway = gateway;
+    this.roomBroadcast.attach((batch) => gateway.roomPublish(batch));
     this.routing.attach({
       push: (connectionIds, payload) => gateway.push(connectionIds, payload),
       kick: (connectionId, body) => {
@@ -84,8 +98,13 @@ export class Logic implements LogicApi {
   }
 
   disconnected(session: SessionInfo): void {
+    this.rooms.disconnected(session);
     this.routing.remove(session);
     this.auth.forget(session.connectionId);
+  }
+
+  roomLeft(session: SessionInfo, roomId: string): void {
+    this.rooms.left(session, roomId);
   }
 
   private async admit(result: AuthResult): Promise<AuthResult> {

@@ -174,7 +174,7 @@ describe('hostile input', () => {
     p.send(rawFrame(Opcode.roomPush, 6, hex('90')));
     p.send(rawFrame(Opcode.send, 7, hex('c1')));
     assert.equal(await p.errorFor(5), ErrorCode.notAuthenticated);
-    assert.equal(await p.errorFor(6), ErrorCode.notAuthenticated);
+    assert.equal(await p.errorFor(6), ErrorCode.unexpectedOpcode, 'roomPush is S→C');
     assert.equal(await p.errorFor(7), ErrorCode.notAuthenticated, 'state before body');
     p.send(encodeFrame(Opcode.register, 8, Bodies.register, { userId: 'alice', password: 'pw', deviceId: 'd', platform: Platform.ios }));
     await p.reply(8);

@@ -50,6 +50,17 @@ export class Keys {
   nodeChannel(nodeId: string): string {
     return `${this.prefix}node:${nodeId}`;
   }
+  /** A live room's reliable seq counter and its log of reliable messages. */
+  roomSeq(roomId: string): string {
+    return `${this.prefix}rseq:{${roomId}}`;
+  }
+  roomLog(roomId: string): string {
+    return `${this.prefix}rlog:{${roomId}}`;
+  }
+  /** Pub/sub channel of a live room's broadcast. */
+  roomChannel(roomId: string): string {
+    return `${this.prefix}room:${roomId}`;
+  }
   hidden(userId: string, conversationId: string): string {
     return `${this.prefix}hid:{${userId}}:${conversationId}`;
   }
