@@ -3,7 +3,7 @@
  * batch per room per gateway, the same bytes to every viewer) beside the naive one (one frame per
  * message per viewer, encoded per viewer), in the same run. Sizes from the environment:
  * ROOM_VIEWERS (10,000), ROOM_RATE (1,000 msg/s), ROOM_SECONDS (5); ROOM_BATCH_N and ROOM_BATCH_MS
- * override the server's batch size and delay.
+ * override the server's batch size and delay, and ROOM_BATCHED_ONLY=1 skips the baseline (for such scans).
  */
 import type { BenchContext } from './support/context.ts';
 import { measureRoom, type RoomPlan, type RoomResult } from './rooms/measure.ts';
@@ -53,6 +53,10 @@ export async function run(context: BenchContext): Promise<void> {
     seconds: Number(process.env.ROOM_SECONDS ?? 5),
   };
   const batched = await measureRoom(plan, 'batched');
+  if (process.env.ROOM_BATCHED_ONLY) {
+    context.facts({ title: `batched only: N ${process.env.ROOM_BATCH_N ?? 'default'}, T ${process.env.ROOM_BATCH_MS ?? 'default'} ms`, rows: [HEADER, row(batched)] });
+    return;
+  }
   // The naive path costs a frame encode per message per viewer: at the batched run's rate it
   // would fall minutes behind, so it runs at the rate it can sustain (≈100,000 deliveries/s);
   // its CPU per delivery does not depend on the rate.
