@@ -1,6 +1,7 @@
 /**
  * A small interactive chat on the SDK. Lines "@user text" send to a user; "/history user" shows
- * the last messages with them; "/quit" leaves.
+ * the last messages with them; "/room join NAME", "/room leave NAME", "/room NAME text" and
+ * "/room gift NAME text" (a reliable message) use live rooms; "/quit" leaves.
  */
 import { createInterface } from 'node:readline';
 import { hostname } from 'node:os';
@@ -52,6 +53,31 @@ client.on('message', (m) => print(`[${time(m.sentAt)}] ${m.from === user ? `you 
 client.on('status', (s) => s !== 'ready' && print(`(${s})`));
 client.on('kicked', (k) => print(`(kicked: ${k.message})`));
 client.on('serverError', (e) => print(`(server error ${e.code}: ${e.message})`));
+client.on('roomMessage', (roomId, m) => print(`[${time(m.sentAt)}] #${roomId} ${m.from}${m.seq > 0 ? ` 🎁${m.seq}` : ''}: ${m.content}`));
+client.on('roomDropped', (count) => print(`(${count} room messages skipped: reading too slowly)`));
+client.on('roomLeft', (left) => print(`(left #${left.roomId}: too slow; "/room join ${left.roomId}" to come back)`));
+
+/** "/room join NAME", "/room leave NAME", "/room gift NAME text", "/room NAME text". */
+async function room(args: string): Promise<void> {
+  const [verb, name, ...rest] = args.split(/\s+/);
+  if (verb === 'join' && name) {
+    const joined = await client.joinRoom(name);
+    return print(`  joined #${name}: ${joined.online} online`);
+  }
+  if (verb === 'leave' && name) {
+    await client.leaveRoom(name);
+    return print(`  left #${name}`);
+  }
+  if (verb === 'gift' && name && rest.length > 0) {
+    const ack = await client.sendRoom(name, rest.join(' '), { reliable: true, kind: 7 });
+    return print(`  ✓ gift #${ack.seq} in #${name}`);
+  }
+  if (verb && name) {
+    await client.sendRoom(verb, [name, ...rest].join(' '));
+    return;
+  }
+  print('type "/room join NAME", "/room leave NAME", "/room NAME text" or "/room gift NAME text"');
+}
 
 async function handle(line: string): Promise<void> {
   const text = line.trim();
@@ -60,6 +86,8 @@ async function handle(line: string): Promise<void> {
     rl.close();
     return;
   }
+  const roomCommand = /^\/room\s+(.+)$/.exec(text);
+  if (roomCommand) return room(roomCommand[1] as string);
   const history = /^\/history\s+(\S+)/.exec(text);
   if (history) {
     const peer = history[1] as string;
@@ -70,7 +98,7 @@ async function handle(line: string): Promise<void> {
   }
   const send = /^@(\S+)\s+(.+)$/.exec(text);
   if (!send) {
-    if (text) print('type "@user message", "/history user" or "/quit"');
+    if (text) print('type "@user message", "/history user", "/room …" or "/quit"');
     return;
   }
   const ack = await client.send(send[1] as string, send[2] as string);
