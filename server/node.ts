@@ -60,10 +60,11 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     options.production ? { ...options.production, ...inbox } : { kind: 'embedded', dataDir: options.dataDir, ...inbox },
     errorReporter(logger, 'routing-error'),
   );
-  const { routing } = opened;
+  const { routing, roomBroadcast } = opened;
   const stores = options.decorateStores ? options.decorateStores(opened.stores) : opened.stores;
   const logic = new Logic(stores, clock, {
     routing,
+    roomBroadcast,
     ...(options.rooms ? { rooms: options.rooms } : {}),
     auth: { passwords: { cost: options.scryptCost ?? DEFAULT_SCRYPT_COST }, tokenTtlMs: options.tokenTtlMs ?? DEFAULT_TOKEN_TTL_MS },
   });

@@ -57,6 +57,10 @@ export class Keys {
   roomLog(roomId: string): string {
     return `${this.prefix}rlog:{${roomId}}`;
   }
+  /** Viewers of a live room per node (node id → count). */
+  roomOnline(roomId: string): string {
+    return `${this.prefix}ronline:{${roomId}}`;
+  }
   /** Pub/sub channel of a live room's broadcast. */
   roomChannel(roomId: string): string {
     return `${this.prefix}room:${roomId}`;

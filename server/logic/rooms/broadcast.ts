@@ -20,6 +20,13 @@ export interface RoomBroadcast {
   /** Where this node's gateways take batches. Called once, before publish. */
   attach(local: RoomSink): void;
   publish(roomId: string, message: RoomMessageRecord, state: RoomState): void;
+  /**
+   * This node now has `count` viewers in the room: a broadcast across nodes listens to the rooms
+   * with viewers here (from 0 to 1) and stops (back to 0), and counts them for the room's total.
+   */
+  viewers(roomId: string, count: number): void;
+  /** The room's viewers on every node, as last aggregated; `local` when nothing else is known. */
+  online(roomId: string, local: number): number;
   close(): Promise<void>;
 }
 
@@ -68,6 +75,12 @@ export class LocalRoomBroadcast implements RoomBroadcast {
 
   publish(roomId: string, message: RoomMessageRecord, state: RoomState): void {
     this.coalescer?.add(roomId, message, state);
+  }
+
+  viewers(): void {}
+
+  online(_roomId: string, local: number): number {
+    return local;
   }
 
   close(): Promise<void> {

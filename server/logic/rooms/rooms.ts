@@ -53,12 +53,12 @@ export class Rooms {
 
   async join(session: SessionInfo, body: BodyOf<'roomJoin'>): Promise<BodyOf<'roomJoined'>> {
     const { roomId } = body;
-    if (this.membership.join(session.connectionId, roomId) === 'limit') {
-      throw new ProtocolError(ErrorCode.roomLimit, `a device may be in ${this.options.roomsPerDevice} rooms at once`);
-    }
+    const outcome = this.membership.join(session.connectionId, roomId);
+    if (outcome === 'limit') throw new ProtocolError(ErrorCode.roomLimit, `a device may be in ${this.options.roomsPerDevice} rooms at once`);
+    if (outcome === 'joined') this.broadcast.viewers(roomId, this.membership.online(roomId));
     const state = await this.log.state(roomId);
     this.seen(roomId, state.latestSeq);
-    return { roomId, reliableSeq: this.latestSeq.get(roomId) ?? state.latestSeq, oldestSeq: state.oldestSeq, online: this.membership.online(roomId) };
+    return { roomId, reliableSeq: this.latestSeq.get(roomId) ?? state.latestSeq, oldestSeq: state.oldestSeq, online: this.online(roomId) };
   }
 
   async leave(session: SessionInfo, body: BodyOf<'roomLeave'>): Promise<BodyOf<'ok'>> {
@@ -119,7 +119,11 @@ export class Rooms {
   }
 
   private publish(roomId: string, message: RoomMessageRecord): void {
-    this.broadcast.publish(roomId, message, { reliableSeq: this.latestSeq.get(roomId) ?? 0, online: this.membership.online(roomId) });
+    this.broadcast.publish(roomId, message, { reliableSeq: this.latestSeq.get(roomId) ?? 0, online: this.online(roomId) });
+  }
+
+  private online(roomId: string): number {
+    return this.broadcast.online(roomId, this.membership.online(roomId));
   }
 
   private member(session: SessionInfo, roomId: string): void {
@@ -130,8 +134,11 @@ export class Rooms {
     if (seq > (this.latestSeq.get(roomId) ?? 0)) this.latestSeq.set(roomId, seq);
   }
 
+  /** After a leave: the broadcast hears the new count, and an empty room's state goes. */
   private forgetIfEmpty(roomId: string): void {
-    if (this.membership.online(roomId) === 0) this.latestSeq.delete(roomId);
+    const count = this.membership.online(roomId);
+    this.broadcast.viewers(roomId, count);
+    if (count === 0) this.latestSeq.delete(roomId);
   }
 
   private remember(key: string, acked: Promise<Ack>): void {
