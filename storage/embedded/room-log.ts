@@ -80,8 +80,10 @@ export class EmbeddedRoomLog implements RoomLogStore {
     const latestSeq = this.counters.current(roomCounterKey(roomId));
     const cutoff = this.limits.now() - this.limits.retentionMs;
     let oldestSeq = latestSeq + 1;
-    // Rows are appended in time order, so the expired ones are a prefix.
-    for (const { value } of this.db.getRange({ start: [roomId, 0], end: [roomId, Number.MAX_SAFE_INTEGER], limit: this.limits.maxEntries })) {
+    // Rows are appended in time order, so the expired ones are a prefix; rows below the count
+    // window are not looked at (they may wait for pruning).
+    const first = Math.max(1, latestSeq - this.limits.maxEntries + 1);
+    for (const { value } of this.db.getRange({ start: [roomId, first], end: [roomId, Number.MAX_SAFE_INTEGER], limit: this.limits.maxEntries })) {
       if (value.at >= cutoff) {
         oldestSeq = value.seq;
         break;
