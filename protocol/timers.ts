@@ -52,7 +52,7 @@ export const Limits = {
   /** A viewer that stays over its queue bound this long is removed from the room (roomLeft), not disconnected. */
   roomSlowViewerMs: 5_000,
   /** A room batch is flushed at this many messages, or roomBatchMs after its first message, whichever first. */
-  roomBatchMessages: 64,
+  roomBatchMessages: 256,
   roomBatchMs: 20,
   /** Reliable room messages kept per room (and for roomLogRetentionMs); older ones are no longer pullable. */
   roomLogEntries: 1_000,
