@@ -3,7 +3,8 @@
  * batch per room per gateway, the same bytes to every viewer) beside the naive one (one frame per
  * message per viewer, encoded per viewer), in the same run. Sizes from the environment:
  * ROOM_VIEWERS (10,000), ROOM_RATE (1,000 msg/s), ROOM_SECONDS (5); ROOM_BATCH_N and ROOM_BATCH_MS
- * override the server's batch size and delay, and ROOM_BATCHED_ONLY=1 skips the baseline (for such scans).
+ * override the server's batch size and delay, ROOM_BATCHED_ONLY=1 skips the baseline (for such scans),
+ * and ROOM_WORKERS=N adds a run of the batched fan-out with N gateway worker processes.
  */
 import type { BenchContext } from './support/context.ts';
 import { measureRoom, type RoomPlan, type RoomResult } from './rooms/measure.ts';
@@ -18,11 +19,12 @@ const count = (n: number) => Math.round(n).toLocaleString('en');
 
 function row(r: RoomResult): string[] {
   const { server } = r;
+  const name = r.mode === 'batched' ? (r.workers > 1 ? `batched, --workers ${r.workers}` : 'batched, encoded once') : 'naive (baseline)';
   const deliveriesPerSecond = server.deliveries / r.seconds;
   const perCpuSecond = server.deliveries / Math.max(server.cpuSeconds, 1e-9);
   const expectedSampled = r.sent * r.sampledViewers;
   return [
-    r.mode === 'batched' ? 'batched, encoded once' : 'naive (baseline)',
+    name,
     count(r.viewers),
     count(r.sent),
     count(deliveriesPerSecond),
@@ -51,8 +53,18 @@ export async function run(context: BenchContext): Promise<void> {
     senders: 50,
     messagesPerSecond: Number(process.env.ROOM_RATE ?? 1_000),
     seconds: Number(process.env.ROOM_SECONDS ?? 5),
+    workers: 1,
   };
   const batched = await measureRoom(plan, 'batched');
+  const workers = Number(process.env.ROOM_WORKERS ?? 0);
+  if (workers > 1) {
+    // The same room with gateway workers: more processes write to the viewers.
+    const clustered = await measureRoom({ ...plan, workers, senders: 100 }, 'batched');
+    context.facts({
+      title: `the same with --workers ${workers} (deliveries and bytes from the viewers: every viewer got the same batches, the sampled ones counted them; CPU of the whole process tree from /proc)`,
+      rows: [HEADER, row(batched), row(clustered)],
+    });
+  }
   if (process.env.ROOM_BATCHED_ONLY) {
     context.facts({ title: `batched only: N ${process.env.ROOM_BATCH_N ?? 'default'}, T ${process.env.ROOM_BATCH_MS ?? 'default'} ms`, rows: [HEADER, row(batched)] });
     return;

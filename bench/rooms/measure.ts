@@ -6,6 +6,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { startClusterServer } from './cluster-server.ts';
 import type { ServerStats } from './room-server.ts';
 import { openSenders } from './senders.ts';
 import type { ViewerPlan, ViewerReport } from './viewer-process.ts';
@@ -18,6 +19,8 @@ export interface RoomPlan {
   readonly senders: number;
   readonly messagesPerSecond: number;
   readonly seconds: number;
+  /** Gateway worker processes; above 1 the server is `server/main.ts --workers N` (batched fan-out only). */
+  readonly workers: number;
 }
 
 export interface RoomResult {
@@ -33,6 +36,41 @@ export interface RoomResult {
   readonly sampledDropped: number;
   readonly latenciesMs: number[];
   readonly sendErrors: number;
+  /** Deliveries and bytes counted by the server (one process) or derived from the viewers (workers). */
+  readonly countedBy: 'server' | 'viewers';
+  readonly workers: number;
+}
+
+/** The server under test: its port, a snapshot of its counters, and a stop. */
+interface ServerHandle {
+  readonly port: number;
+  snapshot(): Promise<ServerStats>;
+  stop(): Promise<void>;
+}
+
+const NO_COUNTS = { deliveries: 0, frames: 0, bytes: 0, dropped: 0, removed: 0, encodes: 0 };
+
+async function startServer(mode: 'batched' | 'naive', workers: number): Promise<ServerHandle> {
+  if (workers > 1) {
+    const cluster = await startClusterServer(workers);
+    return { port: cluster.port, snapshot: async () => ({ ...NO_COUNTS, cpuSeconds: cluster.cpuSeconds() }), stop: () => cluster.stop() };
+  }
+  const server = forkTs('./room-server.ts', mode === 'naive' ? ['naive'] : []);
+  const port = await next<number>(server, 'port');
+  return {
+    port,
+    snapshot: () => {
+      server.send('stats');
+      return next<ServerStats>(server, 'stats');
+    },
+    stop: () =>
+      new Promise((resolve) => {
+        if (server.exitCode !== null) return resolve();
+        server.once('exit', () => resolve());
+        server.send('stop');
+        setTimeout(() => server.kill('SIGKILL'), 5_000).unref();
+      }),
+  };
 }
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
@@ -68,8 +106,8 @@ function progress(mode: string, what: string): void {
 }
 
 export async function measureRoom(plan: RoomPlan, mode: 'batched' | 'naive'): Promise<RoomResult> {
-  const server = forkTs('./room-server.ts', mode === 'naive' ? ['naive'] : []);
-  const port = await next<number>(server, 'port');
+  const server = await startServer(mode, plan.workers);
+  const { port } = server;
   const viewers: ChildProcess[] = [];
   try {
     const perProcess = Math.ceil(plan.viewers / plan.viewerProcesses);
@@ -91,15 +129,13 @@ export async function measureRoom(plan: RoomPlan, mode: 'batched' | 'naive'): Pr
     const senders = await openSenders(port, plan.senders, `${mode}-s`, 'live');
     await sleep(500);
     for (const v of viewers) v.send('reset');
-    server.send('stats');
-    const before = await next<ServerStats>(server, 'stats');
+    const before = await server.snapshot();
     const started = performance.now();
     const sent = await senders.run(plan.messagesPerSecond, plan.seconds);
     progress(mode, `${sent} sent`);
     // What was published in the window is written within a batch delay; a lagging server is not waited for.
     await sleep(200);
-    server.send('stats');
-    const after = await next<ServerStats>(server, 'stats');
+    const after = await server.snapshot();
     const seconds = (performance.now() - started) / 1000;
     const reports = await Promise.all(
       viewers.map((v) => {
@@ -108,27 +144,36 @@ export async function measureRoom(plan: RoomPlan, mode: 'batched' | 'naive'): Pr
       }),
     );
     senders.close();
+    const sampledViewers = plan.sampledPerProcess * plan.viewerProcesses;
+    const sampledMessages = reports.reduce((n, r) => n + r.sampledMessages, 0);
+    const viewerBytes = reports.reduce((n, r) => n + r.bytes, 0);
+    const viewerFrames = reports.reduce((n, r) => n + r.frames, 0);
+    const counted = diff(after, before);
+    // With workers the counters are in the worker processes: every viewer gets the same batches
+    // (no header reported a drop), so deliveries are the sampled viewers' mean times the viewers.
+    const fromViewers = plan.workers > 1;
+    const droppedSeen = reports.reduce((n, r) => n + r.droppedSeen, 0);
+    const stats = fromViewers
+      ? { ...counted, deliveries: Math.round((sampledMessages / Math.max(sampledViewers, 1)) * joined), frames: viewerFrames, bytes: viewerBytes, dropped: droppedSeen }
+      : counted;
     return {
       mode,
       viewers: joined + plan.senders,
       sent,
       seconds,
-      server: diff(after, before),
-      viewerFrames: reports.reduce((n, r) => n + r.frames, 0),
-      viewerBytes: reports.reduce((n, r) => n + r.bytes, 0),
-      sampledViewers: plan.sampledPerProcess * plan.viewerProcesses,
-      sampledMessages: reports.reduce((n, r) => n + r.sampledMessages, 0),
+      server: stats,
+      countedBy: fromViewers ? 'viewers' : 'server',
+      workers: plan.workers,
+      viewerFrames,
+      viewerBytes,
+      sampledViewers,
+      sampledMessages,
       sampledDropped: reports.reduce((n, r) => n + r.sampledDropped, 0),
       latenciesMs: reports.flatMap((r) => r.latenciesMs),
       sendErrors: senders.errors(),
     };
   } finally {
     for (const v of viewers) v.kill('SIGKILL');
-    server.send('stop');
-    await new Promise((resolve) => {
-      if (server.exitCode !== null) return resolve(undefined);
-      server.once('exit', resolve);
-      setTimeout(() => server.kill('SIGKILL'), 5_000).unref();
-    });
+    await server.stop();
   }
 }

@@ -30,6 +30,8 @@ export interface ViewerReport {
   readonly sampledMessages: number;
   readonly sampledReliable: number;
   readonly sampledDropped: number;
+  /** Dropped counts in the headers every viewer read (sampled or not). */
+  readonly droppedSeen: number;
   readonly latenciesMs: number[];
 }
 
@@ -41,6 +43,7 @@ let bytes = 0;
 let sampledMessages = 0;
 let sampledReliable = 0;
 let sampledDropped = 0;
+let droppedSeen = 0;
 let latencies: number[] = [];
 
 function handshake(socket: Socket, userId: string): void {
@@ -78,7 +81,10 @@ function headerReader(socket: Socket, done: () => void): (chunk: Buffer) => void
       filled = 0;
       skip = header.readUInt32BE(0) - 16;
       const opcode = header.readUInt16BE(6);
-      if (opcode === Opcode.roomPush) frames++;
+      if (opcode === Opcode.roomPush) {
+        frames++;
+        droppedSeen += header.readUInt32BE(8);
+      }
       else onSetupFrame(socket, opcode, header.readUInt32BE(8), done);
     }
   };
@@ -90,6 +96,7 @@ function sampledReader(socket: Socket, done: () => void): (chunk: Buffer) => voi
     if (frame.opcode !== Opcode.roomPush) return onSetupFrame(socket, frame.opcode, frame.requestId, done);
     frames++;
     sampledDropped += frame.requestId;
+    droppedSeen += frame.requestId;
     const now = performance.timeOrigin + performance.now();
     for (const message of readBody(frame, Bodies.roomPush).messages) {
       sampledMessages++;
@@ -146,9 +153,10 @@ process.on('message', (message: string) => {
     sampledMessages = 0;
     sampledReliable = 0;
     sampledDropped = 0;
+    droppedSeen = 0;
     latencies = [];
   } else if (message === 'report') {
-    const report: ViewerReport = { joined, closed, frames, bytes, sampledMessages, sampledReliable, sampledDropped, latenciesMs: latencies };
+    const report: ViewerReport = { joined, closed, frames, bytes, sampledMessages, sampledReliable, sampledDropped, droppedSeen, latenciesMs: latencies };
     process.send?.({ report });
   } else if (message === 'exit') {
     process.exit(0);
