@@ -54,7 +54,7 @@ client.on('status', (s) => s !== 'ready' && print(`(${s})`));
 client.on('kicked', (k) => print(`(kicked: ${k.message})`));
 client.on('serverError', (e) => print(`(server error ${e.code}: ${e.message})`));
 client.on('roomMessage', (roomId, m) => print(`[${time(m.sentAt)}] #${roomId} ${m.from}${m.seq > 0 ? ` 🎁${m.seq}` : ''}: ${m.content}`));
-client.on('roomDropped', (count) => print(`(${count} room messages skipped: reading too slowly)`));
+client.on('roomDropped', (roomId, count) => print(`(#${roomId}: ${count} messages skipped, reading too slowly)`));
 client.on('roomLeft', (left) => print(`(left #${left.roomId}: too slow; "/room join ${left.roomId}" to come back)`));
 
 /** "/room join NAME", "/room leave NAME", "/room gift NAME text", "/room NAME text". */

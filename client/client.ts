@@ -51,8 +51,8 @@ export interface ClientEvents {
   serverError: [ServerError];
   /** A live room message: ordinary ones as they come, reliable ones once each, in seq order per room. */
   roomMessage: [string, RoomMessageRecord];
-  /** The server dropped this many ordinary room messages for this connection (it was reading too slowly). */
-  roomDropped: [number];
+  /** The server dropped this many ordinary messages of a room for this connection (it was reading too slowly). */
+  roomDropped: [string, number];
   /** The server took this connection out of a room (a slow viewer); join again to continue. */
   roomLeft: [BodyOf<'roomLeft'>];
 }
@@ -107,7 +107,7 @@ export class Client extends EventEmitter<ClientEvents> {
         join: (roomId) => this.request(Opcode.roomJoin, Bodies.roomJoin, { roomId }, Bodies.roomJoined),
         pull: (roomId, afterSeq) => this.request(Opcode.roomPull, Bodies.roomPull, { roomId, afterSeq }, Bodies.roomPage),
       },
-      { message: (roomId, message) => this.emit('roomMessage', roomId, message), dropped: (count) => this.emit('roomDropped', count) },
+      { message: (roomId, message) => this.emit('roomMessage', roomId, message), dropped: (roomId, count) => this.emit('roomDropped', roomId, count) },
     );
   }
 

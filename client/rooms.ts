@@ -13,7 +13,7 @@ export interface RoomRequests {
 
 export interface RoomEvents {
   message(roomId: string, message: RoomMessageRecord): void;
-  dropped(count: number): void;
+  dropped(roomId: string, count: number): void;
 }
 
 interface RoomState {
@@ -70,7 +70,7 @@ export class ClientRooms {
   }
 
   onBatch(dropped: number, batch: BodyOf<'roomPush'>): void {
-    if (dropped > 0) this.events.dropped(dropped);
+    if (dropped > 0) this.events.dropped(batch.roomId, dropped);
     const room = this.rooms.get(batch.roomId);
     if (!room?.active) return;
     for (const message of batch.messages) {

@@ -162,7 +162,7 @@ export class Device implements SimulatedDevice {
     });
     client.on('message', (m) => this.hooks.message(this, m));
     client.on('roomMessage', (roomId, m) => this.hooks.roomMessage?.(this, roomId, m));
-    client.on('roomDropped', (count) => this.hooks.roomDropped?.(this, count));
+    client.on('roomDropped', (_roomId, count) => this.hooks.roomDropped?.(this, count));
     client.on('disconnected', () => {
       if (!this.online) return;
       this.online = false;

@@ -9,7 +9,7 @@ const batch = (messages: RoomMessageRecord[], reliableSeq: number): BodyOf<'room
 function setup(log: RoomMessageRecord[], room = { latest: 0 }) {
   const pulls: number[] = [];
   const released: string[] = [];
-  const dropped: number[] = [];
+  const dropped: [string, number][] = [];
   const rooms = new ClientRooms(
     {
       join: async (roomId) => ({ roomId, reliableSeq: room.latest, oldestSeq: 1, online: 1 }),
@@ -19,7 +19,7 @@ function setup(log: RoomMessageRecord[], room = { latest: 0 }) {
         return { roomId, messages, hasMore: log.some((x) => x.seq > (messages.at(-1)?.seq ?? afterSeq)), latestSeq: log.length, oldestSeq: 1 };
       },
     },
-    { message: (_roomId, message) => released.push(message.content), dropped: (count) => dropped.push(count) },
+    { message: (_roomId, message) => released.push(message.content), dropped: (roomId, count) => dropped.push([roomId, count]) },
   );
   return { rooms, pulls, released, dropped };
 }
@@ -53,7 +53,7 @@ describe('SDK room state', () => {
     rooms.onBatch(7, batch([m(0, 'x')], 2));
     await settle();
     assert.deepEqual(released, ['x', 's1', 's2']);
-    assert.deepEqual(dropped, [7]);
+    assert.deepEqual(dropped, [['r', 7]]);
   });
 
   it('ignores batches of a room it was taken out of, and a join afterwards pulls only what it missed', async () => {
