@@ -67,11 +67,8 @@ describe('Redis: live rooms', () => {
     const got: RoomBroadcastBatch[][] = nodes.map(() => []);
     nodes.forEach((node, i) => node.attach((batch) => got[i]!.push(batch)));
     const [a, b, c] = nodes as [RedisRoomBroadcast, RedisRoomBroadcast, RedisRoomBroadcast];
-    a.viewers('hall', 2);
-    b.viewers('hall', 3);
-    c.viewers('other', 1);
-    // SUBSCRIBE is sent without waiting for its answer; give it a moment before publishing.
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Each resolves once its node hears the room.
+    await Promise.all([a.viewers('hall', 2), b.viewers('hall', 3), c.viewers('other', 1)]);
     a.publish('hall', message(1), { reliableSeq: 0, online: 2 });
     a.publish('hall', message(2, 1), { reliableSeq: 1, online: 2 });
     await until(() => got[0]!.length === 1 && got[1]!.length === 1, 'the batch at a and b');
@@ -83,7 +80,8 @@ describe('Redis: live rooms', () => {
     await a.count();
     await b.count();
     assert.equal(b.online('hall', 3), 5, 'viewers summed over the nodes');
-    b.viewers('hall', 0);
+    await b.viewers('hall', 0);
+    // UNSUBSCRIBE is not awaited by the port; a moment for it to take effect.
     await new Promise((resolve) => setTimeout(resolve, 100));
     a.publish('hall', message(3), { reliableSeq: 1, online: 2 });
     await until(() => got[0]!.length === 2, 'the second batch at a');

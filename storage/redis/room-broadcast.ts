@@ -34,6 +34,8 @@ export class RedisRoomBroadcast implements RoomBroadcast {
   private readonly coalescer: TurnCoalescer;
   /** Viewers on this node per room it listens to. */
   private readonly local = new Map<string, number>();
+  /** Each watched room's SUBSCRIBE, settled once the channel is heard. */
+  private readonly subscribed = new Map<string, Promise<void>>();
   /** The last summed count per watched room. */
   private readonly totals = new Map<string, number>();
   private readonly keys: Keys;
@@ -75,16 +77,29 @@ export class RedisRoomBroadcast implements RoomBroadcast {
     this.coalescer.add(roomId, message, state);
   }
 
-  viewers(roomId: string, count: number): void {
+  viewers(roomId: string, count: number): Promise<void> {
     const channel = this.keys.roomChannel(roomId);
-    if (count > 0 && !this.local.has(roomId)) this.subscriber.subscribe(channel).catch(this.onError);
     if (count === 0) {
+      this.subscribed.delete(roomId);
       if (this.local.delete(roomId)) this.subscriber.unsubscribe(channel).catch(this.onError);
       this.totals.delete(roomId);
       this.redis.hdel(this.keys.roomOnline(roomId), this.options.nodeId).catch(this.onError);
-      return;
+      return Promise.resolve();
     }
     this.local.set(roomId, count);
+    let subscribed = this.subscribed.get(roomId);
+    if (!subscribed) {
+      // SUBSCRIBE answers once the server delivers the channel to this connection.
+      subscribed = this.subscriber.subscribe(channel).then(
+        () => undefined,
+        (error: unknown) => {
+          this.subscribed.delete(roomId);
+          this.onError(error);
+        },
+      );
+      this.subscribed.set(roomId, subscribed);
+    }
+    return subscribed;
   }
 
   online(roomId: string, local: number): number {

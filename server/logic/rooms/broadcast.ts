@@ -23,8 +23,10 @@ export interface RoomBroadcast {
   /**
    * This node now has `count` viewers in the room: a broadcast across nodes listens to the rooms
    * with viewers here (from 0 to 1) and stops (back to 0), and counts them for the room's total.
+   * Resolves once the node hears the room (a join is answered after that, so nothing published
+   * after the answer is missed).
    */
-  viewers(roomId: string, count: number): void;
+  viewers(roomId: string, count: number): Promise<void>;
   /** The room's viewers on every node, as last aggregated; `local` when nothing else is known. */
   online(roomId: string, local: number): number;
   close(): Promise<void>;
@@ -77,7 +79,9 @@ export class LocalRoomBroadcast implements RoomBroadcast {
     this.coalescer?.add(roomId, message, state);
   }
 
-  viewers(): void {}
+  viewers(): Promise<void> {
+    return Promise.resolve();
+  }
 
   online(_roomId: string, local: number): number {
     return local;

@@ -55,8 +55,8 @@ export class Rooms {
     const { roomId } = body;
     const outcome = this.membership.join(session.connectionId, roomId);
     if (outcome === 'limit') throw new ProtocolError(ErrorCode.roomLimit, `a device may be in ${this.options.roomsPerDevice} rooms at once`);
-    if (outcome === 'joined') this.broadcast.viewers(roomId, this.membership.online(roomId));
-    const state = await this.log.state(roomId);
+    const hearing = outcome === 'joined' ? this.broadcast.viewers(roomId, this.membership.online(roomId)) : undefined;
+    const [state] = await Promise.all([this.log.state(roomId), hearing]);
     this.seen(roomId, state.latestSeq);
     return { roomId, reliableSeq: this.latestSeq.get(roomId) ?? state.latestSeq, oldestSeq: state.oldestSeq, online: this.online(roomId) };
   }
@@ -137,7 +137,7 @@ export class Rooms {
   /** After a leave: the broadcast hears the new count, and an empty room's state goes. */
   private forgetIfEmpty(roomId: string): void {
     const count = this.membership.online(roomId);
-    this.broadcast.viewers(roomId, count);
+    void this.broadcast.viewers(roomId, count);
     if (count === 0) this.latestSeq.delete(roomId);
   }
 
