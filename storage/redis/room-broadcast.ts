@@ -3,8 +3,10 @@
  * the messages of one turn as one message per room (through the same per-turn coalescer as one
  * node), and subscribes to the channels of the rooms it has viewers in, so a node hears only its
  * rooms; the batch reaches its gateways from the channel, its own publishes included, so every
- * node sees one room's batches in the same order. Pub/sub is at most once: a batch missed during
- * a reconnect is not replayed, and viewers pull the reliable messages they miss by seq.
+ * node sees one room's batches in the same order. A join is answered once its SUBSCRIBE is
+ * confirmed, so a viewer misses nothing published after the answer. Pub/sub is at most once: a
+ * batch missed during a Redis reconnect is not replayed, and viewers pull the reliable messages
+ * they miss by seq.
  *
  * Online counts: every `countEveryMs` each node writes its viewers per watched room into the
  * room's hash (field = node id, expiring with the node) and reads back the sum of all nodes.
