@@ -1,7 +1,9 @@
 /**
  * A small interactive chat on the SDK. Lines "@user text" send to a user; "#group text" posts to
  * a group; "/group new NAME user…", "/group add ID user…", "/group leave ID", "/group members ID"
- * manage groups; "/history user" or "/history #group" shows the last messages; "/quit" leaves.
+ * manage groups; "/history user" or "/history #group" shows the last messages; "/room join NAME",
+ * "/room leave NAME", "/room NAME text" and "/room gift NAME text" (a reliable message) use live
+ * rooms; "/quit" leaves.
  */
 import { createInterface } from 'node:readline';
 import { hostname } from 'node:os';
@@ -57,6 +59,31 @@ client.on('message', (m) => {
 client.on('status', (s) => s !== 'ready' && print(`(${s})`));
 client.on('kicked', (k) => print(`(kicked: ${k.message})`));
 client.on('serverError', (e) => print(`(server error ${e.code}: ${e.message})`));
+client.on('roomMessage', (roomId, m) => print(`[${time(m.sentAt)}] #${roomId} ${m.from}${m.seq > 0 ? ` 🎁${m.seq}` : ''}: ${m.content}`));
+client.on('roomDropped', (roomId, count) => print(`(#${roomId}: ${count} messages skipped, reading too slowly)`));
+client.on('roomLeft', (left) => print(`(left #${left.roomId}: too slow; "/room join ${left.roomId}" to come back)`));
+
+/** "/room join NAME", "/room leave NAME", "/room gift NAME text", "/room NAME text". */
+async function room(args: string): Promise<void> {
+  const [verb, name, ...rest] = args.split(/\s+/);
+  if (verb === 'join' && name) {
+    const joined = await client.joinRoom(name);
+    return print(`  joined #${name}: ${joined.online} online`);
+  }
+  if (verb === 'leave' && name) {
+    await client.leaveRoom(name);
+    return print(`  left #${name}`);
+  }
+  if (verb === 'gift' && name && rest.length > 0) {
+    const ack = await client.sendRoom(name, rest.join(' '), { reliable: true, kind: 7 });
+    return print(`  ✓ gift #${ack.seq} in #${name}`);
+  }
+  if (verb && name) {
+    await client.sendRoom(verb, [name, ...rest].join(' '));
+    return;
+  }
+  print('type "/room join NAME", "/room leave NAME", "/room NAME text" or "/room gift NAME text"');
+}
 
 async function handle(line: string): Promise<void> {
   const text = line.trim();
@@ -73,6 +100,8 @@ async function handle(line: string): Promise<void> {
     print(`  ✓ #${ack.seq} at ${time(ack.serverTime)}`);
     return;
   }
+  const roomCommand = /^\/room\s+(.+)$/.exec(text);
+  if (roomCommand) return room(roomCommand[1] as string);
   const history = /^\/history\s+(\S+)/.exec(text);
   if (history) {
     const peer = history[1] as string;
@@ -83,7 +112,7 @@ async function handle(line: string): Promise<void> {
   }
   const send = /^@(\S+)\s+(.+)$/.exec(text);
   if (!send) {
-    if (text) print('type "@user message", "#group message", "/group new|add|leave|members …", "/history user|#group" or "/quit"');
+    if (text) print('type "@user message", "#group message", "/group new|add|leave|members …", "/history user|#group", "/room …" or "/quit"');
     return;
   }
   const ack = await client.send(send[1] as string, send[2] as string);

@@ -6,13 +6,14 @@
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { readBody, type Frame } from '../codec/index.ts';
-import { Bodies, EntryType, type BodyName, type BodyOf, type EntryRecord, type MessageRecord } from '../protocol/bodies.ts';
+import { Bodies, EntryType, type BodyName, type BodyOf, type EntryRecord, type MessageRecord, type RoomMessageRecord } from '../protocol/bodies.ts';
 import { ErrorCode, ERROR_INFO, ProtocolError } from '../protocol/errors.ts';
 import { Opcode } from '../protocol/opcodes.ts';
 import type { FieldType } from '../protocol/schema.ts';
 import { Timers } from '../protocol/timers.ts';
 import { catchUpGroups, GroupCursors, groupOfConversation, GroupRequests, type Requester } from './groups.ts';
 import { Reorderer } from './reorder.ts';
+import { ClientRooms } from './rooms.ts';
 import { ServerError, Transport, type Endpoint } from './transport.ts';
 
 export type ClientStatus = 'idle' | 'connecting' | 'ready' | 'reconnecting' | 'closed';
@@ -51,6 +52,12 @@ export interface ClientEvents {
   goAway: [BodyOf<'goAway'>];
   disconnected: [Error | undefined];
   serverError: [ServerError];
+  /** A live room message: ordinary ones as they come, reliable ones once each, in seq order per room. */
+  roomMessage: [string, RoomMessageRecord];
+  /** The server dropped this many ordinary messages of a room for this connection (it was reading too slowly). */
+  roomDropped: [string, number];
+  /** The server took this connection out of a room (a slow viewer); join again to continue. */
+  roomLeft: [BodyOf<'roomLeft'>];
 }
 
 interface Outgoing {
@@ -87,6 +94,7 @@ export class Client extends EventEmitter<ClientEvents> {
   private highestSid = 0;
   private ackScheduled = false;
   private syncing: Promise<void> | undefined;
+  private readonly rooms: ClientRooms;
   private syncAgain = false;
   private readonly cursors: GroupCursors;
   /**
@@ -107,6 +115,13 @@ export class Client extends EventEmitter<ClientEvents> {
     this.reorder = new Reorderer(
       { release: (m) => this.release(m), fetchGap: (c, after, before) => this.fetchGap(c, after, before) },
       options.gapWaitMs ?? 500,
+    );
+    this.rooms = new ClientRooms(
+      {
+        join: (roomId) => this.request(Opcode.roomJoin, Bodies.roomJoin, { roomId }, Bodies.roomJoined),
+        pull: (roomId, afterSeq) => this.request(Opcode.roomPull, Bodies.roomPull, { roomId, afterSeq }, Bodies.roomPage),
+      },
+      { message: (roomId, message) => this.emit('roomMessage', roomId, message), dropped: (roomId, count) => this.emit('roomDropped', roomId, count) },
     );
   }
 
@@ -176,6 +191,23 @@ export class Client extends EventEmitter<ClientEvents> {
     await this.request(Opcode.deleteForMe, Bodies.deleteForMe, { conversationId, seq }, Bodies.ok);
   }
 
+  /** Joins a live room (and again after each reconnect); its messages arrive as `roomMessage` events. */
+  joinRoom(roomId: string): Promise<BodyOf<'roomJoined'>> {
+    return this.rooms.join(roomId);
+  }
+
+  async leaveRoom(roomId: string): Promise<void> {
+    this.rooms.forget(roomId);
+    await this.request(Opcode.roomLeave, Bodies.roomLeave, { roomId }, Bodies.ok);
+  }
+
+  /** Sends to a room. Reliable messages (gifts) are stored with the room's seq and reach every viewer. */
+  sendRoom(roomId: string, content: string, options: { reliable?: boolean; kind?: number } = {}): Promise<BodyOf<'roomSendAck'>> {
+    const clientMsgId = `${this.options.deviceId}-${this.msgPrefix}-${++this.msgCounter}`;
+    const body = { roomId, clientMsgId, kind: options.kind ?? 1, content, reliable: options.reliable ?? false };
+    return this.request(Opcode.roomSend, Bodies.roomSend, body, Bodies.roomSendAck);
+  }
+
   /** Closes for good: no reconnect; pending sends are rejected. */
   close(): void {
     this.setStatus('closed');
@@ -214,6 +246,7 @@ export class Client extends EventEmitter<ClientEvents> {
     await this.syncNow();
     await this.catchUpGroups();
     for (const item of this.outbox.values()) this.trySend(item);
+    void this.rooms.rejoin();
     this.emit('ready', session);
     return session;
   }
@@ -276,6 +309,12 @@ export class Client extends EventEmitter<ClientEvents> {
   private onFrame(transport: Transport, frame: Frame): void {
     try {
       if (frame.opcode === Opcode.push) return this.onPush(transport, frame.requestId, readBody(frame, Bodies.push));
+      if (frame.opcode === Opcode.roomPush) return this.rooms.onBatch(frame.requestId, readBody(frame, Bodies.roomPush));
+      if (frame.opcode === Opcode.roomLeft) {
+        const left = readBody(frame, Bodies.roomLeft);
+        this.rooms.suspend(left.roomId);
+        return void this.emit('roomLeft', left);
+      }
       if (frame.opcode === Opcode.kick) {
         this.emit('kicked', readBody(frame, Bodies.kick));
         return this.close();

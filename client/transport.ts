@@ -164,7 +164,8 @@ export class Transport extends EventEmitter<TransportEvents> {
   }
 
   private onFrame(frame: Frame): void {
-    const pending = frame.requestId !== 0 && frame.opcode !== Opcode.push ? this.pending.get(frame.requestId) : undefined;
+    // A push's request-id field is its SID, a roomPush's the dropped count: neither answers a request.
+    const pending = frame.requestId !== 0 && frame.opcode !== Opcode.push && frame.opcode !== Opcode.roomPush ? this.pending.get(frame.requestId) : undefined;
     if (!pending) {
       this.emit('frame', frame);
       return;

@@ -36,7 +36,7 @@ export class DeliveryChecker {
   }
 
   /** A device's app received a message. Returns false when it was a duplicate or out of order. */
-  received(device: string, message: MessageRecord): boolean {
+  received(device: string, message: Pick<MessageRecord, 'messageId' | 'conversationId' | 'seq'>): boolean {
     let view = this.devices.get(device);
     if (!view) {
       view = { seen: new Set(), lastSeq: new Map() };

@@ -43,6 +43,8 @@ const { values, positionals } = parseArgs({
     agents: { type: 'string' },
     listen: { type: 'string' },
     help: { type: 'boolean' },
+    'room-size': { type: 'string' },
+    'reliable-share': { type: 'string' },
   },
 });
 
@@ -65,6 +67,8 @@ const HELP = `tern-loadgen [agent] [options]
   --disconnects N     abrupt disconnects per device per minute
   --delay MS          random extra delay before each send
   --drain S           seconds to wait for deliveries after the last send (default 10)
+  --room-size N       live rooms of N users each instead of pairs (tern only; 0 = pairs)
+  --reliable-share S  share of room messages sent reliable (default 0.1); the check covers them
   --server-pid PID    sample the server's RSS (with its workers) for memory per connection
   --agents LIST       run workers on agents host:port,… instead of locally
   --out DIR           where the JSON and HTML reports go (default var/loadgen)
@@ -99,6 +103,8 @@ function overrides(): Partial<Scenario> {
   set('userPrefix', values.prefix);
   set('out', values.out);
   set('serverPid', num(values['server-pid']));
+  set('roomSize', num(values['room-size']));
+  set('roomReliableShare', num(values['reliable-share']));
   return o;
 }
 

@@ -5,7 +5,7 @@
  */
 import { Client } from '../client/client.ts';
 import { ServerError } from '../client/transport.ts';
-import { MAX_GROUP_INVITES, Platform, type MessageRecord } from '../protocol/bodies.ts';
+import { MAX_GROUP_INVITES, Platform, type MessageRecord, type RoomMessageRecord } from '../protocol/bodies.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import type { Scenario } from './scenario.ts';
 
@@ -33,6 +33,9 @@ export interface SimulatedDevice {
   connect(register: boolean): Promise<void>;
   /** Resolves when the server (or broker) has acknowledged the message. */
   send(to: string, content: string): Promise<{ readonly messageId: string }>;
+  /** Live rooms (tern only): joins the room, and again whenever the app is reopened. */
+  joinRoom?(roomId: string): Promise<void>;
+  sendRoom?(roomId: string, content: string, reliable: boolean): Promise<{ readonly messageId: string; readonly seq: number }>;
   /** Groups, where the protocol has them: creates one with these members and returns its id. */
   createGroup?(name: string, members: readonly string[]): Promise<string>;
   /** Posts to a group; resolves when the server has acknowledged it. */
@@ -48,6 +51,8 @@ export interface DeviceHooks {
   message(device: SimulatedDevice, message: MessageRecord): void;
   connected(device: SimulatedDevice, first: boolean): void;
   disconnected(device: SimulatedDevice): void;
+  roomMessage?(device: SimulatedDevice, roomId: string, message: RoomMessageRecord): void;
+  roomDropped?(device: SimulatedDevice, count: number): void;
 }
 
 /** Brings a device that went offline back after `ms`: it resolves once the device is connected again or gave up. */
@@ -72,6 +77,8 @@ export class Device implements SimulatedDevice {
   online = false;
   /** True while the app is deliberately closed (churn), as opposed to a dropped connection. */
   offline = false;
+  /** Rooms joined; the SDK joins them again after a reconnect, and a reopened app here. */
+  private readonly rooms: string[] = [];
 
   constructor(
     readonly userId: string,
@@ -112,6 +119,16 @@ export class Device implements SimulatedDevice {
   sendToGroup(groupId: string, content: string): Promise<{ readonly messageId: string }> {
     if (!this.client) return Promise.reject(new Error('device is offline'));
     return this.client.sendToGroup(groupId, content);
+  }
+
+  async joinRoom(roomId: string): Promise<void> {
+    if (!this.rooms.includes(roomId)) this.rooms.push(roomId);
+    await this.client?.joinRoom(roomId);
+  }
+
+  sendRoom(roomId: string, content: string, reliable: boolean): Promise<{ readonly messageId: string; readonly seq: number }> {
+    if (!this.client) return Promise.reject(new Error('device is offline'));
+    return this.client.sendRoom(roomId, content, { reliable });
   }
 
   /** Connects (registering the user from device 0 on the first run); resolves when ready. */
@@ -164,6 +181,8 @@ export class Device implements SimulatedDevice {
       clientName: 'tern-loadgen/0.1',
     });
     client.on('message', (m) => this.hooks.message(this, m));
+    client.on('roomMessage', (roomId, m) => this.hooks.roomMessage?.(this, roomId, m));
+    client.on('roomDropped', (_roomId, count) => this.hooks.roomDropped?.(this, count));
     client.on('disconnected', () => {
       if (!this.online) return;
       this.online = false;
@@ -177,5 +196,6 @@ export class Device implements SimulatedDevice {
     this.client = client;
     const session = await client.connect();
     this.token = session.token;
+    for (const roomId of this.rooms) await client.joinRoom(roomId);
   }
 }

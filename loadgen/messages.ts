@@ -22,6 +22,9 @@ export interface Counters {
   sent: number;
   acked: number;
   delivered: number;
+  /** Live rooms: ordinary room messages delivered, and those the server reported dropped. */
+  roomOrdinary: number;
+  roomDropped: number;
 }
 
 export interface ProgressReport {
@@ -63,5 +66,5 @@ export type WorkerMessage = ProgressReport | RampedReport | FinalReport;
 export type CoordinatorMessage = WorkerAssignment | { readonly kind: 'go' };
 
 export function emptyCounters(): Counters {
-  return { connected: 0, connectFailures: 0, connectRetries: 0, disconnects: 0, reconnects: 0, sent: 0, acked: 0, delivered: 0 };
+  return { connected: 0, connectFailures: 0, connectRetries: 0, disconnects: 0, reconnects: 0, sent: 0, acked: 0, delivered: 0, roomOrdinary: 0, roomDropped: 0 };
 }

@@ -36,6 +36,10 @@ function table(rows: [string, string][]): string {
 export function summaryRows(r: RunResult): [string, string][] {
   const ms = (n: number) => `${n.toFixed(2)} ms`;
   const kib = (n: number | undefined) => (n === undefined ? 'n/a (give --server-pid)' : `${(n / 1024).toFixed(2)} KiB`);
+  const rooms: [string, string][] =
+    r.counters.roomOrdinary + r.counters.roomDropped > 0
+      ? [['room messages', `${r.counters.delivered} reliable and ${r.counters.roomOrdinary} ordinary deliveries; ${r.counters.roomDropped} ordinary dropped for slow viewers (reported by the server)`]]
+      : [];
   return [
     [
       'verdict',
@@ -46,6 +50,7 @@ export function summaryRows(r: RunResult): [string, string][] {
     ['connections', `${r.counters.connected} up, ${r.counters.connectFailures} failed ${JSON.stringify(r.failures)} after ${r.counters.connectRetries} retries, ${r.connectRate.toFixed(0)}/s during the ramp`],
     ['drops and reconnects', `${r.counters.disconnects} disconnects, ${r.counters.reconnects} reconnects`],
     ['messages', `${r.counters.sent} sent, ${r.counters.acked} acked, ${r.counters.delivered} delivered; ${r.unackedAtEnd} unacked at the end`],
+    ...rooms,
     ['check', `${r.check.acked} acked → ${r.check.expectedDeliveries} expected deliveries; losses ${r.check.losses}, duplicates ${r.check.duplicates}, order violations ${r.check.orderViolations}, misdelivered ${r.check.misdelivered}`],
     ['send → ack', `p50 ${ms(r.ack.p50)} · p90 ${ms(r.ack.p90)} · p99 ${ms(r.ack.p99)} · p99.9 ${ms(r.ack.p999)} · max ${ms(r.ack.max)}`],
     ['send → deliver', `p50 ${ms(r.deliver.p50)} · p90 ${ms(r.deliver.p90)} · p99 ${ms(r.deliver.p99)} · p99.9 ${ms(r.deliver.p999)} · max ${ms(r.deliver.max)}`],

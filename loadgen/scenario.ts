@@ -58,6 +58,15 @@ export interface Scenario {
   readonly out: string;
   /** Server process to sample RSS from (its children are included). */
   readonly serverPid: number | undefined;
+  /**
+   * Live rooms instead of pairs (tern only): users of a worker form rooms of this many, each
+   * user joins its room and sends to it; 0 for pairs. The checker verifies the reliable room
+   * messages (every one at every device of the room that stayed, once, in seq order) and counts
+   * ordinary ones, delivered and reported dropped.
+   */
+  readonly roomSize: number;
+  /** Share of room messages sent as reliable (gifts). */
+  readonly roomReliableShare: number;
 }
 
 export const defaults: Scenario = {
@@ -85,6 +94,8 @@ export const defaults: Scenario = {
   progressSeconds: 1,
   out: 'var/loadgen',
   serverPid: undefined,
+  roomSize: 0,
+  roomReliableShare: 0.1,
 };
 
 /** "127.0.0.2-127.0.0.9" or "10.0.0.5,10.0.0.6" → a list of addresses. */
@@ -125,6 +136,9 @@ function validate(s: Scenario): void {
   if (s.workers < 1) problems.push('workers must be ≥ 1');
   if (s.rampPerSecond <= 0) problems.push('rampPerSecond must be > 0');
   if (s.churnShare < 0 || s.churnShare > 1) problems.push('churnShare must be within 0–1');
+  if (s.roomSize < 0 || !Number.isInteger(s.roomSize)) problems.push('roomSize must be a whole number ≥ 0 (0: pairs)');
+  if (s.roomSize > 0 && s.protocol !== 'tern') problems.push('rooms need protocol tern');
+  if (s.roomReliableShare < 0 || s.roomReliableShare > 1) problems.push('roomReliableShare must be within 0–1');
   if ((s.users * s.devicesPerUser) / s.workers > 19_000) problems.push('more than 19,000 connections per worker: add workers (a process may hold 20,000 descriptors)');
   if (problems.length) throw new Error(`invalid scenario:\n  ${problems.join('\n  ')}`);
 }

@@ -2,7 +2,7 @@
  * A load worker process: brings up its share of devices at its share of the ramp, runs the
  * conversations with churn and network faults, drains, checks correctness and reports.
  */
-import { GROUP_EVENT_KIND_BASE, type MessageRecord } from '../protocol/bodies.ts';
+import { GROUP_EVENT_KIND_BASE, type MessageRecord, type RoomMessageRecord } from '../protocol/bodies.ts';
 import { DeliveryChecker } from './checker.ts';
 import { Device, type DeviceHooks, type SimulatedDevice } from './device.ts';
 import { encode, newHistogram, recordMs, type Histogram } from './histogram.ts';
@@ -27,6 +27,8 @@ export class LoadWorker {
   private sendBudget = 0;
   private counter = 0;
   private pendingSends = 0;
+  /** Devices that go offline during the run: room deliveries are checked for the devices that stay. */
+  private churned = new Set<SimulatedDevice>();
   private readonly groupOf = new Map<string, { readonly groupId: string; readonly members: readonly string[] }>();
 
   constructor(
@@ -42,6 +44,7 @@ export class LoadWorker {
     try {
       const devices = this.createDevices();
       await this.ramp(devices);
+      await this.joinRooms(devices);
       this.report({ kind: 'ramped', index: this.assignment.index });
       await this.go;
       await this.formGroups();
@@ -63,6 +66,10 @@ export class LoadWorker {
     const devices: SimulatedDevice[] = [];
     const hooks: DeviceHooks = {
       message: (device, m) => this.onMessage(device, m),
+      roomMessage: (device, roomId, m) => this.onRoomMessage(device, roomId, m),
+      roomDropped: (_device, count) => {
+        this.counters.roomDropped += count;
+      },
       connected: (_device, first) => {
         this.online++;
         if (!first) this.counters.reconnects++;
@@ -134,6 +141,7 @@ export class LoadWorker {
     if (scenario.durationSeconds <= 0) return;
     const users = [...this.devicesByUser.keys()];
     const churning = pick(devices, Math.round(devices.length * scenario.churnShare));
+    this.churned = new Set(churning);
     const churnAt = new Map(churning.map((d) => [d, Math.random() * scenario.durationSeconds * 1000 * 0.7]));
     const dropChance = (scenario.disconnectsPerDevicePerMinute / 60) * (TICK_MS / 1000);
     const started = performance.now();
@@ -177,9 +185,47 @@ export class LoadWorker {
     await Promise.all(creations);
   }
 
+  /** Room mode: users [firstUser + k·roomSize, …) of this worker share a room, so one worker checks it whole. */
+  private roomOf(userId: string): string {
+    const { scenario, firstUser, index } = this.assignment;
+    const user = Number(userId.slice(userId.lastIndexOf('u') + 1));
+    return `${scenario.userPrefix}-w${index}-r${Math.floor((user - firstUser) / scenario.roomSize)}`;
+  }
+
+  private async joinRooms(devices: SimulatedDevice[]): Promise<void> {
+    if (this.assignment.scenario.roomSize <= 0) return;
+    await Promise.all(devices.filter((d) => d.ready).map((d) => d.joinRoom?.(this.roomOf(d.userId)).catch(() => undefined)));
+  }
+
+  /** One message to the sender's room; a reliable one must reach every device of the room that stays online. */
+  private sendRoomOne(userId: string): void {
+    const { scenario } = this.assignment;
+    const sender = this.devicesByUser.get(userId)?.find((d) => d.ready);
+    if (!sender?.sendRoom) return;
+    const roomId = this.roomOf(userId);
+    const tag = `${this.assignment.index}.${++this.counter}`;
+    const reliable = Math.random() < scenario.roomReliableShare;
+    this.counters.sent++;
+    this.pendingSends++;
+    const t0 = performance.now();
+    this.sentAt.set(tag, t0);
+    sender.sendRoom(roomId, `${tag}|`.padEnd(scenario.messageBytes, 'x'), reliable).then(
+      (ack) => {
+        this.pendingSends--;
+        this.counters.acked++;
+        recordMs(this.ack, performance.now() - t0);
+        if (ack.seq === 0) return;
+        const viewers = [...this.devicesByUser].filter(([user]) => this.roomOf(user) === roomId).flatMap(([, own]) => own);
+        this.checker.acknowledged(ack.messageId, viewers.filter((d) => !this.churned.has(d)).map((d) => d.key));
+      },
+      () => this.pendingSends--,
+    );
+  }
+
   private sendOne(userId: string): void {
     if (this.assignment.scenario.groupSize > 0) return this.postOne(userId);
     const { scenario, firstUser } = this.assignment;
+    if (scenario.roomSize > 0) return this.sendRoomOne(userId);
     const devices = this.devicesByUser.get(userId) as SimulatedDevice[];
     const sender = devices.find((d) => d.ready) ?? devices.find((d) => d.canSend);
     if (!sender) return;
@@ -242,6 +288,19 @@ export class LoadWorker {
     const tag = message.content.slice(0, message.content.indexOf('|'));
     const t0 = this.sentAt.get(tag);
     if (t0 !== undefined) recordMs(this.deliver, performance.now() - t0);
+  }
+
+  private onRoomMessage(device: SimulatedDevice, roomId: string, message: RoomMessageRecord): void {
+    const tag = message.content.slice(0, message.content.indexOf('|'));
+    const t0 = this.sentAt.get(tag);
+    if (t0 !== undefined) recordMs(this.deliver, performance.now() - t0);
+    if (message.seq === 0) {
+      this.counters.roomOrdinary++;
+      return;
+    }
+    this.counters.delivered++;
+    // A device that went offline misses what was sent meanwhile by design; it is not checked.
+    if (!this.churned.has(device)) this.checker.received(device.key, { messageId: message.messageId, conversationId: roomId, seq: message.seq });
   }
 
   /** Waits until every acknowledged message has reached its devices, or the drain time is up. */

@@ -105,6 +105,26 @@ export const GroupMember = record({
 
 export const GroupCursor = record({ groupId, afterSeq: uint });
 
+/** Room messages are short (comments, gifts): a bound that keeps a batch of them small. */
+export const MAX_ROOM_CONTENT_LENGTH = 1024;
+/** The most messages one roomPush may carry (the server's batch size is at most this). */
+export const MAX_ROOM_BATCH = 256;
+
+const roomId = id;
+
+/** Why the server took a viewer out of a room (roomLeft.reason). */
+export const RoomLeftReason = { slowViewer: 1 } as const;
+
+/** One message of a live room; `seq` is its reliable sequence in the room, 0 for an ordinary message. */
+export const RoomMessage = record({
+  messageId: id,
+  from: id,
+  kind: uint,
+  content: str(MAX_ROOM_CONTENT_LENGTH),
+  sentAt: uint,
+  seq: uint,
+});
+
 export const Bodies = {
   hello: record({ version: uint, client: str(64) }),
   serverHello: record({
@@ -161,6 +181,15 @@ export const Bodies = {
   error: record({ code: uint, message: str(1024), retry: bool }),
   kick: record({ reason: uint, message: str(256) }),
   goAway: record({ reconnectAfterMs: uint, reason: str(256) }),
+  roomJoin: record({ roomId }),
+  roomLeave: record({ roomId }),
+  roomSend: record({ roomId, clientMsgId: id, kind: uint, content: str(MAX_ROOM_CONTENT_LENGTH), reliable: bool }),
+  roomPush: record({ roomId, reliableSeq: uint, online: uint, messages: list(RoomMessage, MAX_ROOM_BATCH) }),
+  roomPull: record({ roomId, afterSeq: uint, limit: optional(uint) }),
+  roomJoined: record({ roomId, reliableSeq: uint, oldestSeq: uint, online: uint }),
+  roomSendAck: record({ roomId, messageId: id, seq: uint, serverTime: uint }),
+  roomPage: record({ roomId, messages: list(RoomMessage, MAX_ROOM_BATCH), hasMore: bool, latestSeq: uint, oldestSeq: uint }),
+  roomLeft: record({ roomId, reason: uint }),
 } as const satisfies Partial<Record<keyof typeof Opcode, AnyRecordType>>;
 
 export type BodyName = keyof typeof Bodies;
@@ -168,6 +197,7 @@ export type BodyOf<N extends BodyName> = (typeof Bodies)[N] extends RecordType<i
 export type MessageRecord = RecordOf<typeof Message.fields>;
 export type EntryRecord = RecordOf<typeof Entry.fields>;
 export type ConversationRecord = RecordOf<typeof Conversation.fields>;
+export type RoomMessageRecord = RecordOf<typeof RoomMessage.fields>;
 export type GroupRecord = RecordOf<typeof Group.fields>;
 export type GroupMemberRecord = RecordOf<typeof GroupMember.fields>;
 

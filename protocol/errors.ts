@@ -43,6 +43,11 @@ export const ErrorCode = {
   groupClosed: 4008,
   receiptsNotServed: 4009,
 
+  // 41xx: live rooms
+  roomLimit: 4101,
+  notInRoom: 4102,
+  roomRateLimited: 4103,
+
   // 5xxx: server side
   internal: 5001,
   overloaded: 5002,
@@ -82,6 +87,9 @@ export const ERROR_INFO: Readonly<Record<ErrorCodeValue, ErrorInfo>> = {
   3004: { name: 'recallExpired', retry: false, fatal: false, meaning: 'The recall window of the message has passed.' },
   3005: { name: 'versionTooOld', retry: false, fatal: false, meaning: 'The sync version is older than the inbox keeps; reload conversations and history.' },
   3006: { name: 'badAck', retry: false, fatal: false, meaning: 'A push ACK names a SID that was never sent on this connection.' },
+  4101: { name: 'roomLimit', retry: false, fatal: false, meaning: 'The device is already in as many rooms as it may be; leave one first.' },
+  4102: { name: 'notInRoom', retry: false, fatal: false, meaning: 'The request names a room this connection has not joined.' },
+  4103: { name: 'roomRateLimited', retry: true, fatal: false, meaning: 'Too many room messages from this sender; slow down.' },
   4001: { name: 'notGroupMember', retry: false, fatal: false, meaning: 'The session is not a member of the group (never was, left, was removed, or the group was dissolved).' },
   4002: { name: 'groupFull', retry: false, fatal: false, meaning: 'The group has reached its member limit.' },
   4003: { name: 'tooManyGroups', retry: false, fatal: false, meaning: 'A user would be in more groups than the per-user limit allows.' },

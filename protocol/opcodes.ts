@@ -53,11 +53,16 @@ export const Opcode = {
   groupReceipts: 0x0060,
   groupReceiptCounts: 0x0061,
 
-  // Live rooms (reserved in v1; answered with UNSUPPORTED)
+  // Live rooms (SPEC §19)
   roomJoin: 0x0050,
   roomLeave: 0x0051,
   roomSend: 0x0052,
   roomPush: 0x0053,
+  roomPull: 0x0054,
+  roomJoined: 0x0055,
+  roomSendAck: 0x0056,
+  roomPage: 0x0057,
+  roomLeft: 0x0058,
 
   // Generic replies and control
   ok: 0x00f0,

@@ -41,4 +41,22 @@ export const Limits = {
   preLoginBadBodies: 3,
   /** Outbound bytes the socket may buffer before the connection is closed as a slow consumer. */
   maxWriteBufferBytes: 4 * 1024 * 1024,
+  /** Rooms one connection (device) may be in at once; one more join is 4101. */
+  roomsPerDevice: 8,
+  /** Room messages one sender may send per second (fixed window); beyond it 4103. */
+  roomSendsPerSecond: 20,
+  /** Output a room viewer's socket may hold before its ordinary room messages are dropped (counted). */
+  roomViewerQueueBytes: 256 * 1024,
+  /** Output above which a room viewer is removed from the room at once (below the connection's own bound). */
+  roomViewerMaxBytes: 1024 * 1024,
+  /** A viewer that stays over its queue bound this long is removed from the room (roomLeft), not disconnected. */
+  roomSlowViewerMs: 5_000,
+  /** A room batch is flushed at this many messages, or roomBatchMs after its first message, whichever first. */
+  roomBatchMessages: 256,
+  roomBatchMs: 20,
+  /** Reliable room messages kept per room (and for roomLogRetentionMs); older ones are no longer pullable. */
+  roomLogEntries: 1_000,
+  roomLogRetentionMs: 24 * 3600 * 1000,
+  /** roomPull page size: default and maximum. */
+  roomPullLimit: 100,
 } as const;

@@ -60,7 +60,7 @@ async function runSingle(config: ServerConfig): Promise<void> {
 async function runLogicProcess(config: ServerConfig): Promise<void> {
   const logger = loggerFor(config);
   const opened = await openStores(config.store, errorReporter(logger, 'routing-error'));
-  const logic = new Logic(opened.stores, systemClock, { auth: { passwords: { cost: config.scryptCost }, tokenTtlMs: DEFAULT_TOKEN_TTL_MS }, routing: opened.routing });
+  const logic = new Logic(opened.stores, systemClock, { auth: { passwords: { cost: config.scryptCost }, tokenTtlMs: DEFAULT_TOKEN_TTL_MS }, routing: opened.routing, roomBroadcast: opened.roomBroadcast });
   const host = new LogicHost(logic, errorReporter(logger, 'internal-error'));
   logic.attachGateway(host);
   cluster.setupPrimary({ serialization: 'advanced' });

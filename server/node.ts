@@ -2,7 +2,8 @@
 import type { TlsOptions } from 'node:tls';
 import type { Stores } from '../storage/ports.ts';
 import { defaultGatewayConfig, type GatewayConfig } from './gateway/config.ts';
-import { Gateway, type Logger } from './gateway/gateway.ts';
+import { Gateway, type GatewayRoomOptions, type Logger } from './gateway/gateway.ts';
+import type { RoomOptions } from './logic/rooms/rooms.ts';
 import { systemClock, type Clock } from './logic/clock.ts';
 import { DEFAULT_TOKEN_TTL_MS } from './logic/auth.ts';
 import { Logic } from './logic/logic.ts';
@@ -26,6 +27,9 @@ export interface NodeOptions {
   /** Wraps the opened stores, e.g. with deliberate faults in tests of the load generator's checker. */
   readonly decorateStores?: (stores: Stores) => Stores;
   readonly clock?: Clock;
+  /** Room limits (tests raise the send rate) and the gateway's batching schedule and fan-out (the bench's baseline). */
+  readonly rooms?: Partial<RoomOptions>;
+  readonly gatewayRooms?: GatewayRoomOptions;
   readonly logger?: Logger;
   readonly groups?: GroupLimits;
 }
@@ -58,15 +62,17 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     options.production ? { ...options.production, ...inbox } : { kind: 'embedded', dataDir: options.dataDir, ...inbox },
     errorReporter(logger, 'routing-error'),
   );
-  const { routing } = opened;
+  const { routing, roomBroadcast } = opened;
   const stores = options.decorateStores ? options.decorateStores(opened.stores) : opened.stores;
   const logic = new Logic(stores, clock, {
     routing,
+    roomBroadcast,
+    ...(options.rooms ? { rooms: options.rooms } : {}),
     ...(options.groups ? { groups: options.groups } : {}),
     auth: { passwords: { cost: options.scryptCost ?? DEFAULT_SCRYPT_COST }, tokenTtlMs: options.tokenTtlMs ?? DEFAULT_TOKEN_TTL_MS },
   });
   const config: GatewayConfig = { ...defaultGatewayConfig, ...options.gateway };
-  const gateway = new Gateway(config, clock, logic, String(process.pid), logger);
+  const gateway = new Gateway(config, clock, logic, String(process.pid), logger, options.gatewayRooms);
   logic.attachGateway(gateway);
   const { port, tlsPort } = await gateway.listen({ host: options.host, port: options.port, ...(options.tls ? { tls: options.tls } : {}) });
   return {

@@ -3,7 +3,7 @@
  * (users, devices, conversations, persistence). Everything that crosses it is plain data, so the
  * two halves can run in one process (direct calls) or in separate processes (IPC or RPC).
  */
-import type { BodyOf } from '../protocol/bodies.ts';
+import type { BodyOf, RoomMessageRecord } from '../protocol/bodies.ts';
 import type { PushPayload } from './push-payload.ts';
 
 /** Opaque id of one gateway connection, unique within the node ("<worker>.<counter>"). */
@@ -39,6 +39,10 @@ export interface SessionRequests {
   deleteForMe: { body: BodyOf<'deleteForMe'>; reply: BodyOf<'ok'> };
   logout: { body: BodyOf<'logout'>; reply: BodyOf<'ok'> };
   revokeToken: { body: BodyOf<'revokeToken'>; reply: BodyOf<'ok'> };
+  roomJoin: { body: BodyOf<'roomJoin'>; reply: BodyOf<'roomJoined'> };
+  roomLeave: { body: BodyOf<'roomLeave'>; reply: BodyOf<'ok'> };
+  roomSend: { body: BodyOf<'roomSend'>; reply: BodyOf<'roomSendAck'> };
+  roomPull: { body: BodyOf<'roomPull'>; reply: BodyOf<'roomPage'> };
   groupCreate: { body: BodyOf<'groupCreate'>; reply: BodyOf<'groupInfo'> };
   groupInvite: { body: BodyOf<'groupInvite'>; reply: BodyOf<'ok'> };
   groupLeave: { body: BodyOf<'groupLeave'>; reply: BodyOf<'ok'> };
@@ -55,6 +59,19 @@ export interface SessionRequests {
   groupReceipts: { body: BodyOf<'groupReceipts'>; reply: BodyOf<'groupReceiptCounts'> };
 }
 
+/**
+ * Messages of one live room published together, with the room's state at the time: every
+ * gateway receives it once and writes it to its own viewers of the room (SPEC §19).
+ */
+export interface RoomBroadcastBatch {
+  readonly roomId: string;
+  readonly messages: readonly RoomMessageRecord[];
+  /** The room's latest reliable seq when the batch was published. */
+  readonly reliableSeq: number;
+  /** Viewers in the room, as the publishing node counts them. */
+  readonly online: number;
+}
+
 export type SessionRequestName = keyof SessionRequests;
 
 /** Implemented by the logic, called by the gateway. Failures are ProtocolErrors with spec codes. */
@@ -64,6 +81,8 @@ export interface LogicApi {
   request<N extends SessionRequestName>(session: SessionInfo, name: N, body: SessionRequests[N]['body']): Promise<SessionRequests[N]['reply']>;
   /** The connection is gone (closed, kicked or failed); the logic forgets its presence. */
   disconnected(session: SessionInfo): void;
+  /** The gateway took the connection out of a room (a slow viewer, SPEC §19.5). */
+  roomLeft(session: SessionInfo, roomId: string): void;
 }
 
 /** Implemented by the gateway, called by the logic. Both are fire-and-forget. */
@@ -75,4 +94,6 @@ export interface GatewayApi {
   push(connectionIds: readonly ConnectionId[], payload: PushPayload): void;
   /** Sends a kick frame and closes the connection. */
   kick(connectionId: ConnectionId, body: BodyOf<'kick'>): void;
+  /** Room messages for this gateway's viewers of the room; the gateway batches and writes them. */
+  roomPublish(batch: RoomBroadcastBatch): void;
 }

@@ -10,6 +10,8 @@ import { openProductionStore } from '../storage/production.ts';
 import type { RedisConnection } from '../storage/redis/connect.ts';
 import { RedisRouting } from './logic/redis-routing.ts';
 import { LocalRouting, type Routing } from './logic/routing.ts';
+import { LocalRoomBroadcast, type RoomBroadcast } from './logic/rooms/broadcast.ts';
+import { RedisRoomBroadcast } from '../storage/redis/room-broadcast.ts';
 
 export interface EmbeddedStoreConfig {
   readonly kind: 'embedded';
@@ -38,7 +40,9 @@ export type StoreConfig = EmbeddedStoreConfig | ProductionStoreConfig;
 export interface OpenedStores {
   readonly stores: Stores;
   readonly routing: Routing;
-  /** Closes the routing, then the stores. */
+  /** Where room messages are published: this node only, or a channel per room that every node hears. */
+  readonly roomBroadcast: RoomBroadcast;
+  /** Closes the routing and the broadcast, then the stores. */
   close(): Promise<void>;
 }
 
@@ -60,25 +64,35 @@ export async function openStores(config: StoreConfig, onError: (error: unknown) 
   if (config.kind === 'embedded') {
     const stores = openEmbeddedStore({ path: config.dataDir, ...(config.inboxMaxEntries ? { inboxMaxEntries: config.inboxMaxEntries } : {}) });
     const routing = new LocalRouting();
-    return { stores, routing, close: () => stores.close() };
+    return { stores, routing, roomBroadcast: new LocalRoomBroadcast(), close: () => stores.close() };
   }
   const redis = redisConnection(config.redisUrl);
   const stores = await openProductionStore({
     redis: { ...redis, keyPrefix: config.keyPrefix, ...(config.inboxMaxEntries ? { inboxMaxEntries: config.inboxMaxEntries } : {}) },
     cassandra: { contactPoints: config.cassandra, keyspace: config.keyspace, tenant: config.tenant },
   });
+  const nodeId = config.nodeId ?? randomBytes(6).toString('hex');
   let routing: RedisRouting;
+  let roomBroadcast: RedisRoomBroadcast;
   try {
-    routing = await RedisRouting.open({ ...redis, keyPrefix: config.keyPrefix, nodeId: config.nodeId ?? randomBytes(6).toString('hex'), onError });
+    routing = await RedisRouting.open({ ...redis, keyPrefix: config.keyPrefix, nodeId, onError });
   } catch (error) {
+    await stores.close();
+    throw error;
+  }
+  try {
+    roomBroadcast = await RedisRoomBroadcast.open({ ...redis, keyPrefix: config.keyPrefix, nodeId, onError });
+  } catch (error) {
+    await routing.close();
     await stores.close();
     throw error;
   }
   return {
     stores,
     routing,
+    roomBroadcast,
     close: async () => {
-      await routing.close();
+      await Promise.all([routing.close(), roomBroadcast.close()]);
       await stores.close();
     },
   };

@@ -115,6 +115,36 @@ describe('many nodes sharing Redis and Cassandra', function () {
     }
   });
 
+  it('delivers a live room to viewers on every node, reliable messages with one seq sequence, and counts viewers over the nodes', async () => {
+    const [a, b] = [await startNode('a'), await startNode('b')];
+    const host = client('host', a);
+    const fan = client('fan', b);
+    const other = client('other', b);
+    await Promise.all([host.connect(), fan.connect(), other.connect()]);
+    const got = new Map<Client, string[]>([[host, []], [fan, []], [other, []]]);
+    for (const [c, list] of got) c.on('roomMessage', (_roomId, m) => list.push(`${m.content}/${m.seq}`));
+    await host.joinRoom('stage');
+    await fan.joinRoom('stage');
+    // A join is answered once its node hears the room's channel: nothing sent after it is missed.
+    await other.joinRoom('stage');
+    await host.sendRoom('stage', 'hello');
+    assert.equal((await fan.sendRoom('stage', 'rose', { reliable: true })).seq, 1);
+    assert.equal((await host.sendRoom('stage', 'lily', { reliable: true })).seq, 2);
+    await waitUntil(() => [...got.values()].every((list) => list.length === 3), 'three room messages at every viewer');
+    for (const list of got.values()) {
+      assert.deepEqual(list.filter((m) => m.endsWith('/0')), ['hello/0']);
+      assert.deepEqual(list.filter((m) => !m.endsWith('/0')), ['rose/1', 'lily/2']);
+    }
+    // Counts are summed over the nodes every 2 s: 1 viewer on a, 2 on b.
+    const late = client('late', a);
+    await late.connect();
+    const deadline = Date.now() + 10_000;
+    while ((await late.joinRoom('stage')).online !== 4) {
+      assert.ok(Date.now() < deadline, 'the online count never covered both nodes');
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  });
+
   it('kicks the older login of the same platform when the new one is on another node', async () => {
     const [a, b] = [await startNode('a'), await startNode('b')];
     const first = client('alice', a);

@@ -8,7 +8,7 @@
  * store that commits in batches (LMDB) put one message's writes in one commit. A read issued
  * after a write has resolved sees that write.
  */
-import type { EntryRecord, MessageRecord } from '../protocol/bodies.ts';
+import type { EntryRecord, MessageRecord, RoomMessageRecord } from '../protocol/bodies.ts';
 
 export interface Account {
   readonly userId: string;
@@ -249,8 +249,35 @@ export interface GroupStore {
   timeline(groupId: string, afterSeq: number, limit: number): Promise<MessageRecord[]>;
 }
 
+/** What a room's log holds: the seqs still kept and the latest one given out. */
+export interface RoomLogState {
+  /** The room's latest reliable seq (0 before the first). */
+  readonly latestSeq: number;
+  /** The oldest seq still kept; latestSeq + 1 when nothing is kept. */
+  readonly oldestSeq: number;
+}
+
+export interface RoomLogPage extends RoomLogState {
+  readonly messages: RoomMessageRecord[];
+  readonly hasMore: boolean;
+}
+
+/**
+ * The reliable messages of live rooms (gifts, red packets, cards), each under the room's next
+ * seq: 1, 2, 3 …, never reused, also across restarts. Retention is bounded (a number of
+ * messages per room and an age): older messages are no longer returned, and `oldestSeq` says so.
+ * `append` resolves once the message is durable; appends of one room take seqs in call order.
+ */
+export interface RoomLogStore {
+  append(roomId: string, message: Omit<RoomMessageRecord, 'seq'>): Promise<RoomMessageRecord>;
+  /** Messages with seq > afterSeq, ascending, at most `limit`. */
+  range(roomId: string, afterSeq: number, limit: number): Promise<RoomLogPage>;
+  state(roomId: string): Promise<RoomLogState>;
+}
+
 export interface Stores {
   readonly messages: MessageStore;
+  readonly roomLog: RoomLogStore;
   readonly accounts: AccountStore;
   readonly tokens: TokenStore;
   readonly sequences: SequenceStore;

@@ -56,6 +56,7 @@ export async function openProductionStore(options: ProductionStoreOptions = {}):
   return {
     ...parts,
     messages: new ComposedMessageStore(parts),
+    roomLog: hot.roomLog,
     groups: new ComposedGroupStore(new ProductionGroupDirectory(durable.groups, new RedisGroupDirectory(redis, keys)), parts),
     accounts: durable.accounts,
     tokens: hot.tokens,

@@ -3,7 +3,7 @@
  * crosses the compression threshold. `npm run vectors` turns them into the JSON files beside
  * this one; the test suite then checks the JSON against the codec in both directions.
  */
-import { EntryType, GroupRole, KickReason, Platform, type BodyName, type BodyOf, type EntryRecord, type MessageRecord } from '../bodies.ts';
+import { EntryType, GroupRole, KickReason, Platform, RoomLeftReason, type BodyName, type BodyOf, type EntryRecord, type MessageRecord, type RoomMessageRecord } from '../bodies.ts';
 import { ErrorCode } from '../errors.ts';
 
 const T0 = 1_764_460_800_000; // 2025-11-30T00:00:00Z in ms: above 2^32, so it travels as uint64.
@@ -30,6 +30,10 @@ function entry(version: number): EntryRecord {
     seq: version,
     message: { ...message, messageId: `m${version}`, seq: version, clientMsgId: `c${version}`, content: `message number ${version}` },
   };
+}
+
+function roomMessage(messageId: string, content: string, seq: number): RoomMessageRecord {
+  return { messageId, from: 'alice', kind: seq > 0 ? 7 : 1, content, sentAt: T0, seq };
 }
 
 export type Sample = { [N in BodyName]: { name: string; opcode: N; requestId: number; body: BodyOf<N> } }[BodyName];
@@ -119,6 +123,17 @@ export const samples: Sample[] = [
   { name: 'error', opcode: 'error', requestId: 2, body: { code: ErrorCode.badCredentials, message: 'unknown user or wrong password', retry: false } },
   { name: 'kick', opcode: 'kick', requestId: 0, body: { reason: KickReason.replacedBySamePlatform, message: 'logged in on another ios device' } },
   { name: 'go away', opcode: 'goAway', requestId: 0, body: { reconnectAfterMs: 2500, reason: 'draining' } },
+  { name: 'room join', opcode: 'roomJoin', requestId: 12, body: { roomId: 'live-1' } },
+  { name: 'room joined', opcode: 'roomJoined', requestId: 12, body: { roomId: 'live-1', reliableSeq: 41, oldestSeq: 1, online: 10000 } },
+  { name: 'room leave', opcode: 'roomLeave', requestId: 13, body: { roomId: 'live-1' } },
+  { name: 'room send, ordinary', opcode: 'roomSend', requestId: 14, body: { roomId: 'live-1', clientMsgId: 'r1', kind: 1, content: 'hello room', reliable: false } },
+  { name: 'room send, reliable (a gift)', opcode: 'roomSend', requestId: 15, body: { roomId: 'live-1', clientMsgId: 'g1', kind: 7, content: 'rose', reliable: true } },
+  { name: 'room send ack', opcode: 'roomSendAck', requestId: 15, body: { roomId: 'live-1', messageId: 'm42', seq: 42, serverTime: T0 } },
+  { name: 'room push, batch of two', opcode: 'roomPush', requestId: 0, body: { roomId: 'live-1', reliableSeq: 42, online: 10000, messages: [roomMessage('m41', 'hello room', 0), roomMessage('m42', 'rose', 42)] } },
+  { name: 'room push after 3 dropped messages', opcode: 'roomPush', requestId: 3, body: { roomId: 'live-1', reliableSeq: 42, online: 9999, messages: [roomMessage('m43', 'hi', 0)] } },
+  { name: 'room pull', opcode: 'roomPull', requestId: 16, body: { roomId: 'live-1', afterSeq: 40, limit: 100 } },
+  { name: 'room page', opcode: 'roomPage', requestId: 16, body: { roomId: 'live-1', messages: [roomMessage('m42', 'rose', 42)], hasMore: false, latestSeq: 42, oldestSeq: 1 } },
+  { name: 'room left: slow viewer', opcode: 'roomLeft', requestId: 0, body: { roomId: 'live-1', reason: RoomLeftReason.slowViewer } },
 ];
 
 export interface RawFrame {

@@ -48,6 +48,10 @@ export class LogicClient implements LogicApi {
     this.outbox.add({ kind: 'disconnected', session });
   }
 
+  roomLeft(session: SessionInfo, roomId: string): void {
+    this.outbox.add({ kind: 'roomLeft', session, roomId });
+  }
+
   private call(call: LogicCall): Promise<unknown> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -68,6 +72,8 @@ export class LogicClient implements LogicApi {
       }
       case 'kick':
         return this.gateway?.kick(message.connectionId, message.body);
+      case 'room':
+        return this.gateway?.roomPublish(message.batch);
       case 'result':
       case 'failure': {
         const waiting = this.waiting.get(message.id);

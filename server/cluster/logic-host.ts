@@ -6,7 +6,7 @@ import type { Worker } from 'node:cluster';
 import type { BodyOf } from '../../protocol/bodies.ts';
 import { ErrorCode, ProtocolError } from '../../protocol/errors.ts';
 import type { PushPayload } from '../push-payload.ts';
-import type { ConnectionId, GatewayApi, LogicApi } from '../seam.ts';
+import type { ConnectionId, GatewayApi, LogicApi, RoomBroadcastBatch } from '../seam.ts';
 import { workerOf, type LogicCall, type LogicToWorker, type WorkerToLogic } from './messages.ts';
 import { TurnBatch } from './turn-batch.ts';
 
@@ -49,12 +49,21 @@ export class LogicHost implements GatewayApi {
     this.send(workerOf(connectionId), { kind: 'kick', connectionId, body });
   }
 
+  /**
+   * Every worker gets the room's batch once (in its turn's IPC message), whatever the number of
+   * its viewers: each worker keeps its own room → connections map.
+   */
+  roomPublish(batch: RoomBroadcastBatch): void {
+    for (const link of this.workers.values()) link.outbox.add({ kind: 'room', batch });
+  }
+
   private onMessage(workerId: number, message: WorkerToLogic): void {
     if (message.kind === 'batch') {
       for (const one of message.messages) this.onMessage(workerId, one);
       return;
     }
     if (message.kind === 'disconnected') return this.logic.disconnected(message.session);
+    if (message.kind === 'roomLeft') return this.logic.roomLeft(message.session, message.roomId);
     if (message.kind !== 'call') return;
     const reply = String(workerId);
     this.run(message.call).then(

@@ -38,6 +38,13 @@ export interface GatewayConfig {
   readonly maxPreLoginPerAddress: number;
   /** Granularity of the deadline sweep. */
   readonly sweepResolutionMs: number;
+  /** A room batch leaves at this many messages or this long after its first message (SPEC §19.4). */
+  readonly roomBatchMessages: number;
+  readonly roomBatchMs: number;
+  /** Room viewers' output bounds: drop ordinary messages above the first, leave the room above the second (SPEC §19.5). */
+  readonly roomViewerQueueBytes: number;
+  readonly roomViewerMaxBytes: number;
+  readonly roomSlowViewerMs: number;
 }
 
 export const defaultGatewayConfig: GatewayConfig = {
@@ -63,4 +70,9 @@ export const defaultGatewayConfig: GatewayConfig = {
   maxPreLogin: 4_096,
   maxPreLoginPerAddress: 256,
   sweepResolutionMs: 250,
+  roomBatchMessages: Limits.roomBatchMessages,
+  roomBatchMs: Limits.roomBatchMs,
+  roomViewerQueueBytes: Limits.roomViewerQueueBytes,
+  roomViewerMaxBytes: Limits.roomViewerMaxBytes,
+  roomSlowViewerMs: Limits.roomSlowViewerMs,
 };

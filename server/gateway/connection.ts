@@ -19,6 +19,7 @@ import { FrameRate } from './rate-limit.ts';
 import { admit } from './opcode-policy.ts';
 import type { Displaceable } from './admission.ts';
 import type { Expirable, TimerWheel } from './timer-wheel.ts';
+import type { RoomViewer } from './rooms/viewer.ts';
 
 export type ConnectionState = 'connected' | 'greeted' | 'authenticating' | 'authenticated' | 'closed';
 
@@ -33,13 +34,16 @@ export interface ConnectionHost {
   readonly stats: { flushes: number; frames: number };
   /** Uncorks the connection's socket (`flush()`) once the current turn of the event loop ends. */
   flushLater(connection: Connection): void;
+  /** The logic accepted a roomJoin / roomLeave of this connection (SPEC §19). */
+  joinedRoom(connection: Connection, roomId: string): void;
+  leftRoom(connection: Connection, roomId: string): void;
   closed(connection: Connection, reason: CloseReason): void;
   /** The connection logged in: it no longer counts against the pre-login limits. */
   authenticated(connection: Connection): void;
   log(event: string, fields: Record<string, unknown>): void;
 }
 
-export class Connection implements Expirable, Displaceable {
+export class Connection implements Expirable, Displaceable, RoomViewer {
   state: ConnectionState = 'connected';
   session: SessionInfo | undefined;
   private readonly decoder: FrameDecoder;
@@ -84,6 +88,30 @@ export class Connection implements Expirable, Displaceable {
     const admitted = this.window.offer(payload, this.host.clock.now());
     if (admitted === 'overflow') return this.fail(new ProtocolError(ErrorCode.overloaded, 'push queue full: slow consumer'), 'slowConsumer');
     if (admitted !== 'queued') this.sendPushes([admitted]);
+  }
+
+  get outputBytes(): number {
+    return this.socket.writableLength;
+  }
+
+  /**
+   * Room batches: bytes encoded once for many connections. A lone frame outside a corked turn is
+   * written as is (one write, no cork); otherwise the chunks join this turn's writev.
+   */
+  writeFrameBytes(chunks: readonly Buffer[]): void {
+    if (this.state !== 'authenticated') return;
+    if (chunks.length === 1 && !this.corked) {
+      this.host.stats.frames++;
+      this.socket.write(chunks[0] as Buffer);
+      if (this.socket.writableLength > this.host.config.maxWriteBufferBytes) this.end('slowConsumer', true);
+      return;
+    }
+    for (const chunk of chunks) this.write(chunk);
+  }
+
+  roomLeft(body: BodyOf<'roomLeft'>): void {
+    if (this.state !== 'authenticated') return;
+    this.write(encodeFrame(Opcode.roomLeft, 0, Bodies.roomLeft, body));
   }
 
   kick(body: BodyOf<'kick'>): void {
@@ -219,6 +247,7 @@ export class Connection implements Expirable, Displaceable {
     this.host.logic.request(session, name, body as never).then(
       (reply) => {
         settled();
+        if (this.state === 'authenticated') this.afterRoomRequest(name, body);
         this.reply(Opcode[replyName], requestId, Bodies[replyName as 'ok'] as FieldType<unknown>, reply);
         if (name === 'logout') this.end('logout');
       },
@@ -227,6 +256,12 @@ export class Connection implements Expirable, Displaceable {
         this.replyError(requestId, error);
       },
     );
+  }
+
+  /** A join takes effect before its reply is written, so the room's first batch follows roomJoined. */
+  private afterRoomRequest(name: SessionRequestName, body: unknown): void {
+    if (name === 'roomJoin') this.host.joinedRoom(this, (body as BodyOf<'roomJoin'>).roomId);
+    else if (name === 'roomLeave') this.host.leftRoom(this, (body as BodyOf<'roomLeave'>).roomId);
   }
 
   private onPushAck(upTo: number): void {

@@ -10,11 +10,20 @@ import { ErrorCode, ERROR_INFO } from '../../protocol/errors.ts';
 import { Opcode } from '../../protocol/opcodes.ts';
 import type { Clock } from '../logic/clock.ts';
 import type { PushPayload } from '../push-payload.ts';
-import type { ConnectionId, GatewayApi, LogicApi } from '../seam.ts';
+import type { ConnectionId, GatewayApi, LogicApi, RoomBroadcastBatch } from '../seam.ts';
 import type { GatewayConfig } from './config.ts';
 import { Connection, type CloseReason, type ConnectionHost } from './connection.ts';
 import { Admission } from './admission.ts';
 import { TimerWheel } from './timer-wheel.ts';
+import { LocalRooms, type Schedule } from './rooms/local-rooms.ts';
+import type { RoomFanout } from './rooms/fanout.ts';
+import { emptyRoomStats, type RoomDeliveryStats } from './rooms/viewer.ts';
+
+/** How a gateway batches and writes room messages; tests drive the schedule, the bench swaps the fan-out. */
+export interface GatewayRoomOptions {
+  readonly schedule?: Schedule;
+  readonly fanout?: RoomFanout;
+}
 
 /** The same TCP connection seen before (raw socket) and after (TLS socket) its handshake. */
 function handshakeKey(socket: Socket): string {
@@ -39,11 +48,13 @@ export interface GatewayStats {
   flushes: number;
   /** Frames written, first sends, retransmissions and replies alike. */
   frames: number;
+  rooms: RoomDeliveryStats;
 }
 
 export class Gateway implements GatewayApi, ConnectionHost {
   readonly wheel: TimerWheel<Connection>;
-  readonly stats: GatewayStats = { connections: 0, accepted: 0, rejected: 0, closed: {}, flushes: 0, frames: 0 };
+  readonly stats: GatewayStats = { connections: 0, accepted: 0, rejected: 0, closed: {}, flushes: 0, frames: 0, rooms: emptyRoomStats() };
+  readonly rooms: LocalRooms;
   private readonly connections = new Map<ConnectionId, Connection>();
   private toFlush: Connection[] = [];
   private readonly servers: Server[] = [];
@@ -59,9 +70,28 @@ export class Gateway implements GatewayApi, ConnectionHost {
     readonly logic: LogicApi,
     private readonly idPrefix: string,
     private readonly logger: Logger,
+    roomOptions: GatewayRoomOptions = {},
   ) {
     this.wheel = new TimerWheel<Connection>(config.sweepResolutionMs, clock.now());
     this.admission = new Admission<Connection>(config);
+    this.rooms = new LocalRooms(
+      {
+        batchMessages: config.roomBatchMessages,
+        batchMs: config.roomBatchMs,
+        queueBytes: config.roomViewerQueueBytes,
+        maxBytes: config.roomViewerMaxBytes,
+        slowViewerMs: config.roomSlowViewerMs,
+        compressThreshold: config.compressThreshold,
+      },
+      clock,
+      this.stats.rooms,
+      (connectionId, roomId) => {
+        const session = this.connections.get(connectionId)?.session;
+        if (session) this.logic.roomLeft(session, roomId);
+      },
+      roomOptions.schedule,
+      roomOptions.fanout,
+    );
   }
 
   /** Opens the listeners and starts the sweep; resolves with the bound ports. */
@@ -110,6 +140,19 @@ export class Gateway implements GatewayApi, ConnectionHost {
     this.connections.get(connectionId)?.kick(body);
   }
 
+  roomPublish(batch: RoomBroadcastBatch): void {
+    this.rooms.publish(batch);
+  }
+
+  /** The logic accepted the connection's join: it receives the room's batches from now on. */
+  joinedRoom(connection: Connection, roomId: string): void {
+    this.rooms.join(connection, roomId);
+  }
+
+  leftRoom(connection: Connection, roomId: string): void {
+    this.rooms.leave(connection.id, roomId);
+  }
+
   /** Asks every client to reconnect elsewhere after a jittered delay, then stops accepting. */
   drain(spreadMs: number): void {
     for (const server of this.servers) server.close();
@@ -129,6 +172,7 @@ export class Gateway implements GatewayApi, ConnectionHost {
   }
 
   closed(connection: Connection, reason: CloseReason): void {
+    this.rooms.dropConnection(connection.id);
     if (this.connections.delete(connection.id)) this.stats.connections--;
     this.admission.leave(connection);
     this.stats.closed[reason] = (this.stats.closed[reason] ?? 0) + 1;

@@ -23,6 +23,10 @@ const sessionRoutes: SessionRoute[] = [
   { name: 'deleteForMe', body: Bodies.deleteForMe, reply: 'ok' },
   { name: 'logout', body: Bodies.logout, reply: 'ok' },
   { name: 'revokeToken', body: Bodies.revokeToken, reply: 'ok' },
+  { name: 'roomJoin', body: Bodies.roomJoin, reply: 'roomJoined' },
+  { name: 'roomLeave', body: Bodies.roomLeave, reply: 'ok' },
+  { name: 'roomSend', body: Bodies.roomSend, reply: 'roomSendAck' },
+  { name: 'roomPull', body: Bodies.roomPull, reply: 'roomPage' },
   { name: 'groupCreate', body: Bodies.groupCreate, reply: 'groupInfo' },
   { name: 'groupInvite', body: Bodies.groupInvite, reply: 'ok' },
   { name: 'groupLeave', body: Bodies.groupLeave, reply: 'ok' },
@@ -43,8 +47,4 @@ export const SESSION_ROUTES = new Map<number, SessionRoute>(sessionRoutes.map((r
 
 /** Opcodes v1 reserves without serving them: answered with `unsupported`. */
 export const RESERVED_OPCODES = new Set<number>([
-  Opcode.roomJoin,
-  Opcode.roomLeave,
-  Opcode.roomSend,
-  Opcode.roomPush,
 ]);

@@ -11,6 +11,8 @@ import { Messaging } from './messaging.ts';
 import { PushPayload } from '../push-payload.ts';
 import { LocalRouting, type Routing } from './routing.ts';
 import { Sync } from './sync.ts';
+import { LocalRoomBroadcast, type RoomBroadcast } from './rooms/broadcast.ts';
+import { defaultRoomOptions, Rooms, type RoomOptions } from './rooms/rooms.ts';
 import { Groups } from './groups/groups.ts';
 import type { GroupLimits } from './groups/membership.ts';
 
@@ -20,12 +22,17 @@ export interface LogicOptions {
   /** Where users' devices are connected; default one node, in memory. */
   readonly routing?: Routing;
   readonly groups?: GroupLimits;
+  /** Where room messages are published; default this node's gateways only. */
+  readonly roomBroadcast?: RoomBroadcast;
+  readonly rooms?: Partial<RoomOptions>;
 }
 
 type Handlers = { [N in SessionRequestName]: (session: SessionInfo, body: SessionRequests[N]['body']) => Promise<SessionRequests[N]['reply']> };
 
 export class Logic implements LogicApi {
   readonly routing: Routing;
+  readonly roomBroadcast: RoomBroadcast;
+  private readonly rooms: Rooms;
   private gateway: GatewayApi | undefined;
   private readonly auth: Auth;
   private readonly messaging: Messaging;
@@ -37,6 +44,8 @@ export class Logic implements LogicApi {
   constructor(stores: Stores, clock: Clock, options: LogicOptions) {
     this.routing = options.routing ?? new LocalRouting();
     this.auth = new Auth(stores.accounts, stores.tokens, stores.inbox, clock, options.auth);
+    this.roomBroadcast = options.roomBroadcast ?? new LocalRoomBroadcast();
+    this.rooms = new Rooms(stores.roomLog, this.roomBroadcast, clock, { ...defaultRoomOptions, ...options.rooms });
     this.messaging = new Messaging(stores, clock, (userId, entry, except) => this.fanout(userId, entry, except));
     this.conversations = new Conversations(stores, clock, (userId, entry, except) => this.fanout(userId, entry, except), {
       recallWindowMs: options.recallWindowMs ?? 2 * 60 * 1000,
@@ -76,11 +85,16 @@ export class Logic implements LogicApi {
         }
         return {};
       },
+      roomJoin: (s, b) => this.rooms.join(s, b),
+      roomLeave: (s, b) => this.rooms.leave(s, b),
+      roomSend: (s, b) => this.rooms.send(s, b),
+      roomPull: (s, b) => this.rooms.pull(s, b),
     };
   }
 
   attachGateway(gateway: GatewayApi): void {
     this.gateway = gateway;
+    this.roomBroadcast.attach((batch) => gateway.roomPublish(batch));
     this.routing.attach({
       push: (connectionIds, payload) => gateway.push(connectionIds, payload),
       kick: (connectionId, body) => {
@@ -104,8 +118,13 @@ export class Logic implements LogicApi {
   }
 
   disconnected(session: SessionInfo): void {
+    this.rooms.disconnected(session);
     this.routing.remove(session);
     this.auth.forget(session.connectionId);
+  }
+
+  roomLeft(session: SessionInfo, roomId: string): void {
+    this.rooms.left(session, roomId);
   }
 
   /** 1:1 rows and group rows in one list, most recently updated first; the total counts both. */

@@ -78,6 +78,18 @@ describe('load generator against a real server', function () {
     assert.equal(result.passed, true);
   });
 
+  it('runs live rooms: every reliable room message at every device of its room that stays, once, in seq order, with disconnects and churn', async () => {
+    server = await startTestServer();
+    const result = await run(server.port, { roomSize: 8, roomReliableShare: 0.3, disconnectsPerDevicePerMinute: 20, churnShare: 0.2, offlineSeconds: 1, durationSeconds: 3 });
+    assert.ok(result.check.acked > 10, `only ${result.check.acked} reliable messages acked`);
+    // Eight users with two devices each per room; the six devices that go offline for a while are not expected.
+    assert.ok(result.check.expectedDeliveries <= result.check.acked * 16 && result.check.expectedDeliveries >= result.check.acked * 10, `${result.check.expectedDeliveries} expected for ${result.check.acked}`);
+    assert.ok(result.counters.roomOrdinary > 0, 'ordinary room messages arrived too');
+    assert.ok(result.counters.disconnects > 0, 'the scenario dropped connections');
+    assert.deepEqual([result.check.losses, result.check.duplicates, result.check.orderViolations, result.check.misdelivered], [0, 0, 0, 0]);
+    assert.equal(result.passed, true);
+  });
+
   it('catches a server that acknowledges messages it then loses', async () => {
     server = await startTestServer({ decorateStores: losingEvery(7) });
     const result = await run(server.port, {});

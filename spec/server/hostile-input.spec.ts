@@ -159,7 +159,7 @@ describe('hostile input', () => {
     assert.equal(p.closed, false);
   });
 
-  it('answers opcodes by the precedence of SPEC §7.1: 1007, then 1008, then 1010, then 1011', async () => {
+  it('answers opcodes by the precedence of SPEC §7.1: 1007, then 1008, then 1010, then the body', async () => {
     server = await startTestServer();
     const p = peer();
     p.send(rawFrame(0x7777, 1, hex('90')));
@@ -174,13 +174,13 @@ describe('hostile input', () => {
     p.send(rawFrame(Opcode.roomPush, 6, hex('90')));
     p.send(rawFrame(Opcode.send, 7, hex('c1')));
     assert.equal(await p.errorFor(5), ErrorCode.notAuthenticated);
-    assert.equal(await p.errorFor(6), ErrorCode.notAuthenticated);
+    assert.equal(await p.errorFor(6), ErrorCode.unexpectedOpcode, 'roomPush is S→C');
     assert.equal(await p.errorFor(7), ErrorCode.notAuthenticated, 'state before body');
     p.send(encodeFrame(Opcode.register, 8, Bodies.register, { userId: 'alice', password: 'pw', deviceId: 'd', platform: Platform.ios }));
     await p.reply(8);
     p.send(rawFrame(Opcode.roomJoin, 9, hex('90')));
     p.send(rawFrame(Opcode.login, 10, hex('c1')));
-    assert.equal(await p.errorFor(9), ErrorCode.unsupported);
+    assert.equal(await p.errorFor(9), ErrorCode.badBody, 'a served opcode has its body checked once authenticated');
     assert.equal(await p.errorFor(10), ErrorCode.unexpectedOpcode, 'state before body');
   });
 

@@ -10,6 +10,7 @@ import { describeGroups } from './conformance/groups.ts';
 import { describeIdentity } from './conformance/identity.ts';
 import { describeInbox } from './conformance/inbox.ts';
 import { describeHistory, describeSequences } from './conformance/ordering.ts';
+import { describeRoomLog } from './conformance/room-log.ts';
 
 export interface OpenOptions {
   /** Inbox entries kept per user, when the test needs trimming. */
@@ -47,6 +48,7 @@ export function describeStoreConformance(name: string, open: OpenStore): void {
     describeHistory(harness);
     describeInbox(harness);
     describeConversations(harness);
+    describeRoomLog(harness);
     describeGroups(harness);
   });
 }

@@ -49,3 +49,26 @@ describe('embedded history retention', () => {
     }
   });
 });
+
+describe('embedded room log retention', () => {
+  it('keeps the newest entries per room and nothing older than the retention period, and says where the log starts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tern-room-retention-'));
+    let now = 1_800_000_000_000;
+    const stores = openEmbeddedStore({ path: dir, roomLogEntries: 20, roomLogRetentionMs: DAY, now: () => now });
+    try {
+      const gift = (n: number) => ({ messageId: `g${n}`, from: 'ann', kind: 7, content: `#${n}`, sentAt: now });
+      for (let n = 1; n <= 50; n++) await stores.roomLog.append('hall', gift(n));
+      const kept = await stores.roomLog.range('hall', 0, 100);
+      assert.deepEqual(kept.messages.map((m) => m.seq), Array.from({ length: 20 }, (_, i) => i + 31));
+      assert.deepEqual({ latestSeq: kept.latestSeq, oldestSeq: kept.oldestSeq }, { latestSeq: 50, oldestSeq: 31 });
+      now += 2 * DAY;
+      await stores.roomLog.append('hall', gift(51));
+      const fresh = await stores.roomLog.range('hall', 0, 100);
+      assert.deepEqual(fresh.messages.map((m) => m.seq), [51], `older than a day: gone (${fresh.oldestSeq})`);
+      assert.equal(fresh.oldestSeq, 51);
+    } finally {
+      await stores.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -7,6 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { EntryRecord, MessageRecord } from '../../protocol/bodies.ts';
+import { Limits } from '../../protocol/timers.ts';
 import type {
   Account,
   AccountStore,
@@ -29,6 +30,7 @@ import { decodeHistoryRow, encodeHistoryRow, historyRowStoredAt } from './histor
 import { EmbeddedGroups } from './groups.ts';
 import { EmbeddedMessages } from './messages.ts';
 import { PendingWrites } from './pending.ts';
+import { EmbeddedRoomLog } from './room-log.ts';
 
 export interface EmbeddedStoreOptions {
   readonly path: string;
@@ -38,6 +40,9 @@ export interface EmbeddedStoreOptions {
   readonly inboxRetentionMs?: number;
   /** How long a message stays in history (default 180 days). */
   readonly historyRetentionMs?: number;
+  /** Reliable room messages kept per room, and for how long (default 1,000 and 24 h). */
+  readonly roomLogEntries?: number;
+  readonly roomLogRetentionMs?: number;
   /** The store's clock, for retention; tests replace it. */
   readonly now?: () => number;
 }
@@ -329,8 +334,14 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): Stores {
     pending,
     (conversationId, seq) => history.committed(conversationId, seq),
   );
+  const roomLog = new EmbeddedRoomLog(root.openDB({ name: 'roomlog', encoding: 'msgpack' }), counters, track, pending, {
+    maxEntries: options.roomLogEntries ?? Limits.roomLogEntries,
+    retentionMs: options.roomLogRetentionMs ?? Limits.roomLogRetentionMs,
+    now: options.now ?? Date.now,
+  });
   derive = (key) => {
     if (key.startsWith('seq:')) return history.lastStoredSeq(key.slice(4));
+    if (key.startsWith('room:')) return roomLog.lastStoredSeq(key.slice(5));
     if (key.startsWith('ver:')) return inbox.lastStoredVersion(key.slice(4));
     return 0;
   };
@@ -367,6 +378,7 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): Stores {
   return {
     messages,
     groups,
+    roomLog,
     accounts: new EmbeddedAccounts(sub(root, 'accounts')),
     tokens: new EmbeddedTokens(sub(root, 'tokens')),
     sequences: new EmbeddedSequences(counters),

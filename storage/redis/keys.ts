@@ -63,6 +63,21 @@ export class Keys {
   userGroups(userId: string): string {
     return `${this.prefix}ugrp:{${userId}}`;
   }
+  /** A live room's reliable seq counter and its log of reliable messages. */
+  roomSeq(roomId: string): string {
+    return `${this.prefix}rseq:{${roomId}}`;
+  }
+  roomLog(roomId: string): string {
+    return `${this.prefix}rlog:{${roomId}}`;
+  }
+  /** Viewers of a live room per node (node id → count). */
+  roomOnline(roomId: string): string {
+    return `${this.prefix}ronline:{${roomId}}`;
+  }
+  /** Pub/sub channel of a live room's broadcast. */
+  roomChannel(roomId: string): string {
+    return `${this.prefix}room:${roomId}`;
+  }
   hidden(userId: string, conversationId: string): string {
     return `${this.prefix}hid:{${userId}}:${conversationId}`;
   }

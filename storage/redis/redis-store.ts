@@ -34,6 +34,8 @@ import { toArray, toInt } from './errors.ts';
 import { RedisInbox, inboxScripts } from './inbox.ts';
 import { DEFAULT_KEY_PREFIX, Keys } from './keys.ts';
 import { LuaScript } from './script.ts';
+import { RedisRoomLog, roomAppendScript } from './room-log.ts';
+import { Limits } from '../../protocol/timers.ts';
 import * as values from './values.ts';
 
 export interface RedisStoreOptions extends RedisConnection {
@@ -144,7 +146,7 @@ class RedisHidden implements HiddenStore {
   }
 }
 
-export const redisScripts: readonly LuaScript[] = [recordMessageScript, markReadScript, updateMessageScript, historyPageScript, raiseFieldScript, ...inboxScripts];
+export const redisScripts: readonly LuaScript[] = [recordMessageScript, markReadScript, updateMessageScript, historyPageScript, raiseFieldScript, roomAppendScript, ...inboxScripts];
 
 /** Builds the ports on an open connection; `close()` closes that connection. */
 export function redisPorts(redis: Redis, options: RedisStoreOptions = {}): Stores {
@@ -167,6 +169,7 @@ export function redisPorts(redis: Redis, options: RedisStoreOptions = {}): Store
   return {
     ...parts,
     messages: new ComposedMessageStore(parts),
+    roomLog: new RedisRoomLog(redis, keys, { maxEntries: Limits.roomLogEntries, retentionMs: Limits.roomLogRetentionMs, now: options.now ?? Date.now }),
     groups: new ComposedGroupStore(new RedisGroupDirectory(redis, keys), parts),
     accounts: new RedisAccounts(redis, keys),
     tokens: new RedisTokens(redis, keys),

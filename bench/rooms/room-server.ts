@@ -1,0 +1,51 @@
+/**
+ * The server of the rooms bench, forked with an IPC channel: one node (gateway and logic in one
+ * process, the embedded store) with the batched fan-out or the naive baseline (`naive` as the
+ * first argument). It answers `stats` messages with its room delivery counters and CPU time.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startNode } from '../../server/node.ts';
+import { naiveFanout } from './naive-fanout.ts';
+
+export interface ServerStats {
+  readonly deliveries: number;
+  readonly frames: number;
+  readonly bytes: number;
+  readonly dropped: number;
+  readonly removed: number;
+  readonly encodes: number;
+  readonly cpuSeconds: number;
+}
+
+const naive = process.argv[2] === 'naive';
+// Batch size and delay to try other defaults: ROOM_BATCH_N, ROOM_BATCH_MS.
+const batching = {
+  ...(process.env.ROOM_BATCH_N ? { roomBatchMessages: Number(process.env.ROOM_BATCH_N) } : {}),
+  ...(process.env.ROOM_BATCH_MS ? { roomBatchMs: Number(process.env.ROOM_BATCH_MS) } : {}),
+};
+const dataDir = mkdtempSync(join(tmpdir(), 'tern-rooms-bench-'));
+const node = await startNode({
+  dataDir,
+  host: '0.0.0.0',
+  port: 0,
+  scryptCost: 16,
+  rooms: { sendsPerSecond: 1_000 },
+  gateway: { maxConnections: 20_000, maxAcceptsPerSecond: 100_000, ...(naive ? { roomBatchMessages: 1 } : batching) },
+  ...(naive ? { gatewayRooms: { fanout: naiveFanout } } : {}),
+});
+
+process.on('message', (message: string) => {
+  if (message === 'stats') {
+    const cpu = process.cpuUsage();
+    const stats: ServerStats = { ...node.gateway.stats.rooms, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+    process.send?.({ stats });
+  } else if (message === 'stop') {
+    void node.close().finally(() => {
+      rmSync(dataDir, { recursive: true, force: true });
+      process.exit(0);
+    });
+  }
+});
+process.send?.({ port: node.port });
