@@ -41,4 +41,9 @@ export const Limits = {
   preLoginBadBodies: 3,
   /** Outbound bytes the socket may buffer before the connection is closed as a slow consumer. */
   maxWriteBufferBytes: 4 * 1024 * 1024,
+  /**
+   * Body bytes (before compression) the server puts in one sync page, history page or
+   * conversation list, well below the 1 MiB frame: a page is cut there and says `hasMore`.
+   */
+  pageBudgetBytes: 512 * 1024,
 } as const;

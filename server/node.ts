@@ -6,6 +6,9 @@ import { Gateway, type Logger } from './gateway/gateway.ts';
 import { systemClock, type Clock } from './logic/clock.ts';
 import { DEFAULT_TOKEN_TTL_MS } from './logic/auth.ts';
 import { Logic } from './logic/logic.ts';
+import { PAGE_ENVELOPE_BYTES, pageBudgetFor } from './logic/page-budget.ts';
+import { HEADER_SIZE } from '../protocol/header.ts';
+import { Limits } from '../protocol/timers.ts';
 import { DEFAULT_SCRYPT_COST } from './logic/passwords.ts';
 import { openStores, type ProductionStoreConfig } from './stores.ts';
 
@@ -26,6 +29,8 @@ export interface NodeOptions {
   readonly decorateStores?: (stores: Stores) => Stores;
   readonly clock?: Clock;
   readonly logger?: Logger;
+  /** Body bytes per page (sync, history, conversation lists); default Limits.pageBudgetBytes. */
+  readonly pageBudgetBytes?: number;
 }
 
 export interface RunningNode {
@@ -48,6 +53,15 @@ export function errorReporter(logger: Logger, event: string): (error: unknown) =
   return (error) => logger(event, { error: String((error as Error)?.stack ?? error) });
 }
 
+/**
+ * Every entry must fit a frame alone, or a sync could never get past it: an entry is a request's
+ * content plus ids the server adds, so the frame must hold a request and a page's envelope.
+ */
+export function checkFrameLimits(config: GatewayConfig): void {
+  const needed = HEADER_SIZE + config.maxRequestSize + 2 * PAGE_ENVELOPE_BYTES;
+  if (config.maxFrameSize < needed) throw new Error(`maxFrameSize ${config.maxFrameSize} is below ${needed}: the largest entry would not fit a frame`);
+}
+
 export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? quietLogger;
@@ -58,11 +72,13 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   );
   const { routing } = opened;
   const stores = options.decorateStores ? options.decorateStores(opened.stores) : opened.stores;
+  const config: GatewayConfig = { ...defaultGatewayConfig, ...options.gateway };
+  checkFrameLimits(config);
   const logic = new Logic(stores, clock, {
     routing,
+    pageBudget: pageBudgetFor(config.maxFrameSize, options.pageBudgetBytes ?? Limits.pageBudgetBytes),
     auth: { passwords: { cost: options.scryptCost ?? DEFAULT_SCRYPT_COST }, tokenTtlMs: options.tokenTtlMs ?? DEFAULT_TOKEN_TTL_MS },
   });
-  const config: GatewayConfig = { ...defaultGatewayConfig, ...options.gateway };
   const gateway = new Gateway(config, clock, logic, String(process.pid), logger);
   logic.attachGateway(gateway);
   const { port, tlsPort } = await gateway.listen({ host: options.host, port: options.port, ...(options.tls ? { tls: options.tls } : {}) });

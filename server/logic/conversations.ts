@@ -2,19 +2,28 @@
  * Conversation lists, read marks, recall and delete-for-me. Read marks and recalls are inbox
  * entries too, so a user's other devices and the peer learn of them by push or by sync.
  */
-import { EntryType, MAX_PAGE_ENTRIES, type BodyOf, type MessageRecord } from '../../protocol/bodies.ts';
+import { Conversation, EntryType, MAX_PAGE_ENTRIES, type BodyOf, type ConversationRecord, type MessageRecord } from '../../protocol/bodies.ts';
+import { wireSize } from '../../protocol/wire-size.ts';
 import { ErrorCode, ProtocolError } from '../../protocol/errors.ts';
-import type { NewEntry, Stores } from '../../storage/ports.ts';
+import type { ConversationState, NewEntry, Stores } from '../../storage/ports.ts';
 import type { SessionInfo } from '../seam.ts';
 import type { Clock } from './clock.ts';
 import { participants } from './ids.ts';
 import type { Fanout } from './messaging.ts';
+import type { PageBudget } from './page-budget.ts';
 
 export const DEFAULT_CONVERSATIONS = 100;
+
+/**
+ * History messages looked at, newest first, for the latest one a user has not deleted for
+ * themselves; past them the conversation is listed without a last message.
+ */
+const LAST_VISIBLE_SCAN = 100;
 
 export interface ConversationOptions {
   /** How long after sending the sender may recall a message. */
   readonly recallWindowMs: number;
+  readonly budget: PageBudget;
 }
 
 type Deps = Pick<Stores, 'conversations' | 'history' | 'inbox' | 'hidden' | 'durable'>;
@@ -27,20 +36,50 @@ export class Conversations {
     private readonly options: ConversationOptions,
   ) {}
 
+  /**
+   * The most recent conversations, each with its latest message the user can see. Last messages
+   * are included while the list stays within the page budget; the items after that are listed
+   * without one (SPEC §12.2), so the list is complete whatever the messages weigh.
+   */
   async list(session: SessionInfo, body: BodyOf<'conversations'>): Promise<BodyOf<'conversationList'>> {
     const limit = Math.max(1, Math.min(body.limit || DEFAULT_CONVERSATIONS, MAX_PAGE_ENTRIES));
     const { items, totalUnread } = await this.stores.conversations.list(session.userId, limit);
-    return {
-      items: items.map(({ conversationId, peer, unread, readSeq, updatedAt, lastMessage }) => ({
-        conversationId,
-        peer,
-        unread,
-        readSeq,
-        updatedAt,
-        ...(lastMessage ? { lastMessage } : {}),
-      })),
-      totalUnread,
-    };
+    const records = await Promise.all(items.map((state) => this.listed(session.userId, state)));
+    const { budgetBytes, loneItemBytes } = this.options.budget;
+    let used = 0;
+    const fitted = records.map((item, i) => {
+      const size = wireSize(Conversation.wire, item);
+      if (used + size <= budgetBytes || (i === 0 && size <= loneItemBytes)) {
+        used += size;
+        return item;
+      }
+      const { lastMessage: _dropped, ...bare } = item;
+      used += wireSize(Conversation.wire, bare);
+      return bare;
+    });
+    return { items: fitted, totalUnread };
+  }
+
+  private async listed(userId: string, state: ConversationState): Promise<ConversationRecord> {
+    const { conversationId, peer, unread, readSeq, updatedAt } = state;
+    const lastMessage = state.lastMessage && (await this.latestVisible(userId, state.lastMessage));
+    return { conversationId, peer, unread, readSeq, updatedAt, ...(lastMessage ? { lastMessage } : {}) };
+  }
+
+  /** `last`, or when the user deleted it for themselves the newest message before it they did not. */
+  private async latestVisible(userId: string, last: MessageRecord): Promise<MessageRecord | undefined> {
+    if (!(await this.stores.hidden.isHidden(userId, last.conversationId, last.seq))) return last;
+    let before = last.seq;
+    for (let scanned = 0; scanned < LAST_VISIBLE_SCAN && before > 1; ) {
+      const page = await this.stores.history.page(last.conversationId, before, 20);
+      const shown = await this.visible(userId, page.messages);
+      if (shown[0]) return shown[0];
+      const oldest = page.messages.at(-1);
+      if (!oldest || !page.hasMore) return undefined;
+      scanned += page.messages.length;
+      before = oldest.seq;
+    }
+    return undefined;
   }
 
   /** Marks read up to `seq`: clears that part of the unread count, syncs the user's devices and sends the peer a receipt. */

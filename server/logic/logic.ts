@@ -10,10 +10,15 @@ import { Messaging } from './messaging.ts';
 import { PushPayload } from '../push-payload.ts';
 import { LocalRouting, type Routing } from './routing.ts';
 import { Sync } from './sync.ts';
+import { pageBudgetFor, type PageBudget } from './page-budget.ts';
+import { DEFAULT_MAX_FRAME_SIZE } from '../../protocol/header.ts';
+import { Limits } from '../../protocol/timers.ts';
 
 export interface LogicOptions {
   readonly auth: AuthOptions;
   readonly recallWindowMs?: number;
+  /** Byte budget of pages (sync, history, conversation lists); default for a 1 MiB frame. */
+  readonly pageBudget?: PageBudget;
   /** Where users' devices are connected; default one node, in memory. */
   readonly routing?: Routing;
 }
@@ -31,12 +36,14 @@ export class Logic implements LogicApi {
 
   constructor(stores: Stores, clock: Clock, options: LogicOptions) {
     this.routing = options.routing ?? new LocalRouting();
+    const budget = options.pageBudget ?? pageBudgetFor(DEFAULT_MAX_FRAME_SIZE, Limits.pageBudgetBytes);
     this.auth = new Auth(stores.accounts, stores.tokens, stores.inbox, clock, options.auth);
     this.messaging = new Messaging(stores, clock, (userId, entry, except) => this.fanout(userId, entry, except));
     this.conversations = new Conversations(stores, clock, (userId, entry, except) => this.fanout(userId, entry, except), {
       recallWindowMs: options.recallWindowMs ?? 2 * 60 * 1000,
+      budget,
     });
-    this.syncing = new Sync(stores.inbox, stores.history, (userId, messages) => this.conversations.visible(userId, messages));
+    this.syncing = new Sync(stores.inbox, stores.history, (userId, messages) => this.conversations.visible(userId, messages), budget);
     this.handlers = {
       send: (s, b) => this.messaging.send(s, b),
       sync: (s, b) => this.syncing.sync(s, b),
