@@ -5,7 +5,8 @@ import type { AccountStore, InboxStore, TokenStore } from '../../storage/ports.t
 import type { ClientInfo, SessionInfo } from '../seam.ts';
 import type { Clock } from './clock.ts';
 import { checkUserId } from './ids.ts';
-import { hashPassword, verifyPassword, type PasswordPolicy } from './passwords.ts';
+import { addressOf, LoginThrottle, type ThrottlePolicy } from './login-throttle.ts';
+import { Passwords, type PasswordPolicy } from './passwords.ts';
 
 /** Session tokens live 30 days unless configured otherwise. */
 export const DEFAULT_TOKEN_TTL_MS = 30 * 24 * 3600 * 1000;
@@ -13,6 +14,8 @@ export const DEFAULT_TOKEN_TTL_MS = 30 * 24 * 3600 * 1000;
 export interface AuthOptions {
   readonly passwords: PasswordPolicy;
   readonly tokenTtlMs: number;
+  /** Backoff after failed password logins; default DEFAULT_THROTTLE. */
+  readonly throttle?: ThrottlePolicy;
 }
 
 function tokenHash(token: string): string {
@@ -23,6 +26,8 @@ function tokenHash(token: string): string {
 export class Auth {
   /** Token hash of each live connection, so that revokeToken without a token revokes the session's own. */
   private readonly tokenByConnection = new Map<string, string>();
+  readonly passwords: Passwords;
+  private readonly throttle: LoginThrottle;
 
   constructor(
     private readonly accounts: AccountStore,
@@ -30,12 +35,15 @@ export class Auth {
     private readonly inbox: InboxStore,
     private readonly clock: Clock,
     private readonly options: AuthOptions,
-  ) {}
+  ) {
+    this.passwords = new Passwords(options.passwords);
+    this.throttle = new LoginThrottle(clock, options.throttle);
+  }
 
   async register(client: ClientInfo, body: BodyOf<'register'>): Promise<{ session: SessionInfo; reply: BodyOf<'session'> }> {
     checkUserId(body.userId);
     if (body.password.length < 1) throw new ProtocolError(ErrorCode.badCredentials, 'the password is empty');
-    const { salt, hash } = await hashPassword(body.password, this.options.passwords);
+    const { salt, hash } = await this.passwords.hash(body.password);
     const created = await this.accounts.create({ userId: body.userId, salt, passwordHash: hash, createdAt: this.clock.now() });
     if (!created) throw new ProtocolError(ErrorCode.userExists, `user id "${body.userId}" is taken`);
     return this.openSession(client, body.userId, body.deviceId, body.platform, undefined);
@@ -49,9 +57,17 @@ export class Auth {
       if (!record || record.userId !== body.userId || record.expiresAt <= this.clock.now()) throw new ProtocolError(ErrorCode.badToken);
       return this.openSession(client, body.userId, body.deviceId, body.platform, { token: body.token, expiresAt: record.expiresAt });
     }
+    const address = addressOf(client.remoteAddress);
+    const wait = this.throttle.wait(body.userId, address);
+    if (wait > 0) throw new ProtocolError(ErrorCode.rateLimited, `too many failed logins; retry in ${Math.ceil(wait / 1000)} s`);
+    const password = body.password ?? '';
     const account = await this.accounts.get(body.userId);
-    const valid = account !== undefined && body.password !== undefined && (await verifyPassword(body.password, account.salt, account.passwordHash));
-    if (!valid) throw new ProtocolError(ErrorCode.badCredentials);
+    const valid = account ? await this.passwords.verify(password, account.salt, account.passwordHash) : await this.passwords.verifyUnknown(password);
+    if (!valid) {
+      this.throttle.failed(body.userId, address);
+      throw new ProtocolError(ErrorCode.badCredentials);
+    }
+    this.throttle.succeeded(body.userId);
     return this.openSession(client, body.userId, body.deviceId, body.platform, undefined);
   }
 

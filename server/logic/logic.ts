@@ -4,6 +4,7 @@ import { KickReason } from '../../protocol/bodies.ts';
 import type { Stores } from '../../storage/ports.ts';
 import type { AuthResult, ClientInfo, GatewayApi, LogicApi, SessionInfo, SessionRequestName, SessionRequests } from '../seam.ts';
 import { Auth, type AuthOptions } from './auth.ts';
+import type { Passwords } from './passwords.ts';
 import { Conversations } from './conversations.ts';
 import type { Clock } from './clock.ts';
 import { Messaging } from './messaging.ts';
@@ -29,6 +30,8 @@ export class Logic implements LogicApi {
   readonly routing: Routing;
   private gateway: GatewayApi | undefined;
   private readonly auth: Auth;
+  /** Password hashing, exposed so tests can count scrypt derivations. */
+  readonly passwords: Passwords;
   private readonly messaging: Messaging;
   private readonly syncing: Sync;
   private readonly conversations: Conversations;
@@ -38,6 +41,7 @@ export class Logic implements LogicApi {
     this.routing = options.routing ?? new LocalRouting();
     const budget = options.pageBudget ?? pageBudgetFor(DEFAULT_MAX_FRAME_SIZE, Limits.pageBudgetBytes);
     this.auth = new Auth(stores.accounts, stores.tokens, stores.inbox, clock, options.auth);
+    this.passwords = this.auth.passwords;
     this.messaging = new Messaging(stores, clock, (userId, entry, except) => this.fanout(userId, entry, except));
     this.conversations = new Conversations(stores, clock, (userId, entry, except) => this.fanout(userId, entry, except), {
       recallWindowMs: options.recallWindowMs ?? 2 * 60 * 1000,

@@ -1,0 +1,121 @@
+/**
+ * Backoff after failed password logins, per account and per remote address. Each key may fail a
+ * few times freely; after that every failure locks it for twice as long as the one before (up to
+ * a cap), and a login for a locked key is refused before any scrypt runs. A guesser therefore
+ * gets a handful of tries per account per quarter hour instead of one per scrypt, and cannot make
+ * the server spend its scrypt budget on them.
+ */
+import type { Clock } from './clock.ts';
+
+export interface BackoffPolicy {
+  /** The failure that starts the first lockout (the ones before it cost nothing but their scrypt). */
+  readonly free: number;
+  /** The first lockout; each further failure doubles it. */
+  readonly baseMs: number;
+  readonly maxMs: number;
+  /** A key with no failure for this long starts over. */
+  readonly forgetMs: number;
+  /** Keys tracked; beyond it the least recently failed is forgotten (policy: evict oldest). */
+  readonly maxKeys: number;
+}
+
+export interface ThrottlePolicy {
+  readonly account: BackoffPolicy;
+  /** An address may be a NAT in front of many users, so it gets more free failures. */
+  readonly address: BackoffPolicy;
+}
+
+export const DEFAULT_THROTTLE: ThrottlePolicy = {
+  account: { free: 5, baseMs: 1_000, maxMs: 15 * 60_000, forgetMs: 15 * 60_000, maxKeys: 100_000 },
+  address: { free: 20, baseMs: 1_000, maxMs: 15 * 60_000, forgetMs: 15 * 60_000, maxKeys: 100_000 },
+};
+
+interface Failures {
+  count: number;
+  last: number;
+  lockedUntil: number;
+}
+
+class Backoff {
+  /** In order of last failure (re-inserted on each), so the first key is the one to evict. */
+  private readonly keys = new Map<string, Failures>();
+
+  constructor(private readonly policy: BackoffPolicy) {}
+
+  /** Milliseconds until `key` may try again; 0 when it may now. */
+  wait(key: string, now: number): number {
+    const entry = this.current(key, now);
+    return entry ? Math.max(0, entry.lockedUntil - now) : 0;
+  }
+
+  fail(key: string, now: number): void {
+    const { free, baseMs, maxMs, maxKeys } = this.policy;
+    const entry = this.current(key, now) ?? { count: 0, last: now, lockedUntil: 0 };
+    entry.count++;
+    entry.last = now;
+    if (entry.count >= free) entry.lockedUntil = now + Math.min(maxMs, baseMs * 2 ** Math.min(30, entry.count - free));
+    this.keys.delete(key);
+    this.keys.set(key, entry);
+    if (this.keys.size > maxKeys) {
+      const oldest = this.keys.keys().next().value;
+      if (oldest !== undefined) this.keys.delete(oldest);
+    }
+  }
+
+  forget(key: string): void {
+    this.keys.delete(key);
+  }
+
+  get size(): number {
+    return this.keys.size;
+  }
+
+  private current(key: string, now: number): Failures | undefined {
+    const entry = this.keys.get(key);
+    if (entry && now - entry.last >= this.policy.forgetMs && now >= entry.lockedUntil) {
+      this.keys.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+}
+
+/** "1.2.3.4:5678" or "::1:5678" → the address without the port. */
+export function addressOf(remoteAddress: string): string {
+  const colon = remoteAddress.lastIndexOf(':');
+  return colon > 0 ? remoteAddress.slice(0, colon) : remoteAddress;
+}
+
+export class LoginThrottle {
+  private readonly accounts: Backoff;
+  private readonly addresses: Backoff;
+
+  constructor(
+    private readonly clock: Clock,
+    policy: ThrottlePolicy = DEFAULT_THROTTLE,
+  ) {
+    this.accounts = new Backoff(policy.account);
+    this.addresses = new Backoff(policy.address);
+  }
+
+  /** Milliseconds the login must wait (the longer of the account's and the address's lockout); 0 when it may go ahead. */
+  wait(userId: string, address: string): number {
+    const now = this.clock.now();
+    return Math.max(this.accounts.wait(userId, now), this.addresses.wait(address, now));
+  }
+
+  failed(userId: string, address: string): void {
+    const now = this.clock.now();
+    this.accounts.fail(userId, now);
+    this.addresses.fail(address, now);
+  }
+
+  /** A correct password clears the account's failures; the address keeps its own. */
+  succeeded(userId: string): void {
+    this.accounts.forget(userId);
+  }
+
+  get tracked(): { accounts: number; addresses: number } {
+    return { accounts: this.accounts.size, addresses: this.addresses.size };
+  }
+}
