@@ -4,7 +4,7 @@ import { ErrorCode, ProtocolError } from '../../protocol/errors.ts';
 import type { AccountStore, InboxStore, TokenStore } from '../../storage/ports.ts';
 import type { ClientInfo, SessionInfo } from '../seam.ts';
 import type { Clock } from './clock.ts';
-import { checkUserId } from './ids.ts';
+import { checkPlatform, checkUserId } from './ids.ts';
 import { addressOf, LoginThrottle, type ThrottlePolicy } from './login-throttle.ts';
 import { Passwords, type PasswordPolicy } from './passwords.ts';
 
@@ -41,6 +41,7 @@ export class Auth {
   }
 
   async register(client: ClientInfo, body: BodyOf<'register'>): Promise<{ session: SessionInfo; reply: BodyOf<'session'> }> {
+    checkPlatform(body.platform);
     checkUserId(body.userId);
     if (body.password.length < 1) throw new ProtocolError(ErrorCode.badCredentials, 'the password is empty');
     const { salt, hash } = await this.passwords.hash(body.password);
@@ -50,11 +51,14 @@ export class Auth {
   }
 
   async login(client: ClientInfo, body: BodyOf<'login'>): Promise<{ session: SessionInfo; reply: BodyOf<'session'> }> {
+    checkPlatform(body.platform);
     checkUserId(body.userId);
     if ((body.token === undefined) === (body.password === undefined)) throw new ProtocolError(ErrorCode.badBody, 'login needs exactly one of password and token');
     if (body.token !== undefined) {
       const record = await this.tokens.get(tokenHash(body.token));
-      if (!record || record.userId !== body.userId || record.expiresAt <= this.clock.now()) throw new ProtocolError(ErrorCode.badToken);
+      // A token is bound to the user and the device it was issued to: a copied token does not
+      // log in another device (SPEC §8.1).
+      if (!record || record.userId !== body.userId || record.deviceId !== body.deviceId || record.expiresAt <= this.clock.now()) throw new ProtocolError(ErrorCode.badToken);
       return this.openSession(client, body.userId, body.deviceId, body.platform, { token: body.token, expiresAt: record.expiresAt });
     }
     const address = addressOf(client.remoteAddress);

@@ -56,17 +56,8 @@ export class Logic implements LogicApi {
       markRead: (s, b) => this.conversations.markRead(s, b),
       recall: (s, b) => this.conversations.recall(s, b),
       deleteForMe: (s, b) => this.conversations.deleteForMe(s, b),
-      logout: async (s) => {
-        await this.auth.revoke(s, undefined);
-        return {};
-      },
-      revokeToken: async (s, b) => {
-        for (const connectionId of await this.auth.revoke(s, b.token)) {
-          this.auth.forget(connectionId);
-          this.gateway?.kick(connectionId, { reason: KickReason.tokenRevoked, message: 'the session token was revoked' });
-        }
-        return {};
-      },
+      logout: (s) => this.revoke(s, undefined),
+      revokeToken: (s, b) => this.revoke(s, b.token),
     };
   }
 
@@ -108,6 +99,15 @@ export class Logic implements LogicApi {
       });
     }
     return result;
+  }
+
+  /** Revokes the token and kicks every other connection that logged in with it (logout and revokeToken alike). */
+  private async revoke(session: SessionInfo, token: string | undefined): Promise<BodyOf<'ok'>> {
+    for (const connectionId of await this.auth.revoke(session, token)) {
+      this.auth.forget(connectionId);
+      this.gateway?.kick(connectionId, { reason: KickReason.tokenRevoked, message: 'the session token was revoked' });
+    }
+    return {};
   }
 
   private fanout(userId: string, entry: BodyOf<'push'>, exceptDeviceId?: string): void {
