@@ -98,6 +98,12 @@ export interface ConversationState {
   readonly lastSeq: number;
   readonly updatedAt: number;
   readonly lastMessage?: MessageRecord;
+  /**
+   * Changes of the read state: every read mark that moved and every recall that took a message
+   * off the count adds one (absent: 0). markRead checks it, so a count made before a concurrent
+   * change is never applied after it.
+   */
+  readonly rev?: number;
 }
 
 export interface ConversationList {
@@ -112,10 +118,22 @@ export interface ConversationList {
 export interface ConversationStore {
   /** A message entered the conversation: it becomes the last message, and an incoming one adds 1 unread. */
   recordMessage(userId: string, peer: string, message: MessageRecord, incoming: boolean): Promise<void>;
-  /** Moves the read mark forward to `seq`, taking `cleared` off the unread count; false when it would not move. */
-  markRead(userId: string, conversationId: string, seq: number, cleared: number): Promise<boolean>;
-  /** Replaces the last message when it is this one (a recall), and takes `unreadDelta` off the unread count. */
+  /**
+   * Moves the read mark forward to `seq`, taking `cleared` off the unread count, in one atomic
+   * step; false when it would not move, or when `expectedRev` is given and the row's rev differs
+   * (check-and-set: the caller counted `cleared` from a state that has changed since).
+   */
+  markRead(userId: string, conversationId: string, seq: number, cleared: number, expectedRev?: number): Promise<boolean>;
+  /**
+   * Replaces the last message when it is this one (a recall), and takes `unreadDelta` off the
+   * unread count when the message is still after the read mark, deciding both atomically.
+   */
   updateMessage(userId: string, message: MessageRecord, unreadDelta: number): Promise<void>;
+  /**
+   * Claims the recall of one message: true for exactly one of any number of calls, concurrent or
+   * not, on any node; the claimer writes the tombstone and the recall entries.
+   */
+  claimRecall(conversationId: string, seq: number): Promise<boolean>;
   get(userId: string, conversationId: string): Promise<ConversationState | undefined>;
   /** Most recently updated first. */
   list(userId: string, limit: number): Promise<ConversationList>;

@@ -20,6 +20,9 @@ export const DEFAULT_CONVERSATIONS = 100;
  */
 const LAST_VISIBLE_SCAN = 100;
 
+/** Tries of a read mark's check-and-set before it is answered 5001 (each loses only to another change of the row). */
+const MARK_READ_ATTEMPTS = 8;
+
 export interface ConversationOptions {
   /** How long after sending the sender may recall a message. */
   readonly recallWindowMs: number;
@@ -85,12 +88,18 @@ export class Conversations {
   /** Marks read up to `seq`: clears that part of the unread count, syncs the user's devices and sends the peer a receipt. */
   async markRead(session: SessionInfo, body: BodyOf<'markRead'>): Promise<BodyOf<'ok'>> {
     const peer = this.peerOf(session, body.conversationId);
-    const state = await this.stores.conversations.get(session.userId, body.conversationId);
-    if (!state) throw new ProtocolError(ErrorCode.notFound, 'no such conversation in your list');
-    if (body.seq > state.lastSeq) throw new ProtocolError(ErrorCode.notFound, `seq ${body.seq} is beyond the last message (${state.lastSeq})`);
-    if (body.seq <= state.readSeq) return {};
-    const cleared = await this.countFrom(peer, body.conversationId, state.readSeq, body.seq);
-    if (!(await this.stores.conversations.markRead(session.userId, body.conversationId, body.seq, cleared))) return {};
+    // Read-modify-write as a check-and-set on the row's rev: the count is applied only to the
+    // state it was made from; another read mark or a recall in between makes it count again.
+    for (let attempt = 0; ; attempt++) {
+      const state = await this.stores.conversations.get(session.userId, body.conversationId);
+      if (!state) throw new ProtocolError(ErrorCode.notFound, 'no such conversation in your list');
+      if (body.seq > state.lastSeq) throw new ProtocolError(ErrorCode.notFound, `seq ${body.seq} is beyond the last message (${state.lastSeq})`);
+      if (body.seq <= state.readSeq) return {};
+      const cleared = await this.countFrom(peer, body.conversationId, state.readSeq, body.seq);
+      if (await this.stores.conversations.markRead(session.userId, body.conversationId, body.seq, cleared, state.rev ?? 0)) break;
+      // Policy: give up (retryable 5001) rather than loop while the row keeps changing.
+      if (attempt + 1 >= MARK_READ_ATTEMPTS) throw new ProtocolError(ErrorCode.internal, 'the read state kept changing; retry');
+    }
     const entry: NewEntry = { type: EntryType.readMark, conversationId: body.conversationId, seq: body.seq, actor: session.userId };
     await this.signal([session.userId, peer], entry, session);
     return {};
@@ -104,10 +113,14 @@ export class Conversations {
     if (message.from !== session.userId) throw new ProtocolError(ErrorCode.forbidden, 'only the sender may recall a message');
     if (message.recalled) return {};
     if (this.clock.now() - message.sentAt > this.options.recallWindowMs) throw new ProtocolError(ErrorCode.recallExpired);
+    // Check-and-set: of two recalls of one message (pipelined, or on two nodes) one writes the
+    // tombstone and the entries; the other is answered ok like a recall of a recalled message.
+    if (!(await this.stores.conversations.claimRecall(body.conversationId, body.seq))) return {};
     const tombstone: MessageRecord = { ...message, content: '', recalled: true };
+    // The tombstone is in history before the rows change, so a read mark counting after the
+    // peer's row changed skips it (the store takes it off the count only while it is unread).
     await this.stores.history.put(tombstone);
-    const peerState = await this.stores.conversations.get(peer, body.conversationId);
-    await this.stores.conversations.updateMessage(peer, tombstone, peerState && body.seq > peerState.readSeq ? 1 : 0);
+    await this.stores.conversations.updateMessage(peer, tombstone, 1);
     await this.stores.conversations.updateMessage(session.userId, tombstone, 0);
     await this.signal([session.userId, peer], { type: EntryType.recall, conversationId: body.conversationId, seq: body.seq, message: tombstone, actor: session.userId }, session);
     return {};
@@ -139,7 +152,8 @@ export class Conversations {
     let before = upTo + 1;
     while (before - 1 > readSeq) {
       const page = await this.stores.history.page(conversationId, before, Math.min(MAX_PAGE_ENTRIES, before - 1 - readSeq));
-      for (const m of page.messages) if (m.seq > readSeq && m.from === sender) count++;
+      // A recalled message was taken off the count when it was recalled.
+      for (const m of page.messages) if (m.seq > readSeq && m.from === sender && !m.recalled) count++;
       const oldest = page.messages.at(-1);
       if (!oldest || !page.hasMore) break;
       before = oldest.seq;

@@ -19,8 +19,13 @@ interface UserLists {
 /** Users whose lists stay cached; the least recently used beyond this are dropped (they reload from disk). */
 const CACHED_USERS = 100_000;
 
+/** Recall claims live beside the lists under a key no user id can take (user ids are [A-Za-z0-9_.-]). */
+const RECALLS = '\u0001recall';
+
 export class EmbeddedConversations implements ConversationStore {
   private readonly cache = new Map<string, UserLists>();
+  /** Claims written but not yet committed; bounded by the recalls in flight. */
+  private readonly recallsQueued = new Set<string>();
 
   constructor(
     private readonly db: Database<ConversationState | number, Key>,
@@ -53,17 +58,19 @@ export class EmbeddedConversations implements ConversationStore {
       readSeq: previous?.readSeq ?? 0,
       lastSeq: newer ? message.seq : (previous?.lastSeq ?? message.seq),
       updatedAt: newer ? message.sentAt : (previous?.updatedAt ?? message.sentAt),
+      ...(previous?.rev ? { rev: previous.rev } : {}),
       ...(newer ? (keepMessage ? { lastMessage: message } : {}) : previous?.lastMessage ? { lastMessage: previous.lastMessage } : {}),
     };
     this.save(userId, lists, next, incoming ? 1 : 0);
   }
 
-  async markRead(userId: string, conversationId: string, seq: number, cleared: number): Promise<boolean> {
+  async markRead(userId: string, conversationId: string, seq: number, cleared: number, expectedRev?: number): Promise<boolean> {
     const lists = this.load(userId);
     const previous = lists.byConversation.get(conversationId);
     if (!previous || seq <= previous.readSeq) return false;
+    if (expectedRev !== undefined && (previous.rev ?? 0) !== expectedRev) return false;
     const take = Math.min(cleared, previous.unread);
-    this.save(userId, lists, { ...previous, readSeq: seq, unread: previous.unread - take }, -take);
+    this.save(userId, lists, { ...previous, readSeq: seq, unread: previous.unread - take, rev: (previous.rev ?? 0) + 1 }, -take);
     return true;
   }
 
@@ -71,9 +78,23 @@ export class EmbeddedConversations implements ConversationStore {
     const lists = this.load(userId);
     const previous = lists.byConversation.get(message.conversationId);
     if (!previous) return;
-    const take = Math.min(unreadDelta, previous.unread);
+    const take = message.seq > previous.readSeq ? Math.min(unreadDelta, previous.unread) : 0;
     const isLast = previous.lastMessage?.seq === message.seq;
-    this.save(userId, lists, { ...previous, unread: previous.unread - take, ...(isLast ? { lastMessage: message } : {}) }, -take);
+    const rev = (previous.rev ?? 0) + (take > 0 ? 1 : 0);
+    this.save(userId, lists, { ...previous, unread: previous.unread - take, ...(isLast ? { lastMessage: message } : {}), ...(rev ? { rev } : {}) }, -take);
+  }
+
+  async claimRecall(conversationId: string, seq: number): Promise<boolean> {
+    // The store is owned by one process: the check and the claim happen in one synchronous step
+    // against what is committed and what is still queued.
+    const key: Key = [RECALLS, conversationId, seq];
+    const pending = `${conversationId}\u0000${seq}`;
+    if (this.recallsQueued.has(pending) || this.db.get(key) !== undefined) return false;
+    this.recallsQueued.add(pending);
+    const put = this.db.put(key, 1);
+    this.track(put);
+    void put.finally(() => this.recallsQueued.delete(pending));
+    return true;
   }
 
   async get(userId: string, conversationId: string): Promise<ConversationState | undefined> {

@@ -50,6 +50,10 @@ export class Keys {
   nodeChannel(nodeId: string): string {
     return `${this.prefix}node:${nodeId}`;
   }
+  /** Set once by the one recall of a message that wins (SET NX). */
+  recallClaim(conversationId: string, seq: number): string {
+    return `${this.prefix}rcl:{${conversationId}}:${seq}`;
+  }
   hidden(userId: string, conversationId: string): string {
     return `${this.prefix}hid:{${userId}}:${conversationId}`;
   }

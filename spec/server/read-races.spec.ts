@@ -1,0 +1,73 @@
+/**
+ * Unread counts, read marks and recalls under pipelined requests, over real sockets: each
+ * change of a user's conversation row is an atomic read-modify-write, and a recall is a
+ * check-and-set.
+ */
+import assert from 'node:assert/strict';
+import { Transport } from '../../client/transport.ts';
+import { Bodies, EntryType, Platform } from '../../protocol/bodies.ts';
+import { Opcode } from '../../protocol/opcodes.ts';
+import { startTestServer, type TestServer } from '../support/server.ts';
+
+const AB = 'p:alice:bob';
+
+describe('read state under pipelined requests', function () {
+  this.timeout(30_000);
+  let server: TestServer;
+  const transports: Transport[] = [];
+  afterEach(async () => {
+    for (const t of transports.splice(0)) t.close();
+    await server?.stop();
+  });
+  const user = async (userId: string) => {
+    const t = await Transport.open({ host: '127.0.0.1', port: server.port });
+    transports.push(t);
+    await t.request(Opcode.hello, Bodies.hello, { version: 1, client: 'spec' }, Bodies.serverHello);
+    await t.request(Opcode.register, Bodies.register, { userId, password: 'pw', deviceId: `${userId}-d`, platform: Platform.desktop }, Bodies.session);
+    return t;
+  };
+  const sendMany = async (from: Transport, to: string, count: number) => {
+    for (let i = 1; i <= count; i++) await from.request(Opcode.send, Bodies.send, { clientMsgId: `m${i}`, to, kind: 1, content: `m${i}` }, Bodies.sendAck);
+  };
+  const unread = async (t: Transport) => {
+    const list = await t.request(Opcode.conversations, Bodies.conversations, {}, Bodies.conversationList);
+    return [list.items[0]?.unread, list.totalUnread];
+  };
+  const markRead = (t: Transport, seq: number) => t.request(Opcode.markRead, Bodies.markRead, { conversationId: AB, seq }, Bodies.ok);
+  const recall = (t: Transport, seq: number) => t.request(Opcode.recall, Bodies.recall, { conversationId: AB, seq }, Bodies.ok);
+
+  it('counts two pipelined read marks each from the mark the other left', async () => {
+    server = await startTestServer();
+    const alice = await user('alice');
+    const bob = await user('bob');
+    await sendMany(alice, 'bob', 20);
+    await Promise.all([markRead(bob, 5), markRead(bob, 10)]);
+    assert.deepEqual(await unread(bob), [10, 10]);
+    await Promise.all([markRead(bob, 15), markRead(bob, 12), markRead(bob, 20)]);
+    assert.deepEqual(await unread(bob), [0, 0]);
+  });
+
+  it('does not count a recalled message again when the receiver reads past it', async () => {
+    server = await startTestServer();
+    const alice = await user('alice');
+    const bob = await user('bob');
+    await sendMany(alice, 'bob', 3);
+    await recall(alice, 1);
+    assert.deepEqual(await unread(bob), [2, 2]);
+    await markRead(bob, 1);
+    assert.deepEqual(await unread(bob), [2, 2], 'messages 2 and 3 are still unread');
+    await Promise.all([recall(alice, 3), markRead(bob, 3)]);
+    assert.deepEqual(await unread(bob), [0, 0]);
+  });
+
+  it('enters one recall for two pipelined recalls of one message', async () => {
+    server = await startTestServer();
+    const alice = await user('alice');
+    const bob = await user('bob');
+    await sendMany(alice, 'bob', 2);
+    await Promise.all([recall(alice, 2), recall(alice, 2), recall(alice, 2)]);
+    const page = await bob.request(Opcode.sync, Bodies.sync, { sinceVersion: 0 }, Bodies.syncPage);
+    assert.equal(page.entries.filter((e) => e.type === EntryType.recall).length, 1);
+    assert.deepEqual(await unread(bob), [1, 1]);
+  });
+});
