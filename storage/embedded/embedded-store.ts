@@ -4,7 +4,8 @@
  * survives the process being killed. Write methods resolve at once and `durable()` waits for the
  * commit of the last write issued, which implies every earlier one.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { EntryRecord, MessageRecord } from '../../protocol/bodies.ts';
 import type {
@@ -283,9 +284,27 @@ class EmbeddedHidden implements HiddenStore {
   }
 }
 
+/**
+ * The data directory holds password and token hashes and every message: it is the server's own,
+ * 0700, and its files 0600, whatever the umask. The path is always a directory, also when its
+ * name has a dot (`mktemp -d` makes /tmp/tmp.XXXX), which LMDB would otherwise take for a file.
+ */
+function openPrivateEnvironment(path: string): RootDatabase {
+  mkdirSync(path, { recursive: true, mode: 0o700 });
+  chmodSync(path, 0o700);
+  const umask = process.umask(0o077);
+  try {
+    const root = open({ path, noSubdir: false, compression: false, maxDbs: 16 });
+    // Files from before this policy keep their old mode otherwise.
+    for (const file of ['data.mdb', 'lock.mdb']) if (existsSync(join(path, file))) chmodSync(join(path, file), 0o600);
+    return root;
+  } finally {
+    process.umask(umask);
+  }
+}
+
 export function openEmbeddedStore(options: EmbeddedStoreOptions): Stores {
-  mkdirSync(options.path, { recursive: true });
-  const root = open({ path: options.path, compression: false, maxDbs: 16 });
+  const root = openPrivateEnvironment(options.path);
   // LMDB commits batches in issue order, so the last write's promise covers every earlier write.
   let lastWrite: Promise<unknown> = Promise.resolve();
   const pending = new PendingWrites();
