@@ -31,6 +31,7 @@ export const ErrorCode = {
   recallExpired: 3004,
   versionTooOld: 3005,
   badAck: 3006,
+  quotaExceeded: 3007,
 
   // 5xxx: server side
   internal: 5001,
@@ -71,6 +72,7 @@ export const ERROR_INFO: Readonly<Record<ErrorCodeValue, ErrorInfo>> = {
   3004: { name: 'recallExpired', retry: false, fatal: false, meaning: 'The recall window of the message has passed.' },
   3005: { name: 'versionTooOld', retry: false, fatal: false, meaning: 'The sync version is older than the inbox keeps; reload conversations and history.' },
   3006: { name: 'badAck', retry: false, fatal: false, meaning: 'A push ACK names a SID that was never sent on this connection.' },
+  3007: { name: 'quotaExceeded', retry: true, fatal: false, meaning: 'The user sent more messages or content bytes than the send quota allows; retry after the window.' },
   5001: { name: 'internal', retry: true, fatal: false, meaning: 'The server failed to complete the request; nothing was acknowledged.' },
   5002: { name: 'overloaded', retry: true, fatal: true, meaning: 'The server refuses new work for now; reconnect after a jittered backoff.' },
   5003: { name: 'shuttingDown', retry: true, fatal: true, meaning: 'The server is draining; reconnect (to another node) after a jittered delay.' },

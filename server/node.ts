@@ -6,6 +6,7 @@ import { Gateway, type Logger } from './gateway/gateway.ts';
 import { systemClock, type Clock } from './logic/clock.ts';
 import { DEFAULT_TOKEN_TTL_MS } from './logic/auth.ts';
 import { Logic } from './logic/logic.ts';
+import type { SendQuotaPolicy } from './logic/send-quota.ts';
 import { PAGE_ENVELOPE_BYTES, pageBudgetFor } from './logic/page-budget.ts';
 import { HEADER_SIZE } from '../protocol/header.ts';
 import { Limits } from '../protocol/timers.ts';
@@ -31,6 +32,8 @@ export interface NodeOptions {
   readonly logger?: Logger;
   /** Body bytes per page (sync, history, conversation lists); default Limits.pageBudgetBytes. */
   readonly pageBudgetBytes?: number;
+  /** Per-user send quota; default DEFAULT_SEND_QUOTA. */
+  readonly sendQuota?: SendQuotaPolicy;
 }
 
 export interface RunningNode {
@@ -77,6 +80,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const logic = new Logic(stores, clock, {
     routing,
     pageBudget: pageBudgetFor(config.maxFrameSize, options.pageBudgetBytes ?? Limits.pageBudgetBytes),
+    ...(options.sendQuota ? { sendQuota: options.sendQuota } : {}),
     auth: { passwords: { cost: options.scryptCost ?? DEFAULT_SCRYPT_COST }, tokenTtlMs: options.tokenTtlMs ?? DEFAULT_TOKEN_TTL_MS },
   });
   const gateway = new Gateway(config, clock, logic, String(process.pid), logger);

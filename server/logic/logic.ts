@@ -5,6 +5,7 @@ import type { Stores } from '../../storage/ports.ts';
 import type { AuthResult, ClientInfo, GatewayApi, LogicApi, SessionInfo, SessionRequestName, SessionRequests } from '../seam.ts';
 import { Auth, type AuthOptions } from './auth.ts';
 import type { Passwords } from './passwords.ts';
+import type { SendQuotaPolicy } from './send-quota.ts';
 import { Conversations } from './conversations.ts';
 import type { Clock } from './clock.ts';
 import { Messaging } from './messaging.ts';
@@ -20,6 +21,8 @@ export interface LogicOptions {
   readonly recallWindowMs?: number;
   /** Byte budget of pages (sync, history, conversation lists); default for a 1 MiB frame. */
   readonly pageBudget?: PageBudget;
+  /** Messages and content bytes per user per window; default DEFAULT_SEND_QUOTA. */
+  readonly sendQuota?: SendQuotaPolicy;
   /** Where users' devices are connected; default one node, in memory. */
   readonly routing?: Routing;
 }
@@ -42,7 +45,7 @@ export class Logic implements LogicApi {
     const budget = options.pageBudget ?? pageBudgetFor(DEFAULT_MAX_FRAME_SIZE, Limits.pageBudgetBytes);
     this.auth = new Auth(stores.accounts, stores.tokens, stores.inbox, clock, options.auth);
     this.passwords = this.auth.passwords;
-    this.messaging = new Messaging(stores, clock, (userId, entry, except) => this.fanout(userId, entry, except));
+    this.messaging = new Messaging(stores, clock, (userId, entry, except) => this.fanout(userId, entry, except), options.sendQuota);
     this.conversations = new Conversations(stores, clock, (userId, entry, except) => this.fanout(userId, entry, except), {
       recallWindowMs: options.recallWindowMs ?? 2 * 60 * 1000,
       budget,

@@ -11,12 +11,14 @@ import type { SessionInfo } from '../seam.ts';
 import type { Clock } from './clock.ts';
 import { checkUserId, directConversationId, newMessageId } from './ids.ts';
 import { KnownUsers } from './known-users.ts';
+import { SendQuota, type SendQuotaPolicy } from './send-quota.ts';
 
 /** Where the logic sends entries for delivery to a user's online devices. */
 export type Fanout = (userId: string, entry: BodyOf<'push'>, exceptDeviceId?: string) => void;
 
 export class Messaging {
   private readonly receivers: KnownUsers;
+  private readonly quota: SendQuota;
 
   /**
    * The fan-out of each conversation's last commit. A commit's pushes leave after those of the
@@ -29,8 +31,10 @@ export class Messaging {
     private readonly stores: Pick<Stores, 'accounts' | 'messages'>,
     private readonly clock: Clock,
     private readonly fanout: Fanout,
+    quota?: SendQuotaPolicy,
   ) {
     this.receivers = new KnownUsers(stores.accounts);
+    this.quota = new SendQuota(clock, quota);
   }
 
   async send(session: SessionInfo, body: BodyOf<'send'>): Promise<BodyOf<'sendAck'>> {
@@ -38,6 +42,8 @@ export class Messaging {
     if (to === session.userId) throw new ProtocolError(ErrorCode.forbidden, 'a 1:1 message needs another user as receiver');
     const exists = this.receivers.exists(to);
     if (!(exists === true || (await exists))) throw new ProtocolError(ErrorCode.notFound, `user "${to}" does not exist`);
+    // Charged before anything is stored; a resend is a send too (it costs a request and a lookup).
+    this.quota.charge(session.userId, Buffer.byteLength(body.content, 'utf8'));
     const conversationId = directConversationId(session.userId, to);
     const sentAt = this.clock.now();
     const committing = this.stores.messages.commit({

@@ -26,7 +26,7 @@ export interface TestServer extends RunningNode {
 }
 
 export async function startTestServer(
-  options: { gateway?: Partial<GatewayConfig>; clock?: Clock; dataDir?: string; tls?: NodeOptions['tls']; inboxMaxEntries?: number; decorateStores?: NodeOptions['decorateStores']; pageBudgetBytes?: number } = {},
+  options: { gateway?: Partial<GatewayConfig>; clock?: Clock; dataDir?: string; tls?: NodeOptions['tls']; inboxMaxEntries?: number; decorateStores?: NodeOptions['decorateStores']; pageBudgetBytes?: number; sendQuota?: NodeOptions['sendQuota'] } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'tern-spec-'));
   const node = await startNode({
@@ -40,6 +40,7 @@ export async function startTestServer(
     ...(options.inboxMaxEntries ? { inboxMaxEntries: options.inboxMaxEntries } : {}),
     ...(options.decorateStores ? { decorateStores: options.decorateStores } : {}),
     ...(options.pageBudgetBytes ? { pageBudgetBytes: options.pageBudgetBytes } : {}),
+    ...(options.sendQuota ? { sendQuota: options.sendQuota } : {}),
   });
   const clients: Client[] = [];
   return {
