@@ -5,7 +5,8 @@
  * moves in the same step as the conversation's count.
  */
 import type { Database } from 'lmdb';
-import type { MessageRecord } from '../../protocol/bodies.ts';
+import { Message, type MessageRecord } from '../../protocol/bodies.ts';
+import { wireSize } from '../../protocol/wire-size.ts';
 import type { ConversationList, ConversationState, ConversationStore } from '../ports.ts';
 import type { WriteTracker } from './counters.ts';
 
@@ -14,10 +15,35 @@ type Key = string | number | (string | number)[];
 interface UserLists {
   readonly byConversation: Map<string, ConversationState>;
   total: number;
+  /** Estimated memory of the rows, charged to the cache's byte budget. */
+  bytes: number;
+  /** Puts not yet committed: a list is not evicted before they are, or reloading would lose them. */
+  pending: number;
 }
 
 /** Users whose lists stay cached; the least recently used beyond this are dropped (they reload from disk). */
 const CACHED_USERS = 100_000;
+
+/**
+ * Memory the cached lists may take. Beyond it the least recently used users' lists are dropped
+ * (policy: evict, they reload from disk on next use); the user being served is never dropped.
+ */
+export const DEFAULT_CONVERSATION_CACHE_BYTES = 64 * 1024 * 1024;
+
+/** Users looked at, oldest first, for one that can be evicted (no uncommitted puts) per eviction. */
+const EVICTION_SCAN = 64;
+
+/** Object, Map entry and number fields of one cached row, besides its strings. */
+const ROW_OVERHEAD_BYTES = 160;
+
+/**
+ * What a cached row costs. Rows of the server's own commits refer to their last message by seq
+ * (recordReference), so a 64 Ki-character message costs nothing here; a row that does carry its
+ * message (recordMessage, a recall's tombstone) is charged for it.
+ */
+function rowBytes(state: ConversationState): number {
+  return ROW_OVERHEAD_BYTES + 2 * (state.conversationId.length + state.peer.length) + (state.lastMessage ? wireSize(Message.wire, state.lastMessage) * 2 : 0);
+}
 
 /** Recall claims live beside the lists under a key no user id can take (user ids are [A-Za-z0-9_.-]). */
 const RECALLS = '\u0001recall';
@@ -26,13 +52,20 @@ export class EmbeddedConversations implements ConversationStore {
   private readonly cache = new Map<string, UserLists>();
   /** Claims written but not yet committed; bounded by the recalls in flight. */
   private readonly recallsQueued = new Set<string>();
+  private cachedBytes = 0;
 
   constructor(
     private readonly db: Database<ConversationState | number, Key>,
     private readonly track: WriteTracker,
     /** History rows, for the last message of rows that refer to it by seq. */
     private readonly history: (conversationId: string, seq: number) => Promise<MessageRecord | undefined>,
+    private readonly maxCachedBytes = DEFAULT_CONVERSATION_CACHE_BYTES,
   ) {}
+
+  /** The cache's estimated size and how many users it holds. */
+  get cacheStats(): { bytes: number; users: number } {
+    return { bytes: this.cachedBytes, users: this.cache.size };
+  }
 
   /**
    * Records a message whose history row is written in the same commit: the row keeps its seq
@@ -93,7 +126,10 @@ export class EmbeddedConversations implements ConversationStore {
     this.recallsQueued.add(pending);
     const put = this.db.put(key, 1);
     this.track(put);
-    void put.finally(() => this.recallsQueued.delete(pending));
+    const settled = () => {
+      this.recallsQueued.delete(pending);
+    };
+    put.then(settled, settled);
     return true;
   }
 
@@ -115,9 +151,21 @@ export class EmbeddedConversations implements ConversationStore {
   }
 
   private save(userId: string, lists: UserLists, state: ConversationState, totalDelta: number): void {
+    const previous = lists.byConversation.get(state.conversationId);
+    const delta = rowBytes(state) - (previous ? rowBytes(previous) : 0);
     lists.byConversation.set(state.conversationId, state);
     lists.total += totalDelta;
-    this.track(this.db.put([userId, 'c', state.conversationId], state));
+    lists.bytes += delta;
+    this.cachedBytes += delta;
+    lists.pending++;
+    const put = this.db.put([userId, 'c', state.conversationId], state);
+    this.track(put);
+    const settled = () => {
+      // Lists kept over the budget only for their uncommitted puts are dropped once committed.
+      if (--lists.pending === 0 && this.cachedBytes > this.maxCachedBytes) this.evict(undefined);
+    };
+    put.then(settled, settled);
+    this.evict(lists);
   }
 
   private load(userId: string): UserLists {
@@ -135,13 +183,27 @@ export class EmbeddedConversations implements ConversationStore {
     }
     // The total is the sum of the rows, so it is derived on load rather than written with each change.
     let total = 0;
-    for (const state of byConversation.values()) total += state.unread;
-    lists = { byConversation, total };
-    this.cache.set(userId, lists);
-    if (this.cache.size > CACHED_USERS) {
-      const oldest = this.cache.keys().next().value;
-      if (oldest !== undefined) this.cache.delete(oldest);
+    let bytes = 0;
+    for (const state of byConversation.values()) {
+      total += state.unread;
+      bytes += rowBytes(state);
     }
+    lists = { byConversation, total, bytes, pending: 0 };
+    this.cache.set(userId, lists);
+    this.cachedBytes += bytes;
+    this.evict(lists);
     return lists;
+  }
+
+  /** Drops least recently used lists while the cache is over its budget, never `current` nor one with uncommitted puts. */
+  private evict(current: UserLists | undefined): void {
+    let scanned = 0;
+    for (const [userId, lists] of this.cache) {
+      if (this.cachedBytes <= this.maxCachedBytes && this.cache.size <= CACHED_USERS) return;
+      if (++scanned > EVICTION_SCAN) return;
+      if (lists === current || lists.pending > 0) continue;
+      this.cache.delete(userId);
+      this.cachedBytes -= lists.bytes;
+    }
   }
 }

@@ -38,6 +38,8 @@ export interface EmbeddedStoreOptions {
   readonly inboxRetentionMs?: number;
   /** How long a message stays in history (default 180 days). */
   readonly historyRetentionMs?: number;
+  /** Memory the cached conversation lists may take (default 64 MiB); least recently used users are dropped beyond it. */
+  readonly conversationCacheBytes?: number;
   /** The store's clock, for retention; tests replace it. */
   readonly now?: () => number;
 }
@@ -330,7 +332,7 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): Stores {
     if (key.startsWith('ver:')) return inbox.lastStoredVersion(key.slice(4));
     return 0;
   };
-  const conversations = new EmbeddedConversations(sub(root, 'conversations'), track, (conversationId, seq) => history.get(conversationId, seq));
+  const conversations = new EmbeddedConversations(sub(root, 'conversations'), track, (conversationId, seq) => history.get(conversationId, seq), options.conversationCacheBytes);
   const dedupDb = sub<DedupRecord>(root, 'dedup');
   const messages = new EmbeddedMessages({
     dedup: {
