@@ -71,7 +71,7 @@ export class Auth {
       this.throttle.failed(body.userId, address);
       throw new ProtocolError(ErrorCode.badCredentials);
     }
-    this.throttle.succeeded(body.userId);
+    this.throttle.succeeded(body.userId, address);
     return this.openSession(client, body.userId, body.deviceId, body.platform, undefined);
   }
 

@@ -1,9 +1,12 @@
 /**
- * Backoff after failed password logins, per account and per remote address. Each key may fail a
- * few times freely; after that every failure locks it for twice as long as the one before (up to
- * a cap), and a login for a locked key is refused before any scrypt runs. A guesser therefore
- * gets a handful of tries per account per quarter hour instead of one per scrypt, and cannot make
- * the server spend its scrypt budget on them.
+ * Backoff after failed password logins. Each key may fail a few times freely; after that every
+ * failure locks it for twice as long as the one before (up to a cap), and a login for a locked
+ * key is refused before any scrypt runs. Three keys: an account from one address (a guesser gets
+ * a handful of tries per account per quarter hour, and the account's owner elsewhere is not
+ * locked out by them), an address whatever the accounts (one host guessing many users), and an
+ * account whatever the addresses, with a higher threshold (guessing spread over many hosts; the
+ * price is that such an attack can lock the account's password logins, at most 15 min at a time,
+ * while its devices' token logins keep working).
  */
 import type { Clock } from './clock.ts';
 
@@ -20,15 +23,17 @@ export interface BackoffPolicy {
 }
 
 export interface ThrottlePolicy {
-  readonly account: BackoffPolicy;
+  /** One account from one address. */
+  readonly accountAddress: BackoffPolicy;
   /** An address may be a NAT in front of many users, so it gets more free failures. */
   readonly address: BackoffPolicy;
+  /** One account from anywhere. */
+  readonly account: BackoffPolicy;
 }
 
-export const DEFAULT_THROTTLE: ThrottlePolicy = {
-  account: { free: 5, baseMs: 1_000, maxMs: 15 * 60_000, forgetMs: 15 * 60_000, maxKeys: 100_000 },
-  address: { free: 20, baseMs: 1_000, maxMs: 15 * 60_000, forgetMs: 15 * 60_000, maxKeys: 100_000 },
-};
+const backoff = (free: number): BackoffPolicy => ({ free, baseMs: 1_000, maxMs: 15 * 60_000, forgetMs: 15 * 60_000, maxKeys: 100_000 });
+
+export const DEFAULT_THROTTLE: ThrottlePolicy = { accountAddress: backoff(5), address: backoff(20), account: backoff(50) };
 
 interface Failures {
   count: number;
@@ -87,35 +92,37 @@ export function addressOf(remoteAddress: string): string {
 }
 
 export class LoginThrottle {
-  private readonly accounts: Backoff;
+  private readonly pairs: Backoff;
   private readonly addresses: Backoff;
+  private readonly accounts: Backoff;
 
   constructor(
     private readonly clock: Clock,
     policy: ThrottlePolicy = DEFAULT_THROTTLE,
   ) {
-    this.accounts = new Backoff(policy.account);
+    this.pairs = new Backoff(policy.accountAddress);
     this.addresses = new Backoff(policy.address);
+    this.accounts = new Backoff(policy.account);
   }
 
-  /** Milliseconds the login must wait (the longer of the account's and the address's lockout); 0 when it may go ahead. */
+  /** Milliseconds the login must wait (the longest lockout of its three keys); 0 when it may go ahead. */
   wait(userId: string, address: string): number {
     const now = this.clock.now();
-    return Math.max(this.accounts.wait(userId, now), this.addresses.wait(address, now));
+    return Math.max(this.pairs.wait(pairKey(userId, address), now), this.addresses.wait(address, now), this.accounts.wait(userId, now));
   }
 
   failed(userId: string, address: string): void {
     const now = this.clock.now();
-    this.accounts.fail(userId, now);
+    this.pairs.fail(pairKey(userId, address), now);
     this.addresses.fail(address, now);
+    this.accounts.fail(userId, now);
   }
 
-  /** A correct password clears the account's failures; the address keeps its own. */
-  succeeded(userId: string): void {
+  /** A correct password clears the account's failures from this address and from anywhere; the address keeps its own. */
+  succeeded(userId: string, address: string): void {
+    this.pairs.forget(pairKey(userId, address));
     this.accounts.forget(userId);
   }
-
-  get tracked(): { accounts: number; addresses: number } {
-    return { accounts: this.accounts.size, addresses: this.addresses.size };
-  }
 }
+
+const pairKey = (userId: string, address: string) => `${userId}\u0000${address}`;

@@ -19,8 +19,8 @@ describe('login throttling', function () {
     await server?.stop();
   });
 
-  const greeted = async () => {
-    const t = await Transport.open({ host: '127.0.0.1', port: server.port });
+  const greeted = async (localAddress = '127.0.0.1') => {
+    const t = await Transport.open({ host: '127.0.0.1', port: server.port, localAddress });
     transports.push(t);
     await t.request(Opcode.hello, Bodies.hello, { version: 1, client: 'spec' }, Bodies.serverHello);
     return t;
@@ -41,7 +41,7 @@ describe('login throttling', function () {
     }
   };
 
-  it('locks an account after 5 wrong passwords, refuses even the right one while locked, and doubles the lock per further failure', async () => {
+  it('locks an account from an address after 5 wrong passwords, refuses even the right one from there while locked, and doubles the lock per further failure', async () => {
     const clock = new ManualClock();
     server = await startTestServer({ clock });
     await register('alice');
@@ -52,10 +52,11 @@ describe('login throttling', function () {
     const derivations = server.logic.passwords.derivations;
     assert.equal(await login(t, 'alice', 'right'), ErrorCode.rateLimited, 'locked: the right password is refused too');
     assert.equal(server.logic.passwords.derivations, derivations, 'a locked login runs no scrypt');
+    assert.equal(await login(await greeted('127.0.0.2'), 'alice', 'right'), 0, 'the owner elsewhere is not locked out');
     clock.advance(1_000);
     assert.equal(await login(t, 'alice', 'wrong again'), 2001);
     clock.advance(1_000);
-    assert.equal(await login(t, 'alice', 'right'), ErrorCode.rateLimited, 'the sixth failure locks for 2 s');
+    assert.equal(await login(t, 'alice', 'right'), ErrorCode.rateLimited, 'the next failure locks for 2 s');
     clock.advance(1_000);
     assert.equal(await login(t, 'alice', 'right'), 0);
     assert.equal(await login(await greeted(), 'alice', 'wrong'), 2001, 'a success starts the account over');
@@ -70,6 +71,21 @@ describe('login throttling', function () {
     assert.equal(await login(t, 'carol', 'right'), ErrorCode.rateLimited);
     clock.advance(1_000);
     assert.equal(await login(t, 'carol', 'right'), 0);
+  });
+
+  it('locks an account whatever the address after 50 failures spread over addresses', async () => {
+    const clock = new ManualClock();
+    server = await startTestServer({ clock });
+    await register('erin');
+    for (let a = 0; a < 10; a++) {
+      const t = await greeted(`127.0.0.${10 + a}`);
+      for (let i = 0; i < 5; i++) assert.equal(await login(t, 'erin', 'x'), 2001);
+      t.close();
+    }
+    assert.equal(await login(await greeted('127.0.0.30'), 'erin', 'right'), ErrorCode.rateLimited);
+    assert.equal(await login(await greeted('127.0.0.30'), 'frank', 'x'), 2001, 'other accounts are not locked');
+    clock.advance(1_000);
+    assert.equal(await login(await greeted('127.0.0.30'), 'erin', 'right'), 0);
   });
 
   it('runs a scrypt for an unknown user as for a known one', async () => {
