@@ -4,7 +4,10 @@
  * (before, peak from VmHWM, growth). Goal: no attack moves the victim's p99 above 50 ms or the
  * server's RSS by more than 64 MiB.
  *
- *   npm run attacks -- [bomb] [expand] [bytewise] [prelogin]
+ *   npm run attacks -- [bomb] [expand] [bytewise] [prelogin] [pages] [guess]
+ *
+ * The server is `server/main.ts` of the working directory, so running this file from another
+ * checkout measures that checkout's server with the same attacks.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -16,6 +19,7 @@ import { Bodies, Platform } from '../../protocol/bodies.ts';
 import { Opcode } from '../../protocol/opcodes.ts';
 import { freePort, spawnServer, stopProcess } from '../../spec/support/process.ts';
 import { compressedFrame, rawFrame, str32 } from './frames.ts';
+import { guessAttack, pagesAttack } from './app-attacks.ts';
 
 const MiB = 1024 * 1024;
 const ATTACK_CAP_MS = 60_000;
@@ -171,6 +175,8 @@ const attacks: Attack[] = [
       return `${alive} of ${open.length} pre-login connections held open; a legitimate client is ${verdict}`;
     },
   },
+  pagesAttack,
+  guessAttack,
 ];
 
 function memoryKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {

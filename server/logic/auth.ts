@@ -62,15 +62,18 @@ export class Auth {
       return this.openSession(client, body.userId, body.deviceId, body.platform, { token: body.token, expiresAt: record.expiresAt });
     }
     const address = addressOf(client.remoteAddress);
-    const wait = this.throttle.wait(body.userId, address);
+    const wait = this.throttle.attempt(body.userId, address);
     if (wait > 0) throw new ProtocolError(ErrorCode.rateLimited, `too many failed logins; retry in ${Math.ceil(wait / 1000)} s`);
-    const password = body.password ?? '';
-    const account = await this.accounts.get(body.userId);
-    const valid = account ? await this.passwords.verify(password, account.salt, account.passwordHash) : await this.passwords.verifyUnknown(password);
-    if (!valid) {
-      this.throttle.failed(body.userId, address);
-      throw new ProtocolError(ErrorCode.badCredentials);
+    let valid: boolean;
+    try {
+      const password = body.password ?? '';
+      const account = await this.accounts.get(body.userId);
+      valid = account ? await this.passwords.verify(password, account.salt, account.passwordHash) : await this.passwords.verifyUnknown(password);
+    } catch (error) {
+      this.throttle.cancelled(body.userId, address);
+      throw error;
     }
+    if (!valid) throw new ProtocolError(ErrorCode.badCredentials);
     this.throttle.succeeded(body.userId, address);
     return this.openSession(client, body.userId, body.deviceId, body.platform, undefined);
   }

@@ -54,11 +54,11 @@ class Backoff {
   }
 
   fail(key: string, now: number): void {
-    const { free, baseMs, maxMs, maxKeys } = this.policy;
+    const { maxKeys } = this.policy;
     const entry = this.current(key, now) ?? { count: 0, last: now, lockedUntil: 0 };
     entry.count++;
     entry.last = now;
-    if (entry.count >= free) entry.lockedUntil = now + Math.min(maxMs, baseMs * 2 ** Math.min(30, entry.count - free));
+    this.lock(entry);
     this.keys.delete(key);
     this.keys.set(key, entry);
     if (this.keys.size > maxKeys) {
@@ -71,8 +71,17 @@ class Backoff {
     this.keys.delete(key);
   }
 
-  get size(): number {
-    return this.keys.size;
+  /** Takes back one failure counted in advance for an attempt that succeeded. */
+  undo(key: string): void {
+    const entry = this.keys.get(key);
+    if (!entry) return;
+    entry.count = Math.max(0, entry.count - 1);
+    this.lock(entry);
+  }
+
+  private lock(entry: Failures): void {
+    const { free, baseMs, maxMs } = this.policy;
+    entry.lockedUntil = entry.count >= free ? entry.last + Math.min(maxMs, baseMs * 2 ** Math.min(30, entry.count - free)) : 0;
   }
 
   private current(key: string, now: number): Failures | undefined {
@@ -105,23 +114,34 @@ export class LoginThrottle {
     this.accounts = new Backoff(policy.account);
   }
 
-  /** Milliseconds the login must wait (the longest lockout of its three keys); 0 when it may go ahead. */
-  wait(userId: string, address: string): number {
+  /**
+   * Milliseconds the login must wait (the longest lockout of its three keys), or 0 when it may
+   * go ahead, in which case it counts as a failure until `succeeded`: attempts in flight count,
+   * so 24 guesses sent at once get no more password checks than 24 sent one after another.
+   */
+  attempt(userId: string, address: string): number {
     const now = this.clock.now();
-    return Math.max(this.pairs.wait(pairKey(userId, address), now), this.addresses.wait(address, now), this.accounts.wait(userId, now));
-  }
-
-  failed(userId: string, address: string): void {
-    const now = this.clock.now();
-    this.pairs.fail(pairKey(userId, address), now);
+    const pair = pairKey(userId, address);
+    const wait = Math.max(this.pairs.wait(pair, now), this.addresses.wait(address, now), this.accounts.wait(userId, now));
+    if (wait > 0) return wait;
+    this.pairs.fail(pair, now);
     this.addresses.fail(address, now);
     this.accounts.fail(userId, now);
+    return 0;
   }
 
-  /** A correct password clears the account's failures from this address and from anywhere; the address keeps its own. */
+  /** The attempt ended before its password was checked (e.g. 5002): it takes back its failures. */
+  cancelled(userId: string, address: string): void {
+    this.pairs.undo(pairKey(userId, address));
+    this.addresses.undo(address);
+    this.accounts.undo(userId);
+  }
+
+  /** A correct password clears the account's failures from this address and from anywhere, and takes back its own from the address's. */
   succeeded(userId: string, address: string): void {
     this.pairs.forget(pairKey(userId, address));
     this.accounts.forget(userId);
+    this.addresses.undo(address);
   }
 }
 

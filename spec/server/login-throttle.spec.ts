@@ -88,6 +88,24 @@ describe('login throttling', function () {
     assert.equal(await login(await greeted('127.0.0.30'), 'erin', 'right'), 0);
   });
 
+  it('counts guesses sent at once before any is answered: 24 concurrent guesses run 5 password checks', async () => {
+    server = await startTestServer();
+    await register('gina');
+    const before = server.logic.passwords.derivations;
+    const guessers = await Promise.all(Array.from({ length: 24 }, () => greeted()));
+    const codes = await Promise.all(guessers.map((t, i) => login(t, 'gina', `guess${i}`)));
+    assert.deepEqual([codes.filter((c) => c === 2001).length, codes.filter((c) => c === ErrorCode.rateLimited).length], [5, 19]);
+    assert.equal(server.logic.passwords.derivations - before, 5);
+  });
+
+  it('does not count successful logins against their address', async () => {
+    server = await startTestServer();
+    for (let i = 0; i < 25; i++) await register(`user${i}`);
+    const codes: number[] = [];
+    for (let i = 0; i < 25; i++) codes.push(await login(await greeted(), `user${i}`, 'right'));
+    assert.deepEqual(codes, Array(25).fill(0));
+  });
+
   it('runs a scrypt for an unknown user as for a known one', async () => {
     server = await startTestServer();
     await register('dave');
