@@ -50,8 +50,13 @@ export interface HistoryStore {
   /** Stores a message under its conversation and seq; storing the same seq again overwrites it. */
   put(message: MessageRecord): Promise<void>;
   get(conversationId: string, seq: number): Promise<MessageRecord | undefined>;
-  /** Messages with seq < beforeSeq (all when undefined), newest first. */
-  page(conversationId: string, beforeSeq: number | undefined, limit: number): Promise<HistoryPage>;
+  /**
+   * Messages with seq < beforeSeq (all when undefined), newest first. With `maxBytes` a store may
+   * stop early, after the message that brings what it read to that many stored bytes (at least one
+   * message; `hasMore` still tells whether older ones remain), so a caller that fills a page to a
+   * byte budget does not make it read and decode messages it will not send.
+   */
+  page(conversationId: string, beforeSeq: number | undefined, limit: number, maxBytes?: number): Promise<HistoryPage>;
 }
 
 export type NewEntry = Omit<EntryRecord, 'version'>;
@@ -67,8 +72,8 @@ export interface InboxRead {
 export interface InboxStore {
   /** Appends an entry with the user's next version and returns that version. */
   append(userId: string, entry: NewEntry): Promise<number>;
-  /** Entries with version > sinceVersion, ascending, at most `limit`. */
-  read(userId: string, sinceVersion: number, limit: number): Promise<InboxRead>;
+  /** Entries with version > sinceVersion, ascending, at most `limit`; `maxBytes` as in HistoryStore.page. */
+  read(userId: string, sinceVersion: number, limit: number, maxBytes?: number): Promise<InboxRead>;
   latestVersion(userId: string): Promise<number>;
   setCursor(userId: string, deviceId: string, version: number): Promise<void>;
   cursor(userId: string, deviceId: string): Promise<number>;
@@ -135,8 +140,11 @@ export interface ConversationStore {
    */
   claimRecall(conversationId: string, seq: number): Promise<boolean>;
   get(userId: string, conversationId: string): Promise<ConversationState | undefined>;
-  /** Most recently updated first. */
-  list(userId: string, limit: number): Promise<ConversationList>;
+  /**
+   * Most recently updated first. With `maxBytes` a store may leave out the last messages of the
+   * items after those whose messages reach that many stored bytes (what a page budget would drop).
+   */
+  list(userId: string, limit: number, maxBytes?: number): Promise<ConversationList>;
 }
 
 /** Messages a user deleted for themselves only. */

@@ -46,7 +46,7 @@ export class Conversations {
    */
   async list(session: SessionInfo, body: BodyOf<'conversations'>): Promise<BodyOf<'conversationList'>> {
     const limit = Math.max(1, Math.min(body.limit || DEFAULT_CONVERSATIONS, MAX_PAGE_ENTRIES));
-    const { items, totalUnread } = await this.stores.conversations.list(session.userId, limit);
+    const { items, totalUnread } = await this.stores.conversations.list(session.userId, limit, this.options.budget.budgetBytes);
     const records = await Promise.all(items.map((state) => this.listed(session.userId, state)));
     const { budgetBytes, loneItemBytes } = this.options.budget;
     let used = 0;

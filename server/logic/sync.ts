@@ -22,7 +22,7 @@ export class Sync {
   /** One page after `sinceVersion`. Asking for it acknowledges everything up to sinceVersion. */
   async sync(session: SessionInfo, body: BodyOf<'sync'>): Promise<BodyOf<'syncPage'>> {
     const limit = Math.max(1, Math.min(body.limit || DEFAULT_SYNC_PAGE, MAX_SYNC_PAGE));
-    const read = await this.inbox.read(session.userId, body.sinceVersion, limit);
+    const read = await this.inbox.read(session.userId, body.sinceVersion, limit, this.budget.budgetBytes);
     if (body.sinceVersion > read.latestVersion) {
       // A client ahead of the inbox (it kept state the server no longer has): an empty page at
       // the inbox's latest version moves it back, so the entries that come next are not taken
@@ -47,7 +47,7 @@ export class Sync {
     const members = participants(body.conversationId);
     if (!members?.includes(session.userId)) throw new ProtocolError(ErrorCode.forbidden, 'not a participant of this conversation');
     const limit = Math.max(1, Math.min(body.limit || DEFAULT_HISTORY_PAGE, MAX_HISTORY_PAGE));
-    const page = await this.history.page(body.conversationId, body.beforeSeq, limit);
+    const page = await this.history.page(body.conversationId, body.beforeSeq, limit, this.budget.budgetBytes);
     const messages = await this.visible(session.userId, page.messages);
     const kept = fitting(messages, Message.wire, this.budget);
     if (kept === 0 && messages.length > 0) throw new ProtocolError(ErrorCode.internal, `message ${messages[0]?.seq} is larger than a frame`);

@@ -57,8 +57,8 @@ export class EmbeddedConversations implements ConversationStore {
   constructor(
     private readonly db: Database<ConversationState | number, Key>,
     private readonly track: WriteTracker,
-    /** History rows, for the last message of rows that refer to it by seq. */
-    private readonly history: (conversationId: string, seq: number) => Promise<MessageRecord | undefined>,
+    /** History rows and their sizes, for the last message of rows that refer to it by seq. */
+    private readonly history: (conversationId: string, seq: number) => Promise<{ message: MessageRecord; bytes: number } | undefined>,
     private readonly maxCachedBytes = DEFAULT_CONVERSATION_CACHE_BYTES,
   ) {}
 
@@ -135,19 +135,32 @@ export class EmbeddedConversations implements ConversationStore {
 
   async get(userId: string, conversationId: string): Promise<ConversationState | undefined> {
     const state = this.load(userId).byConversation.get(conversationId);
-    return state && this.withLastMessage(state);
+    return state && (await this.withLastMessage(state)).state;
   }
 
-  async list(userId: string, limit: number): Promise<ConversationList> {
+  async list(userId: string, limit: number, maxBytes = Infinity): Promise<ConversationList> {
     const lists = this.load(userId);
-    const items = [...lists.byConversation.values()].sort((a, b) => b.updatedAt - a.updatedAt || b.lastSeq - a.lastSeq).slice(0, limit);
-    return { items: await Promise.all(items.map((state) => this.withLastMessage(state))), totalUnread: lists.total };
+    const rows = [...lists.byConversation.values()].sort((a, b) => b.updatedAt - a.updatedAt || b.lastSeq - a.lastSeq).slice(0, limit);
+    // In order, so that the rows past the byte budget are not read from history at all.
+    const items: ConversationState[] = [];
+    let bytes = 0;
+    for (const row of rows) {
+      if (bytes >= maxBytes) {
+        const { lastMessage: _dropped, ...bare } = row;
+        items.push(bare);
+        continue;
+      }
+      const joined = await this.withLastMessage(row);
+      bytes += joined.bytes;
+      items.push(joined.state);
+    }
+    return { items, totalUnread: lists.total };
   }
 
-  private async withLastMessage(state: ConversationState): Promise<ConversationState> {
-    if (state.lastMessage) return state;
-    const lastMessage = await this.history(state.conversationId, state.lastSeq);
-    return lastMessage ? { ...state, lastMessage } : state;
+  private async withLastMessage(state: ConversationState): Promise<{ state: ConversationState; bytes: number }> {
+    if (state.lastMessage) return { state, bytes: rowBytes(state) };
+    const last = await this.history(state.conversationId, state.lastSeq);
+    return last ? { state: { ...state, lastMessage: last.message }, bytes: last.bytes } : { state, bytes: 0 };
   }
 
   private save(userId: string, lists: UserLists, state: ConversationState, totalDelta: number): void {

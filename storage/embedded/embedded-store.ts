@@ -61,6 +61,9 @@ type StoredEntry = EntryRecord & { readonly at?: number; readonly ref?: 1 };
  * removed: it carries the user's version across restarts.
  */
 const PRUNE_EVERY = 16;
+
+/** What an entry adds to a read besides its message's row (ids, version, type), for byte-budgeted reads. */
+const ENTRY_BYTES = 64;
 const PRUNE_BATCH = 32;
 
 type Key = string | number | (string | number)[];
@@ -141,11 +144,23 @@ class EmbeddedHistory implements HistoryStore {
   committed(conversationId: string, seq: number): MessageRecord | undefined {
     return this.live(this.db.get([conversationId, seq]));
   }
+
+  /** A committed message and the size of its row, for reads filled to a byte budget. */
+  committedSized(conversationId: string, seq: number): { message: MessageRecord; bytes: number } | undefined {
+    const row = this.db.get([conversationId, seq]);
+    const message = this.live(row);
+    return message && row ? { message, bytes: row.length } : undefined;
+  }
   async get(conversationId: string, seq: number): Promise<MessageRecord | undefined> {
     await this.pending.settled(`h\0${conversationId}`);
     return this.live(this.db.get([conversationId, seq]));
   }
-  async page(conversationId: string, beforeSeq: number | undefined, limit: number): Promise<HistoryPage> {
+
+  async getSized(conversationId: string, seq: number): Promise<{ message: MessageRecord; bytes: number } | undefined> {
+    await this.pending.settled(`h\0${conversationId}`);
+    return this.committedSized(conversationId, seq);
+  }
+  async page(conversationId: string, beforeSeq: number | undefined, limit: number, maxBytes = Infinity): Promise<HistoryPage> {
     await this.pending.settled(`h\0${conversationId}`);
     // Seqs are integers and the range start is inclusive: seq < beforeSeq starts at beforeSeq - 1.
     // One more than the limit is read to tell whether older messages remain.
@@ -153,12 +168,15 @@ class EmbeddedHistory implements HistoryStore {
     const messages: MessageRecord[] = [];
     if (beforeSeq !== undefined && beforeSeq <= 1) return { messages, hasMore: false };
     let hasMore = false;
+    let bytes = 0;
     for (const { value } of this.db.getRange({ start, end: [conversationId, 0], reverse: true, limit: limit + 1 })) {
       if (this.expired(value)) break;
-      if (messages.length === limit) {
+      // Rows are only decoded once they are known to be wanted.
+      if (messages.length === limit || bytes >= maxBytes) {
         hasMore = true;
         break;
       }
+      bytes += value.length;
       messages.push(decodeHistoryRow(value));
     }
     return { messages, hasMore };
@@ -173,8 +191,8 @@ class EmbeddedInbox implements InboxStore {
     private readonly limits: { readonly maxEntries: number; readonly retentionMs: number; readonly now: () => number },
     private readonly track: WriteTracker,
     private readonly pending: PendingWrites,
-    /** Committed history rows, for entries stored as references. */
-    private readonly messages: (conversationId: string, seq: number) => MessageRecord | undefined,
+    /** Committed history rows and their sizes, for entries stored as references. */
+    private readonly messages: (conversationId: string, seq: number) => { message: MessageRecord; bytes: number } | undefined,
   ) {}
 
   async append(userId: string, entry: NewEntry): Promise<number> {
@@ -218,7 +236,7 @@ class EmbeddedInbox implements InboxStore {
     return 0;
   }
 
-  async read(userId: string, sinceVersion: number, limit: number): Promise<InboxRead> {
+  async read(userId: string, sinceVersion: number, limit: number, maxBytes = Infinity): Promise<InboxRead> {
     await this.pending.settled(`i\0${userId}`);
     const latestVersion = this.counters.current(`ver:${userId}`);
     const cutoff = this.limits.now() - this.limits.retentionMs;
@@ -233,10 +251,13 @@ class EmbeddedInbox implements InboxStore {
     oldestVersion = Math.max(oldestVersion, latestVersion - this.limits.maxEntries + 1, 1);
     const entries: EntryRecord[] = [];
     const start = Math.max(sinceVersion + 1, oldestVersion);
+    let bytes = 0;
     for (const { value } of this.entries.getRange({ start: [userId, start], end: [userId, Number.MAX_SAFE_INTEGER], limit })) {
+      if (bytes >= maxBytes) break;
       const { at: _at, ref, ...entry } = value;
-      const message = ref ? this.messages(entry.conversationId, entry.seq) : undefined;
-      entries.push(message ? { ...entry, message } : entry);
+      const joined = ref ? this.messages(entry.conversationId, entry.seq) : undefined;
+      bytes += ENTRY_BYTES + (joined?.bytes ?? (entry.message ? entry.message.content.length : 0));
+      entries.push(joined ? { ...entry, message: joined.message } : entry);
     }
     return { entries, latestVersion, oldestVersion: Math.min(oldestVersion, latestVersion + 1) };
   }
@@ -325,14 +346,14 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): Stores {
     { maxEntries: options.inboxMaxEntries ?? 10_000, retentionMs: options.inboxRetentionMs ?? WEEK_MS, now: options.now ?? Date.now },
     track,
     pending,
-    (conversationId, seq) => history.committed(conversationId, seq),
+    (conversationId, seq) => history.committedSized(conversationId, seq),
   );
   derive = (key) => {
     if (key.startsWith('seq:')) return history.lastStoredSeq(key.slice(4));
     if (key.startsWith('ver:')) return inbox.lastStoredVersion(key.slice(4));
     return 0;
   };
-  const conversations = new EmbeddedConversations(sub(root, 'conversations'), track, (conversationId, seq) => history.get(conversationId, seq), options.conversationCacheBytes);
+  const conversations = new EmbeddedConversations(sub(root, 'conversations'), track, (conversationId, seq) => history.getSized(conversationId, seq), options.conversationCacheBytes);
   const dedupDb = sub<DedupRecord>(root, 'dedup');
   const messages = new EmbeddedMessages({
     dedup: {
