@@ -4,9 +4,9 @@ import { ErrorCode, ProtocolError } from '../../protocol/errors.ts';
 /** scrypt cost: N = 2^15 by default (~32 MiB, memory-hard); tests lower it to stay fast. */
 export interface PasswordPolicy {
   readonly cost: number;
-  /** scrypt derivations running at once (each holds 128 · N · 8 bytes); default 2. */
+  /** scrypt derivations running at once (each holds 128 · N · 8 bytes); default 1. */
   readonly concurrency?: number;
-  /** Derivations waiting for a slot; one more is refused with 5002 (default 32). */
+  /** Derivations waiting for a slot; one more is refused with 5002 (default 16). */
   readonly queueLimit?: number;
 }
 
@@ -14,12 +14,13 @@ export interface PasswordPolicy {
 export const DEFAULT_SCRYPT_COST = 2 ** 15;
 
 /**
- * Two at once keep scrypt's memory at 64 MiB and leave libuv threads for the store; 32 waiting
- * at ~190 ms each, two at a time, is about 3 s, well inside the 10 s login deadline. Past that a
- * login would time out anyway, so it is refused at once (policy: reject with 5002).
+ * One at a time keeps scrypt's memory at 32 MiB (two made a guessing attack grow the process by
+ * 78 MiB) and leaves libuv threads for the store; 16 waiting at ~190 ms each is about 3 s, well
+ * inside the 10 s login deadline even on a loaded machine. Past that a login would time out
+ * anyway, so it is refused at once (policy: reject with 5002).
  */
-export const DEFAULT_SCRYPT_CONCURRENCY = 2;
-export const DEFAULT_SCRYPT_QUEUE = 32;
+export const DEFAULT_SCRYPT_CONCURRENCY = 1;
+export const DEFAULT_SCRYPT_QUEUE = 16;
 
 const KEY_LENGTH = 32;
 
