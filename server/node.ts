@@ -23,6 +23,8 @@ export interface NodeOptions {
   readonly gateway?: Partial<GatewayConfig>;
   /** scrypt N; lower only in tests. */
   readonly scryptCost?: number;
+  /** scrypt derivations at once and waiting (PasswordPolicy); defaults in passwords.ts. */
+  readonly scryptQueue?: { readonly concurrency: number; readonly queueLimit: number };
   readonly tokenTtlMs?: number;
   /** Inbox entries kept per user. */
   readonly inboxMaxEntries?: number;
@@ -81,7 +83,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     routing,
     pageBudget: pageBudgetFor(config.maxFrameSize, options.pageBudgetBytes ?? Limits.pageBudgetBytes),
     ...(options.sendQuota ? { sendQuota: options.sendQuota } : {}),
-    auth: { passwords: { cost: options.scryptCost ?? DEFAULT_SCRYPT_COST }, tokenTtlMs: options.tokenTtlMs ?? DEFAULT_TOKEN_TTL_MS },
+    auth: { passwords: { cost: options.scryptCost ?? DEFAULT_SCRYPT_COST, ...options.scryptQueue }, tokenTtlMs: options.tokenTtlMs ?? DEFAULT_TOKEN_TTL_MS },
   });
   const gateway = new Gateway(config, clock, logic, String(process.pid), logger);
   logic.attachGateway(gateway);

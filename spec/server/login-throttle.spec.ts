@@ -8,7 +8,7 @@ import { Bodies, Platform } from '../../protocol/bodies.ts';
 import { ErrorCode, ProtocolError } from '../../protocol/errors.ts';
 import { Opcode } from '../../protocol/opcodes.ts';
 import { Passwords } from '../../server/logic/passwords.ts';
-import { ManualClock, startTestServer, type TestServer } from '../support/server.ts';
+import { ManualClock, startTestServer, waitUntil, type TestServer } from '../support/server.ts';
 
 describe('login throttling', function () {
   this.timeout(30_000);
@@ -104,6 +104,14 @@ describe('login throttling', function () {
     const codes: number[] = [];
     for (let i = 0; i < 25; i++) codes.push(await login(await greeted(), `user${i}`, 'right'));
     assert.deepEqual(codes, Array(25).fill(0));
+  });
+
+  it('answers 5002 and closes a login that finds the password-check queue full', async () => {
+    server = await startTestServer({ scryptCost: 2 ** 15, scryptQueue: { concurrency: 1, queueLimit: 1 } });
+    const logins = await Promise.all(Array.from({ length: 4 }, (_, i) => greeted(`127.0.0.${2 + i}`)));
+    const codes = await Promise.all(logins.map((t, i) => login(t, `nobody${i}`, 'x')));
+    assert.deepEqual([...codes].sort(), [2001, 2001, ErrorCode.overloaded, ErrorCode.overloaded]);
+    await waitUntil(() => logins.filter((t) => !t.isOpen).length === 2, 'the refused connections to close');
   });
 
   it('runs a scrypt for an unknown user as for a known one', async () => {
