@@ -1,11 +1,12 @@
 /**
- * A small interactive chat on the SDK. Lines "@user text" send to a user; "/history user" shows
- * the last messages with them; "/quit" leaves.
+ * A small interactive chat on the SDK. Lines "@user text" send to a user; "#group text" posts to
+ * a group; "/group new NAME user…", "/group add ID user…", "/group leave ID", "/group members ID"
+ * manage groups; "/history user" or "/history #group" shows the last messages; "/quit" leaves.
  */
 import { createInterface } from 'node:readline';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import { Platform } from '../protocol/bodies.ts';
+import { GROUP_EVENT_KIND_BASE, Platform } from '../protocol/bodies.ts';
 import { Client } from './client.ts';
 
 const { values } = parseArgs({
@@ -48,7 +49,11 @@ const print = (line: string) => {
   rl.prompt(true);
 };
 
-client.on('message', (m) => print(`[${time(m.sentAt)}] ${m.from === user ? `you → ${m.to}` : m.from}: ${m.content}`));
+client.on('message', (m) => {
+  const where = m.conversationId.startsWith('g:') ? `#${m.to} ` : '';
+  const what = m.kind >= GROUP_EVENT_KIND_BASE ? `(group event ${m.content})` : m.content;
+  print(`[${time(m.sentAt)}] ${where}${m.from === user ? `you → ${m.to}` : m.from}: ${what}`);
+});
 client.on('status', (s) => s !== 'ready' && print(`(${s})`));
 client.on('kicked', (k) => print(`(kicked: ${k.message})`));
 client.on('serverError', (e) => print(`(server error ${e.code}: ${e.message})`));
@@ -60,21 +65,45 @@ async function handle(line: string): Promise<void> {
     rl.close();
     return;
   }
+  const group = /^\/group\s+(new|add|leave|members)\s+(\S+)\s*(.*)$/.exec(text);
+  if (group) return handleGroup(group[1] as string, group[2] as string, (group[3] as string).split(/\s+/).filter(Boolean));
+  const post = /^#(\S+)\s+(.+)$/.exec(text);
+  if (post) {
+    const ack = await client.sendToGroup(post[1] as string, post[2] as string);
+    print(`  ✓ #${ack.seq} at ${time(ack.serverTime)}`);
+    return;
+  }
   const history = /^\/history\s+(\S+)/.exec(text);
   if (history) {
     const peer = history[1] as string;
-    const conversationId = user < peer ? `p:${user}:${peer}` : `p:${peer}:${user}`;
+    const conversationId = peer.startsWith('#') ? `g:${peer.slice(1)}` : user < peer ? `p:${user}:${peer}` : `p:${peer}:${user}`;
     const page = await client.history(conversationId);
     for (const m of [...page.messages].reverse()) print(`  #${m.seq} [${time(m.sentAt)}] ${m.from}: ${m.recalled ? '(recalled)' : m.content}`);
     return;
   }
   const send = /^@(\S+)\s+(.+)$/.exec(text);
   if (!send) {
-    if (text) print('type "@user message", "/history user" or "/quit"');
+    if (text) print('type "@user message", "#group message", "/group new|add|leave|members …", "/history user|#group" or "/quit"');
     return;
   }
   const ack = await client.send(send[1] as string, send[2] as string);
   print(`  ✓ #${ack.seq} at ${time(ack.serverTime)}`);
+}
+
+async function handleGroup(command: string, target: string, users: string[]): Promise<void> {
+  if (command === 'new') {
+    const info = await client.groups.create(target, users);
+    print(`  group "${info.name}" created: post with #${info.groupId}`);
+  } else if (command === 'add') {
+    await client.groups.invite(target, users);
+    print(`  added ${users.join(', ')}`);
+  } else if (command === 'leave') {
+    await client.groups.leave(target);
+    print(`  left #${target}`);
+  } else {
+    const page = await client.groups.members(target);
+    print(`  ${page.members.map((m) => m.userId).join(', ')}${page.hasMore ? ', …' : ''}`);
+  }
 }
 
 client

@@ -6,11 +6,12 @@
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { readBody, type Frame } from '../codec/index.ts';
-import { Bodies, EntryType, type BodyOf, type EntryRecord, type MessageRecord } from '../protocol/bodies.ts';
+import { Bodies, EntryType, type BodyName, type BodyOf, type EntryRecord, type MessageRecord } from '../protocol/bodies.ts';
 import { ErrorCode, ERROR_INFO, ProtocolError } from '../protocol/errors.ts';
 import { Opcode } from '../protocol/opcodes.ts';
 import type { FieldType } from '../protocol/schema.ts';
 import { Timers } from '../protocol/timers.ts';
+import { catchUpGroups, GroupCursors, groupOfConversation, GroupRequests, type Requester } from './groups.ts';
 import { Reorderer } from './reorder.ts';
 import { ServerError, Transport, type Endpoint } from './transport.ts';
 
@@ -33,6 +34,8 @@ export interface ClientOptions {
   readonly reconnect?: false | { readonly baseMs: number; readonly maxMs: number };
   readonly sendResendMs?: number;
   readonly gapWaitMs?: number;
+  /** Highest group timeline seq this device has applied, per group id (persisted by the app, see `groupCursors`). */
+  readonly groupCursors?: Readonly<Record<string, number>>;
   /** Test hook: return false to withhold the ACK of a push SID (the app still gets the entry). */
   readonly ackFilter?: (sid: number) => boolean;
 }
@@ -51,7 +54,7 @@ export interface ClientEvents {
 }
 
 interface Outgoing {
-  readonly body: BodyOf<'send'>;
+  readonly body: BodyOf<'send'> | BodyOf<'groupSend'>;
   attempts: number;
   inFlight: boolean;
   timer: NodeJS.Timeout | undefined;
@@ -84,20 +87,30 @@ export class Client extends EventEmitter<ClientEvents> {
   private ackScheduled = false;
   private syncing: Promise<void> | undefined;
   private syncAgain = false;
+  private readonly cursors: GroupCursors;
+  /** Group requests (SPEC §18); posts go through `sendToGroup`, which resends until ACKed. */
+  readonly groups: GroupRequests;
 
   constructor(private readonly options: ClientOptions) {
     super();
     this.version = options.version ?? 0;
     this.token = options.token;
     this.registered = !options.register;
+    this.cursors = new GroupCursors(options.groupCursors);
+    this.groups = new GroupRequests(this.requestByName);
     this.reorder = new Reorderer(
-      { release: (m) => this.emit('message', m), fetchGap: (c, after, before) => this.fetchGap(c, after, before) },
+      { release: (m) => this.release(m), fetchGap: (c, after, before) => this.fetchGap(c, after, before) },
       options.gapWaitMs ?? 500,
     );
   }
 
   get inboxVersion(): number {
     return this.version;
+  }
+
+  /** The highest seq applied per group, for the app to persist and pass back as `groupCursors`. */
+  get groupCursors(): Record<string, number> {
+    return this.cursors.snapshot();
   }
 
   get pendingSends(): number {
@@ -120,6 +133,16 @@ export class Client extends EventEmitter<ClientEvents> {
     const clientMsgId = `${this.options.deviceId}-${this.msgPrefix}-${++this.msgCounter}`;
     return new Promise((resolve, reject) => {
       const item: Outgoing = { body: { clientMsgId, to, kind, content }, attempts: 0, inFlight: false, timer: undefined, resolve, reject };
+      this.outbox.set(clientMsgId, item);
+      this.trySend(item);
+    });
+  }
+
+  /** Posts to a group; resolves with the server's ACK, resending (same client id) until it comes. */
+  sendToGroup(groupId: string, content: string, kind = 1): Promise<BodyOf<'sendAck'>> {
+    const clientMsgId = `${this.options.deviceId}-${this.msgPrefix}-${++this.msgCounter}`;
+    return new Promise((resolve, reject) => {
+      const item: Outgoing = { body: { clientMsgId, groupId, kind, content }, attempts: 0, inFlight: false, timer: undefined, resolve, reject };
       this.outbox.set(clientMsgId, item);
       this.trySend(item);
     });
@@ -183,6 +206,7 @@ export class Client extends EventEmitter<ClientEvents> {
     transport.startHeartbeat(hello.heartbeatMs);
     this.setStatus('ready');
     await this.syncNow();
+    await this.catchUpGroups();
     for (const item of this.outbox.values()) this.trySend(item);
     this.emit('ready', session);
     return session;
@@ -200,6 +224,9 @@ export class Client extends EventEmitter<ClientEvents> {
     return transport.request(Opcode.login, Bodies.login, { userId, deviceId, platform, ...credentials }, Bodies.session);
   }
 
+  private readonly requestByName: Requester = <Q extends BodyName, R extends BodyName>(q: Q, body: BodyOf<Q>, r: R) =>
+    this.request(Opcode[q], Bodies[q] as never, body, Bodies[r] as never) as Promise<BodyOf<R>>;
+
   private request<Req, Rep>(opcode: number, schema: FieldType<Req>, body: Req, reply: FieldType<Rep>): Promise<Rep> {
     const transport = this.transport;
     if (!transport || this.status !== 'ready') return Promise.reject(new ProtocolError(ErrorCode.notAuthenticated, 'not connected'));
@@ -212,12 +239,18 @@ export class Client extends EventEmitter<ClientEvents> {
     item.attempts++;
     const resendMs = Math.min(this.options.sendResendMs ?? Timers.sendResendMs, Timers.sendResendMaxMs);
     const timeout = Math.min(resendMs * 2 ** (item.attempts - 1), Timers.sendResendMaxMs);
-    this.transport.request(Opcode.send, Bodies.send, item.body, Bodies.sendAck, timeout).then(
+    const sent =
+      'groupId' in item.body
+        ? this.transport.request(Opcode.groupSend, Bodies.groupSend, item.body, Bodies.sendAck, timeout)
+        : this.transport.request(Opcode.send, Bodies.send, item.body, Bodies.sendAck, timeout);
+    sent.then(
       (ack) => {
         this.outbox.delete(item.body.clientMsgId);
         // Our own carbon: this device already has it, so a later sync must not report it as incoming.
         this.remember(ack.messageId);
         this.reorder.own(ack.conversationId, ack.seq);
+        const groupId = groupOfConversation(ack.conversationId);
+        if (groupId !== undefined) this.cursors.advance(groupId, ack.seq);
         if (ack.version === this.version + 1) this.version = ack.version;
         item.resolve(ack);
       },
@@ -270,6 +303,11 @@ export class Client extends EventEmitter<ClientEvents> {
   }
 
   private apply(entry: EntryRecord, fromSync: boolean): void {
+    // A group timeline entry pushed without an inbox entry (SPEC §18.4): ordered by the group's seq.
+    if (entry.version === 0) {
+      if (entry.type === EntryType.message && entry.message && groupOfConversation(entry.conversationId) !== undefined) this.applyTimeline(entry.message);
+      return;
+    }
     if (entry.version <= this.version) return;
     if (!fromSync && entry.version > this.version + 1) {
       void this.syncNow();
@@ -283,6 +321,28 @@ export class Client extends EventEmitter<ClientEvents> {
     // Our own send, synced back (as a carbon) before its ACK arrived: not an incoming message.
     if (message.from === this.options.userId && this.outbox.has(message.clientMsgId)) return this.reorder.own(message.conversationId, message.seq);
     this.reorder.add(message);
+  }
+
+  private applyTimeline(message: MessageRecord): void {
+    if (this.seen.has(message.messageId)) return;
+    this.remember(message.messageId);
+    if (message.from === this.options.userId && this.outbox.has(message.clientMsgId)) return this.reorder.own(message.conversationId, message.seq);
+    this.reorder.add(message);
+  }
+
+  private release(message: MessageRecord): void {
+    const groupId = groupOfConversation(message.conversationId);
+    if (groupId !== undefined) this.cursors.advance(groupId, message.seq);
+    this.emit('message', message);
+  }
+
+  /** Pulls group timeline entries this device lacks; a failure is reported, and the next connection tries again. */
+  private async catchUpGroups(): Promise<void> {
+    try {
+      await catchUpGroups(this.requestByName, this.cursors, (conversationId, seq) => this.reorder.seed(conversationId, seq), (message) => this.applyTimeline(message));
+    } catch (error) {
+      if (error instanceof ServerError) this.emit('serverError', error);
+    }
   }
 
   private remember(messageId: string): void {

@@ -23,6 +23,7 @@ const { values, positionals } = parseArgs({
     port: { type: 'string' },
     tls: { type: 'boolean' },
     users: { type: 'string' },
+    'group-size': { type: 'string' },
     devices: { type: 'string' },
     workers: { type: 'string' },
     source: { type: 'string' },
@@ -50,6 +51,7 @@ const HELP = `tern-loadgen [agent] [options]
   --protocol P        tern (default) or mqtt: QoS 1 publishes through a broker, same checks
   --host H --port P   server (default 127.0.0.1:7000, or :1883 for mqtt)   --tls (tern only)
   --users N           simulated users, chatting in pairs (default 200)
+  --group-size N      users post to groups of N consecutive users instead (default 0: pairs)
   --devices N         devices per user, 1–4 (default 1)
   --workers N         worker processes (default 2; ≤ 19,000 connections each)
   --source SPEC       source addresses to bind, one per worker, e.g. 127.0.0.2-127.0.0.9
@@ -80,6 +82,7 @@ function overrides(): Partial<Scenario> {
   set('port', num(values.port));
   set('tls', values.tls);
   set('users', num(values.users));
+  set('groupSize', num(values['group-size']));
   set('devicesPerUser', num(values.devices));
   set('workers', num(values.workers));
   set('sourceAddresses', values.source ? parseAddresses(values.source) : undefined);

@@ -5,7 +5,7 @@
  */
 import { Client } from '../client/client.ts';
 import { ServerError } from '../client/transport.ts';
-import { Platform, type MessageRecord } from '../protocol/bodies.ts';
+import { MAX_GROUP_INVITES, Platform, type MessageRecord } from '../protocol/bodies.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import type { Scenario } from './scenario.ts';
 
@@ -33,6 +33,10 @@ export interface SimulatedDevice {
   connect(register: boolean): Promise<void>;
   /** Resolves when the server (or broker) has acknowledged the message. */
   send(to: string, content: string): Promise<{ readonly messageId: string }>;
+  /** Groups, where the protocol has them: creates one with these members and returns its id. */
+  createGroup?(name: string, members: readonly string[]): Promise<string>;
+  /** Posts to a group; resolves when the server has acknowledged it. */
+  sendToGroup?(groupId: string, content: string): Promise<{ readonly messageId: string }>;
   /** Drops the connection as a lost network would; the device reconnects by itself. */
   dropConnection(): void;
   /** Closes the app for `ms`, then opens it again. */
@@ -61,6 +65,7 @@ export class Device implements SimulatedDevice {
   client: Client | undefined;
   readonly deviceId: string;
   private version = 0;
+  private groupCursors: Record<string, number> = {};
   private token: string | undefined;
   private everConnected = false;
   /** Counted as online by the worker: between a 'ready' and the next 'disconnected'. */
@@ -96,6 +101,19 @@ export class Device implements SimulatedDevice {
     return this.client.send(to, content);
   }
 
+  async createGroup(name: string, members: readonly string[]): Promise<string> {
+    if (!this.client) throw new Error('device is offline');
+    const others = members.filter((m) => m !== this.userId);
+    const { groupId } = await this.client.groups.create(name, others.slice(0, MAX_GROUP_INVITES));
+    for (let i = MAX_GROUP_INVITES; i < others.length; i += MAX_GROUP_INVITES) await this.client.groups.invite(groupId, others.slice(i, i + MAX_GROUP_INVITES));
+    return groupId;
+  }
+
+  sendToGroup(groupId: string, content: string): Promise<{ readonly messageId: string }> {
+    if (!this.client) return Promise.reject(new Error('device is offline'));
+    return this.client.sendToGroup(groupId, content);
+  }
+
   /** Connects (registering the user from device 0 on the first run); resolves when ready. */
   async connect(register: boolean): Promise<void> {
     try {
@@ -115,6 +133,7 @@ export class Device implements SimulatedDevice {
   goOffline(ms: number): Promise<void> {
     this.offline = true;
     this.version = this.client?.inboxVersion ?? this.version;
+    this.groupCursors = this.client?.groupCursors ?? this.groupCursors;
     this.client?.close();
     this.client = undefined;
     return reopenAfter(this, ms);
@@ -139,6 +158,7 @@ export class Device implements SimulatedDevice {
       password: scenario.password,
       register,
       version: this.version,
+      groupCursors: this.groupCursors,
       ...(this.token ? { token: this.token } : {}),
       reconnect: { baseMs: 500, maxMs: 10_000 },
       clientName: 'tern-loadgen/0.1',

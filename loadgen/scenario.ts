@@ -23,8 +23,13 @@ export interface Scenario {
   readonly targetHosts: readonly string[];
   readonly port: number;
   readonly tls: boolean;
-  /** Simulated users; users 2k and 2k+1 form a chatting pair. */
+  /** Simulated users; users 2k and 2k+1 form a chatting pair (or, with groupSize, groups of consecutive users). */
   readonly users: number;
+  /**
+   * 0: users chat in pairs. N ≥ 2: each worker's users form groups of N consecutive users (the
+   * last one smaller), created when the ramp is done; each send is a post to the sender's group.
+   */
+  readonly groupSize: number;
   readonly devicesPerUser: number;
   /** Worker processes; each holds at most ~19,000 sockets. */
   readonly workers: number;
@@ -61,6 +66,7 @@ export const defaults: Scenario = {
   port: 7000,
   tls: false,
   users: 200,
+  groupSize: 0,
   devicesPerUser: 1,
   workers: 2,
   targetHosts: [],
@@ -112,7 +118,9 @@ function validate(s: Scenario): void {
   const problems: string[] = [];
   if (!PROTOCOLS.includes(s.protocol)) problems.push(`protocol must be one of ${PROTOCOLS.join(', ')}`);
   if (s.protocol === 'mqtt' && s.tls) problems.push('tls is not supported with protocol mqtt');
-  if (s.users < 2 || s.users % 2 !== 0) problems.push('users must be an even number ≥ 2 (users chat in pairs)');
+  if (s.users < 2 || (s.groupSize === 0 && s.users % 2 !== 0)) problems.push('users must be an even number ≥ 2 (users chat in pairs)');
+  if (s.groupSize !== 0 && !(s.groupSize >= 2 && s.groupSize <= 100_000)) problems.push('groupSize must be 0 (pairs) or 2–100,000');
+  if (s.groupSize > 0 && s.protocol === 'mqtt') problems.push('groupSize needs protocol tern');
   if (s.devicesPerUser < 1 || s.devicesPerUser > 4) problems.push('devicesPerUser must be 1–4 (one per platform)');
   if (s.workers < 1) problems.push('workers must be ≥ 1');
   if (s.rampPerSecond <= 0) problems.push('rampPerSecond must be > 0');

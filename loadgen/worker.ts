@@ -2,7 +2,7 @@
  * A load worker process: brings up its share of devices at its share of the ramp, runs the
  * conversations with churn and network faults, drains, checks correctness and reports.
  */
-import type { MessageRecord } from '../protocol/bodies.ts';
+import { GROUP_EVENT_KIND_BASE, type MessageRecord } from '../protocol/bodies.ts';
 import { DeliveryChecker } from './checker.ts';
 import { Device, type DeviceHooks, type SimulatedDevice } from './device.ts';
 import { encode, newHistogram, recordMs, type Histogram } from './histogram.ts';
@@ -27,6 +27,7 @@ export class LoadWorker {
   private sendBudget = 0;
   private counter = 0;
   private pendingSends = 0;
+  private readonly groupOf = new Map<string, { readonly groupId: string; readonly members: readonly string[] }>();
 
   constructor(
     private readonly assignment: WorkerAssignment,
@@ -43,6 +44,7 @@ export class LoadWorker {
       await this.ramp(devices);
       this.report({ kind: 'ramped', index: this.assignment.index });
       await this.go;
+      await this.formGroups();
       this.phase = 'messaging';
       await this.converse(devices);
       this.phase = 'drain';
@@ -152,7 +154,31 @@ export class LoadWorker {
     }
   }
 
+  /** With groupSize: the first user of each run of groupSize users creates the group of them all. */
+  private async formGroups(): Promise<void> {
+    const { scenario, firstUser, endUser } = this.assignment;
+    if (scenario.groupSize <= 0) return;
+    const creations: Promise<void>[] = [];
+    for (let start = firstUser; start < endUser; start += scenario.groupSize) {
+      const members = Array.from({ length: Math.min(scenario.groupSize, endUser - start) }, (_, i) => `${scenario.userPrefix}u${start + i}`);
+      const creator = this.devicesByUser.get(members[0] as string)?.find((d) => d.ready);
+      if (!creator?.createGroup || members.length < 2) continue;
+      creations.push(
+        creator.createGroup(`load ${start}`, members).then(
+          (groupId) => {
+            for (const userId of members) this.groupOf.set(userId, { groupId, members });
+          },
+          () => {
+            this.failures['group create'] = (this.failures['group create'] ?? 0) + 1;
+          },
+        ),
+      );
+    }
+    await Promise.all(creations);
+  }
+
   private sendOne(userId: string): void {
+    if (this.assignment.scenario.groupSize > 0) return this.postOne(userId);
     const { scenario, firstUser } = this.assignment;
     const devices = this.devicesByUser.get(userId) as SimulatedDevice[];
     const sender = devices.find((d) => d.ready) ?? devices.find((d) => d.canSend);
@@ -184,7 +210,33 @@ export class LoadWorker {
     else go();
   }
 
+  /** A post to the sender's group: every device of every other member, and the sender's other devices, must get it. */
+  private postOne(userId: string): void {
+    const group = this.groupOf.get(userId);
+    const devices = this.devicesByUser.get(userId) as SimulatedDevice[];
+    const sender = devices.find((d) => d.ready) ?? devices.find((d) => d.canSend);
+    if (!group || !sender?.sendToGroup) return;
+    const tag = `${this.assignment.index}.${++this.counter}`;
+    const content = `${tag}|`.padEnd(this.assignment.scenario.messageBytes, 'x');
+    this.counters.sent++;
+    this.pendingSends++;
+    const t0 = performance.now();
+    this.sentAt.set(tag, t0);
+    sender.sendToGroup(group.groupId, content).then(
+      (ack) => {
+        this.pendingSends--;
+        this.counters.acked++;
+        recordMs(this.ack, performance.now() - t0);
+        const expected = group.members.flatMap((member) => (this.devicesByUser.get(member) ?? []).filter((d) => d !== sender).map((d) => d.key));
+        this.checker.acknowledged(ack.messageId, expected);
+      },
+      () => this.pendingSends--,
+    );
+  }
+
   private onMessage(device: SimulatedDevice, message: MessageRecord): void {
+    // Group events (members added, …) are the server's, not part of the traffic checked here.
+    if (message.kind >= GROUP_EVENT_KIND_BASE) return;
     this.counters.delivered++;
     this.checker.received(device.key, message);
     const tag = message.content.slice(0, message.content.indexOf('|'));

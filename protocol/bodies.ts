@@ -50,6 +50,61 @@ export const Conversation = record({
   lastMessage: optional(Message),
 });
 
+/** Roles in a group; a lower number outranks a higher one (SPEC §18.3). */
+export const GroupRole = { owner: 1, admin: 2, member: 3 } as const;
+
+/**
+ * Message kinds at or above this value are timeline events the server writes (member added,
+ * role changed, …); clients may not send them (SPEC §18.5).
+ */
+export const GROUP_EVENT_KIND_BASE = 0xff00;
+export const GroupEventKind = {
+  created: 0xff01,
+  membersAdded: 0xff02,
+  memberLeft: 0xff03,
+  memberRemoved: 0xff04,
+  roleChanged: 0xff05,
+  muteChanged: 0xff06,
+  groupUpdated: 0xff07,
+  dissolved: 0xff08,
+} as const;
+
+export const MAX_GROUP_NAME_LENGTH = 128;
+export const MAX_GROUP_NOTICE_LENGTH = 1024;
+/** Users named in one create or invite request. */
+export const MAX_GROUP_INVITES = 100;
+/** Seqs asked about in one groupReceipts request. */
+export const MAX_RECEIPT_SEQS = 100;
+/** Groups named in one groupSync request. */
+export const MAX_GROUP_CURSORS = 200;
+
+const groupId = id;
+
+export const Group = record({
+  groupId,
+  name: str(MAX_GROUP_NAME_LENGTH),
+  notice: str(MAX_GROUP_NOTICE_LENGTH),
+  owner: id,
+  memberCount: uint,
+  lastSeq: uint,
+  open: bool,
+  mutedAll: bool,
+  noMedia: bool,
+  historyForNewMembers: bool,
+  createdAt: uint,
+  role: uint,
+  visibleFromSeq: uint,
+});
+
+export const GroupMember = record({
+  userId: id,
+  role: uint,
+  joinedAt: uint,
+  mutedUntil: uint,
+});
+
+export const GroupCursor = record({ groupId, afterSeq: uint });
+
 export const Bodies = {
   hello: record({ version: uint, client: str(64) }),
   serverHello: record({
@@ -84,6 +139,24 @@ export const Bodies = {
   markRead: record({ conversationId, seq: uint }),
   recall: record({ conversationId, seq: uint }),
   deleteForMe: record({ conversationId, seq: uint }),
+  groupCreate: record({ name: str(MAX_GROUP_NAME_LENGTH, 1), members: list(id, MAX_GROUP_INVITES), open: optional(bool), historyForNewMembers: optional(bool) }),
+  groupInvite: record({ groupId, members: list(id, MAX_GROUP_INVITES) }),
+  groupLeave: record({ groupId }),
+  groupMembers: record({ groupId, after: optional(id), limit: optional(uint) }),
+  groupGet: record({ groupId }),
+  groupJoin: record({ groupId }),
+  groupRemove: record({ groupId, userId: id }),
+  groupSetRole: record({ groupId, userId: id, role: uint }),
+  groupMute: record({ groupId, userId: id, mutedUntil: uint }),
+  groupUpdate: record({ groupId, name: optional(str(MAX_GROUP_NAME_LENGTH, 1)), notice: optional(str(MAX_GROUP_NOTICE_LENGTH)), open: optional(bool), mutedAll: optional(bool), noMedia: optional(bool) }),
+  groupDissolve: record({ groupId }),
+  groupSend: record({ groupId, clientMsgId: id, kind: uint, content: str(MAX_CONTENT_LENGTH) }),
+  groupSync: record({ cursors: list(GroupCursor, MAX_GROUP_CURSORS), limit: optional(uint) }),
+  groupInfo: Group,
+  groupMemberPage: record({ groupId, members: list(GroupMember, MAX_PAGE_ENTRIES), hasMore: bool }),
+  groupSyncPage: record({ messages: list(Message, MAX_PAGE_ENTRIES), hasMore: bool }),
+  groupReceipts: record({ groupId, seqs: list(uint, MAX_RECEIPT_SEQS) }),
+  groupReceiptCounts: record({ groupId, counts: list(uint, MAX_RECEIPT_SEQS) }),
   ok: empty,
   error: record({ code: uint, message: str(1024), retry: bool }),
   kick: record({ reason: uint, message: str(256) }),
@@ -95,6 +168,8 @@ export type BodyOf<N extends BodyName> = (typeof Bodies)[N] extends RecordType<i
 export type MessageRecord = RecordOf<typeof Message.fields>;
 export type EntryRecord = RecordOf<typeof Entry.fields>;
 export type ConversationRecord = RecordOf<typeof Conversation.fields>;
+export type GroupRecord = RecordOf<typeof Group.fields>;
+export type GroupMemberRecord = RecordOf<typeof GroupMember.fields>;
 
 const bodyByOpcode = new Map<number, AnyRecordType>(
   (Object.keys(Bodies) as BodyName[]).map((name) => [Opcode[name], Bodies[name]]),

@@ -33,6 +33,17 @@ export const ErrorCode = {
   badAck: 3006,
   quotaExceeded: 3007,
 
+  // Groups
+  notGroupMember: 4001,
+  groupFull: 4002,
+  tooManyGroups: 4003,
+  groupMuted: 4004,
+  groupRightMissing: 4005,
+  ownerCannotLeave: 4006,
+  groupNoMedia: 4007,
+  groupClosed: 4008,
+  receiptsNotServed: 4009,
+
   // 5xxx: server side
   internal: 5001,
   overloaded: 5002,
@@ -73,6 +84,15 @@ export const ERROR_INFO: Readonly<Record<ErrorCodeValue, ErrorInfo>> = {
   3005: { name: 'versionTooOld', retry: false, fatal: false, meaning: 'The sync version is older than the inbox keeps; reload conversations and history.' },
   3006: { name: 'badAck', retry: false, fatal: false, meaning: 'A push ACK names a SID that was never sent on this connection.' },
   3007: { name: 'quotaExceeded', retry: true, fatal: false, meaning: 'The user sent more messages or content bytes than the send quota allows; retry after the window.' },
+  4001: { name: 'notGroupMember', retry: false, fatal: false, meaning: 'The session is not a member of the group (never was, left, was removed, or the group was dissolved).' },
+  4002: { name: 'groupFull', retry: false, fatal: false, meaning: 'The group has reached its member limit.' },
+  4003: { name: 'tooManyGroups', retry: false, fatal: false, meaning: 'A user would be in more groups than the per-user limit allows.' },
+  4004: { name: 'groupMuted', retry: true, fatal: false, meaning: 'The sender is muted in this group, or the whole group is muted for members.' },
+  4005: { name: 'groupRightMissing', retry: false, fatal: false, meaning: 'The sender\'s role in the group does not allow this action on this target (§18.3).' },
+  4006: { name: 'ownerCannotLeave', retry: false, fatal: false, meaning: 'The owner must transfer ownership or dissolve the group instead of leaving.' },
+  4007: { name: 'groupNoMedia', retry: false, fatal: false, meaning: 'The group accepts text messages only (kind 1).' },
+  4008: { name: 'groupClosed', retry: false, fatal: false, meaning: 'The group is not open: members join only when invited.' },
+  4009: { name: 'receiptsNotServed', retry: false, fatal: false, meaning: 'Read receipts are served only for groups up to the receipt size limit.' },
   5001: { name: 'internal', retry: true, fatal: false, meaning: 'The server failed to complete the request; nothing was acknowledged.' },
   5002: { name: 'overloaded', retry: true, fatal: true, meaning: 'The server refuses new work for now; reconnect after a jittered backoff.' },
   5003: { name: 'shuttingDown', retry: true, fatal: true, meaning: 'The server is draining; reconnect (to another node) after a jittered delay.' },

@@ -33,11 +33,25 @@ export const Opcode = {
   recall: 0x0037,
   deleteForMe: 0x0038,
 
-  // Groups (reserved in v1; answered with UNSUPPORTED)
+  // Groups (SPEC §18)
   groupCreate: 0x0040,
   groupInvite: 0x0041,
   groupLeave: 0x0042,
   groupMembers: 0x0043,
+  groupGet: 0x0044,
+  groupJoin: 0x0045,
+  groupRemove: 0x0046,
+  groupSetRole: 0x0047,
+  groupMute: 0x0048,
+  groupUpdate: 0x0049,
+  groupDissolve: 0x004a,
+  groupSend: 0x004b,
+  groupSync: 0x004c,
+  groupInfo: 0x004d,
+  groupMemberPage: 0x004e,
+  groupSyncPage: 0x004f,
+  groupReceipts: 0x0060,
+  groupReceiptCounts: 0x0061,
 
   // Live rooms (reserved in v1; answered with UNSUPPORTED)
   roomJoin: 0x0050,

@@ -10,6 +10,7 @@ import type { SendQuotaPolicy } from './logic/send-quota.ts';
 import { PAGE_ENVELOPE_BYTES, pageBudgetFor } from './logic/page-budget.ts';
 import { HEADER_SIZE } from '../protocol/header.ts';
 import { Limits } from '../protocol/timers.ts';
+import type { GroupLimits } from './logic/groups/membership.ts';
 import { DEFAULT_SCRYPT_COST } from './logic/passwords.ts';
 import { openStores, type ProductionStoreConfig } from './stores.ts';
 
@@ -36,6 +37,7 @@ export interface NodeOptions {
   readonly pageBudgetBytes?: number;
   /** Per-user send quota; default DEFAULT_SEND_QUOTA. */
   readonly sendQuota?: SendQuotaPolicy;
+  readonly groups?: GroupLimits;
 }
 
 export interface RunningNode {
@@ -83,6 +85,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     routing,
     pageBudget: pageBudgetFor(config.maxFrameSize, options.pageBudgetBytes ?? Limits.pageBudgetBytes),
     ...(options.sendQuota ? { sendQuota: options.sendQuota } : {}),
+    ...(options.groups ? { groups: options.groups } : {}),
     auth: { passwords: { cost: options.scryptCost ?? DEFAULT_SCRYPT_COST, ...options.scryptQueue }, tokenTtlMs: options.tokenTtlMs ?? DEFAULT_TOKEN_TTL_MS },
   });
   const gateway = new Gateway(config, clock, logic, String(process.pid), logger);

@@ -39,6 +39,20 @@ export interface SessionRequests {
   deleteForMe: { body: BodyOf<'deleteForMe'>; reply: BodyOf<'ok'> };
   logout: { body: BodyOf<'logout'>; reply: BodyOf<'ok'> };
   revokeToken: { body: BodyOf<'revokeToken'>; reply: BodyOf<'ok'> };
+  groupCreate: { body: BodyOf<'groupCreate'>; reply: BodyOf<'groupInfo'> };
+  groupInvite: { body: BodyOf<'groupInvite'>; reply: BodyOf<'ok'> };
+  groupLeave: { body: BodyOf<'groupLeave'>; reply: BodyOf<'ok'> };
+  groupMembers: { body: BodyOf<'groupMembers'>; reply: BodyOf<'groupMemberPage'> };
+  groupGet: { body: BodyOf<'groupGet'>; reply: BodyOf<'groupInfo'> };
+  groupJoin: { body: BodyOf<'groupJoin'>; reply: BodyOf<'groupInfo'> };
+  groupRemove: { body: BodyOf<'groupRemove'>; reply: BodyOf<'ok'> };
+  groupSetRole: { body: BodyOf<'groupSetRole'>; reply: BodyOf<'ok'> };
+  groupMute: { body: BodyOf<'groupMute'>; reply: BodyOf<'ok'> };
+  groupUpdate: { body: BodyOf<'groupUpdate'>; reply: BodyOf<'ok'> };
+  groupDissolve: { body: BodyOf<'groupDissolve'>; reply: BodyOf<'ok'> };
+  groupSend: { body: BodyOf<'groupSend'>; reply: BodyOf<'sendAck'> };
+  groupSync: { body: BodyOf<'groupSync'>; reply: BodyOf<'groupSyncPage'> };
+  groupReceipts: { body: BodyOf<'groupReceipts'>; reply: BodyOf<'groupReceiptCounts'> };
 }
 
 export type SessionRequestName = keyof SessionRequests;

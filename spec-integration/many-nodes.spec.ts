@@ -6,7 +6,10 @@
 import assert from 'node:assert/strict';
 import { Client } from '../client/client.ts';
 import type { Endpoint } from '../client/transport.ts';
-import { KickReason, Platform, type BodyOf, type MessageRecord } from '../protocol/bodies.ts';
+import { Bodies, KickReason, Platform, type BodyOf, type MessageRecord } from '../protocol/bodies.ts';
+import { readBody } from '../codec/index.ts';
+import { ErrorCode } from '../protocol/errors.ts';
+import { RawDevice } from '../spec/support/raw-device.ts';
 import { freePort, spawnServer, stopProcess, type ServerProcess } from '../spec/support/process.ts';
 import { waitUntil } from '../spec/support/server.ts';
 import { cassandraAt, deleteKeys, redisAt, uniqueName, useServices } from './support/services.ts';
@@ -158,5 +161,59 @@ describe('many nodes sharing Redis and Cassandra', function () {
     for (const content of acked) assert.equal(counts.get(content), 1, `${content} received ${counts.get(content) ?? 0} times`);
     assert.equal(toBob.length, acked.length);
     assert.equal(bob.status, 'ready');
+  });
+
+  it('delivers a group’s posts in seq order to members on other nodes, and stops at once for a removed member', async () => {
+    const [a, b, c] = [await startNode('a'), await startNode('b'), await startNode('c')];
+    const owner = client('owner', a);
+    const onB = client('bea', b);
+    const onC = client('cid', c);
+    const removed = client('rem', c);
+    await Promise.all([owner, onB, onC, removed].map((x) => x.connect()));
+    const group = await owner.groups.create('nodes', ['bea', 'cid', 'rem']);
+    const received = new Map<Client, MessageRecord[]>([[onB, []], [onC, []], [removed, []]]);
+    for (const [member, list] of received) member.on('message', (m) => m.kind === 1 && list.push(m));
+    const first = await Promise.all(Array.from({ length: 20 }, (_, i) => owner.sendToGroup(group.groupId, `first ${i}`)));
+    await waitUntil(() => [...received.values()].every((list) => list.length === 20), 'every member gets the first 20 posts', 20_000);
+    for (const [, list] of received) assert.deepEqual(list.map((m) => m.seq), first.map((ack) => ack.seq).sort((x, y) => x - y), 'in seq order');
+    await owner.groups.remove(group.groupId, 'rem');
+    await Promise.all(Array.from({ length: 20 }, (_, i) => owner.sendToGroup(group.groupId, `second ${i}`)));
+    await waitUntil(() => received.get(onB)?.length === 40 && received.get(onC)?.length === 40, 'the remaining members get the next 20', 20_000);
+    assert.equal(received.get(removed)?.length, 20, 'nothing after the removal reaches the removed member on another node');
+  });
+
+  it('stores a resend that reaches two nodes at once only once (200 times)', async () => {
+    const [a, b] = [await startNode('a'), await startNode('b')];
+    const onA = await RawDevice.open(a.port, 'alice', { register: true, deviceId: 'alice-1', platform: Platform.ios });
+    const onB = await RawDevice.open(b.port, 'alice', { register: false, deviceId: 'alice-2', platform: Platform.android });
+    const bob = await RawDevice.open(a.port, 'bob', { register: true });
+    const devices = [onA, onB, bob];
+    try {
+      const sendUntilAcked = async (device: RawDevice, clientMsgId: string): Promise<BodyOf<'sendAck'>> => {
+        for (let attempt = 0; attempt < 50; attempt++) {
+          const result = await new Promise<{ ack?: BodyOf<'sendAck'>; code?: number }>((resolve) => device.send(clientMsgId, 'bob', clientMsgId, (ack, code) => resolve(ack ? { ack } : { code: code ?? -1 })));
+          if (result.ack) return result.ack;
+          assert.equal(result.code, ErrorCode.internal, 'a racing resend is refused with 5001 only');
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        throw new Error(`${clientMsgId} was never acknowledged`);
+      };
+      for (let i = 0; i < 200; i++) {
+        const [first, second] = await Promise.all([sendUntilAcked(onA, `dup${i}`), sendUntilAcked(onB, `dup${i}`)]);
+        assert.deepEqual([second.messageId, second.seq], [first.messageId, first.seq], `dup${i}: both nodes answer with the one stored message`);
+      }
+      const stored = new Set<string>();
+      let beforeSeq: number | undefined;
+      for (let page = 0; page < 50; page++) {
+        const reply = await bob.call('history', { conversationId: 'p:alice:bob', limit: 100, ...(beforeSeq ? { beforeSeq } : {}) });
+        const { messages, hasMore } = readBody(reply, Bodies.historyPage);
+        for (const m of messages) stored.add(m.clientMsgId);
+        beforeSeq = messages.at(-1)?.seq;
+        if (!hasMore || beforeSeq === undefined) break;
+      }
+      assert.equal(stored.size, 200);
+    } finally {
+      for (const d of devices) d.close();
+    }
   });
 });

@@ -5,6 +5,7 @@
  * that was acknowledged and stores nothing twice.
  */
 import { EntryType, type MessageRecord } from '../protocol/bodies.ts';
+import { claimSend } from './dedup-claim.ts';
 import type { CommittedMessage, MessageInput, MessageStore, Stores } from './ports.ts';
 
 type Parts = Pick<Stores, 'sequences' | 'history' | 'inbox' | 'dedup' | 'conversations' | 'durable'>;
@@ -33,15 +34,12 @@ export class ComposedMessageStore implements MessageStore {
     const { from, to, conversationId, clientMsgId } = input;
     // The same client id may be used towards two receivers; each conversation dedups its own.
     const dedupKey = `${conversationId}\u0000${clientMsgId}`;
-    const known = await dedup.get(from, dedupKey);
-    if (known?.version !== undefined) {
-      const message = await history.get(conversationId, known.seq);
-      if (message) return { fresh: false, message, receiverVersion: 0, senderVersion: known.version };
+    const claimed = await claimSend(dedup, from, dedupKey, input.sentAt, async () => ({ messageId: input.messageId, conversationId, seq: await sequences.next(conversationId), sentAt: input.sentAt }));
+    if (claimed.kind === 'done') {
+      const message = await history.get(conversationId, claimed.record.seq);
+      if (message) return { fresh: false, message, receiverVersion: 0, senderVersion: claimed.record.version ?? 0 };
     }
-    const sentAt = known?.sentAt ?? input.sentAt;
-    const seq = known?.seq ?? (await sequences.next(conversationId));
-    const messageId = known?.messageId ?? input.messageId;
-    if (!known) await dedup.put(from, dedupKey, { messageId, conversationId, seq, sentAt });
+    const { messageId, seq, sentAt } = claimed.record;
     const message: MessageRecord = { messageId, conversationId, seq, from, to, kind: input.kind, content: input.content, sentAt, clientMsgId };
     await history.put(message);
     const entry = { type: EntryType.message, conversationId, seq, message };

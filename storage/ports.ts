@@ -92,6 +92,11 @@ export interface DedupRecord {
 export interface DedupStore {
   get(userId: string, clientMsgId: string): Promise<DedupRecord | undefined>;
   put(userId: string, clientMsgId: string, record: DedupRecord): Promise<void>;
+  /**
+   * Stores the record unless one exists, in one step (a resend reaching two nodes at once claims
+   * once): resolves with the record already there, or undefined when this call stored it.
+   */
+  claim(userId: string, clientMsgId: string, record: DedupRecord): Promise<DedupRecord | undefined>;
 }
 
 /** One conversation in one user's list. */
@@ -184,6 +189,92 @@ export interface MessageStore {
   commit(input: MessageInput): Promise<CommittedMessage>;
 }
 
+/** A group's settings and counts, as stored. */
+export interface GroupState {
+  readonly groupId: string;
+  readonly name: string;
+  readonly notice: string;
+  readonly owner: string;
+  readonly open: boolean;
+  readonly mutedAll: boolean;
+  readonly noMedia: boolean;
+  readonly historyForNewMembers: boolean;
+  readonly createdAt: number;
+  readonly memberCount: number;
+  /** The seq of the latest timeline entry (message or event). */
+  readonly lastSeq: number;
+  /** Write diffusion: every member's inbox gets an entry per message (small groups, §18.4). */
+  readonly writeDiffused: boolean;
+}
+
+export interface GroupMemberState {
+  readonly userId: string;
+  readonly role: number;
+  readonly joinedAt: number;
+  /** The seq of the event that added the member: the first one they see unless history is open. */
+  readonly joinSeq: number;
+  /** Muted until this time (ms); 0 = not muted. */
+  readonly mutedUntil: number;
+  /** Read up to this seq (inclusive). */
+  readonly readSeq: number;
+}
+
+/** A settings or membership change, committed together with the timeline event that tells of it. */
+export type GroupChange =
+  | { readonly kind: 'create'; readonly group: Omit<GroupState, 'memberCount' | 'lastSeq'>; readonly members: readonly Omit<GroupMemberState, 'joinSeq' | 'readSeq'>[] }
+  | { readonly kind: 'addMembers'; readonly members: readonly Omit<GroupMemberState, 'joinSeq' | 'readSeq'>[] }
+  | { readonly kind: 'removeMember'; readonly userId: string }
+  | { readonly kind: 'updateMember'; readonly userId: string; readonly role?: number; readonly mutedUntil?: number }
+  | { readonly kind: 'updateGroup'; readonly fields: Partial<Pick<GroupState, 'name' | 'notice' | 'open' | 'mutedAll' | 'noMedia' | 'owner' | 'writeDiffused'>> }
+  | { readonly kind: 'transfer'; readonly from: string; readonly to: string; readonly fromRole: number }
+  | { readonly kind: 'dissolve' };
+
+/** A timeline entry before it has a seq: a member's message or a server event. */
+export type GroupEntryInput = Omit<MessageRecord, 'seq' | 'conversationId'>;
+
+export interface GroupPost {
+  /** False for a resend of a message already committed. */
+  readonly fresh: boolean;
+  readonly message: MessageRecord;
+  /** Write-diffused groups: each member's inbox version of the entry (empty otherwise). */
+  readonly versions: ReadonlyMap<string, number>;
+}
+
+export interface GroupMemberPage {
+  readonly members: GroupMemberState[];
+  readonly hasMore: boolean;
+}
+
+/**
+ * Groups stored once (read diffusion): settings, members with their roles, join seq and read
+ * mark, and one timeline per group in the history store under the group's conversation id.
+ * Every change and every message is one unit: its timeline row, the state it changes, and the
+ * seq it takes, together or not at all. Entries of one group take seqs in call order.
+ */
+export interface GroupStore {
+  get(groupId: string): Promise<GroupState | undefined>;
+  member(groupId: string, userId: string): Promise<GroupMemberState | undefined>;
+  /** Every member's user id; the array is shared and must not be changed. */
+  memberIds(groupId: string): Promise<readonly string[]>;
+  /** Members ordered by user id, after `after` (exclusive). */
+  members(groupId: string, after: string | undefined, limit: number): Promise<GroupMemberPage>;
+  /** The groups a user is a member of. */
+  groupsOf(userId: string): Promise<readonly string[]>;
+  /** Applies the change and appends its event to the timeline; resolves with the stored event once durable. */
+  change(groupId: string, change: GroupChange, event: GroupEntryInput): Promise<MessageRecord>;
+  /**
+   * Appends a member's message, deduplicated by sender and client id, and moves the sender's
+   * read mark to it; in a write-diffused group also enters it in every member's inbox.
+   */
+  post(groupId: string, message: GroupEntryInput): Promise<GroupPost>;
+  /** Every member's read seq (for read receipts of small groups). */
+  readSeqs(groupId: string): Promise<ReadonlyMap<string, number>>;
+  /** Moves a member's read mark forward; false when it would not move. */
+  markRead(groupId: string, userId: string, seq: number): Promise<boolean>;
+  /** Timeline entries with seq > afterSeq, ascending, at most `limit`. */
+  timeline(groupId: string, afterSeq: number, limit: number): Promise<MessageRecord[]>;
+}
+
 export interface Stores {
   readonly messages: MessageStore;
   readonly accounts: AccountStore;
@@ -194,6 +285,8 @@ export interface Stores {
   readonly dedup: DedupStore;
   readonly conversations: ConversationStore;
   readonly hidden: HiddenStore;
+  /** Absent on stores that do not serve groups yet: group requests then answer 1011. */
+  readonly groups?: GroupStore;
   /** Resolves once every write issued before the call is durable; rejects if one failed. */
   durable(): Promise<void>;
   close(): Promise<void>;

@@ -11,6 +11,8 @@
  */
 import type { Redis } from 'ioredis';
 import { ComposedMessageStore } from './composed-commit.ts';
+import { ComposedGroupStore } from './composed-groups.ts';
+import { RedisGroupDirectory } from './redis/groups.ts';
 import type { Stores } from './ports.ts';
 import { openCassandraStore, type CassandraStoreOptions } from './cassandra/cassandra-store.ts';
 import { connectRedis } from './redis/connect.ts';
@@ -53,6 +55,7 @@ export async function openProductionStore(options: ProductionStoreOptions = {}):
   return {
     ...parts,
     messages: new ComposedMessageStore(parts),
+    groups: new ComposedGroupStore(new RedisGroupDirectory(redis, keys), parts),
     accounts: durable.accounts,
     tokens: hot.tokens,
     hidden: durable.hidden,

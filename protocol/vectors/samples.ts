@@ -3,7 +3,7 @@
  * crosses the compression threshold. `npm run vectors` turns them into the JSON files beside
  * this one; the test suite then checks the JSON against the codec in both directions.
  */
-import { EntryType, KickReason, Platform, type BodyName, type BodyOf, type EntryRecord, type MessageRecord } from '../bodies.ts';
+import { EntryType, GroupRole, KickReason, Platform, type BodyName, type BodyOf, type EntryRecord, type MessageRecord } from '../bodies.ts';
 import { ErrorCode } from '../errors.ts';
 
 const T0 = 1_764_460_800_000; // 2025-11-30T00:00:00Z in ms: above 2^32, so it travels as uint64.
@@ -19,6 +19,8 @@ const message: MessageRecord = {
   sentAt: T0,
   clientMsgId: 'c1',
 };
+
+const groupMessage: MessageRecord = { messageId: 'm9', conversationId: 'g:g1', seq: 4, from: 'alice', to: 'g1', kind: 1, content: 'hi all', sentAt: T0, clientMsgId: 'c9' };
 
 function entry(version: number): EntryRecord {
   return {
@@ -89,6 +91,30 @@ export const samples: Sample[] = [
   { name: 'mark read', opcode: 'markRead', requestId: 9, body: { conversationId: 'p:alice:bob', seq: 3 } },
   { name: 'recall', opcode: 'recall', requestId: 10, body: { conversationId: 'p:alice:bob', seq: 3 } },
   { name: 'delete for me', opcode: 'deleteForMe', requestId: 11, body: { conversationId: 'p:alice:bob', seq: 3 } },
+  { name: 'group create', opcode: 'groupCreate', requestId: 20, body: { name: 'hiking', members: ['bob', 'carol'], open: false } },
+  { name: 'group invite', opcode: 'groupInvite', requestId: 21, body: { groupId: 'g1', members: ['dave'] } },
+  { name: 'group leave', opcode: 'groupLeave', requestId: 22, body: { groupId: 'g1' } },
+  { name: 'group members', opcode: 'groupMembers', requestId: 23, body: { groupId: 'g1', after: 'bob', limit: 50 } },
+  { name: 'group get', opcode: 'groupGet', requestId: 24, body: { groupId: 'g1' } },
+  { name: 'group join', opcode: 'groupJoin', requestId: 25, body: { groupId: 'g1' } },
+  { name: 'group remove', opcode: 'groupRemove', requestId: 26, body: { groupId: 'g1', userId: 'dave' } },
+  { name: 'group set role', opcode: 'groupSetRole', requestId: 27, body: { groupId: 'g1', userId: 'bob', role: GroupRole.admin } },
+  { name: 'group mute', opcode: 'groupMute', requestId: 28, body: { groupId: 'g1', userId: 'carol', mutedUntil: T0 + 3_600_000 } },
+  { name: 'group update', opcode: 'groupUpdate', requestId: 29, body: { groupId: 'g1', notice: 'meet at 8', mutedAll: false } },
+  { name: 'group dissolve', opcode: 'groupDissolve', requestId: 30, body: { groupId: 'g1' } },
+  { name: 'group send', opcode: 'groupSend', requestId: 31, body: { groupId: 'g1', clientMsgId: 'c9', kind: 1, content: 'hi all' } },
+  { name: 'group sync', opcode: 'groupSync', requestId: 32, body: { cursors: [{ groupId: 'g1', afterSeq: 3 }, { groupId: 'g2', afterSeq: 0 }], limit: 200 } },
+  {
+    name: 'group info',
+    opcode: 'groupInfo',
+    requestId: 24,
+    body: { groupId: 'g1', name: 'hiking', notice: '', owner: 'alice', memberCount: 3, lastSeq: 4, open: false, mutedAll: false, noMedia: false, historyForNewMembers: false, createdAt: T0, role: GroupRole.owner, visibleFromSeq: 1 },
+  },
+  { name: 'group member page', opcode: 'groupMemberPage', requestId: 23, body: { groupId: 'g1', members: [{ userId: 'carol', role: GroupRole.member, joinedAt: T0, mutedUntil: 0 }], hasMore: false } },
+  { name: 'group sync page', opcode: 'groupSyncPage', requestId: 32, body: { messages: [groupMessage], hasMore: false } },
+  { name: 'group receipts', opcode: 'groupReceipts', requestId: 33, body: { groupId: 'g1', seqs: [3, 4] } },
+  { name: 'group receipt counts', opcode: 'groupReceiptCounts', requestId: 33, body: { groupId: 'g1', counts: [2, 1] } },
+  { name: 'push of a group message', opcode: 'push', requestId: 3, body: { version: 0, type: EntryType.message, conversationId: 'g:g1', seq: 4, message: groupMessage } },
   { name: 'ok', opcode: 'ok', requestId: 9, body: {} },
   { name: 'error', opcode: 'error', requestId: 2, body: { code: ErrorCode.badCredentials, message: 'unknown user or wrong password', retry: false } },
   { name: 'kick', opcode: 'kick', requestId: 0, body: { reason: KickReason.replacedBySamePlatform, message: 'logged in on another ios device' } },

@@ -23,16 +23,26 @@ const sessionRoutes: SessionRoute[] = [
   { name: 'deleteForMe', body: Bodies.deleteForMe, reply: 'ok' },
   { name: 'logout', body: Bodies.logout, reply: 'ok' },
   { name: 'revokeToken', body: Bodies.revokeToken, reply: 'ok' },
+  { name: 'groupCreate', body: Bodies.groupCreate, reply: 'groupInfo' },
+  { name: 'groupInvite', body: Bodies.groupInvite, reply: 'ok' },
+  { name: 'groupLeave', body: Bodies.groupLeave, reply: 'ok' },
+  { name: 'groupMembers', body: Bodies.groupMembers, reply: 'groupMemberPage' },
+  { name: 'groupGet', body: Bodies.groupGet, reply: 'groupInfo' },
+  { name: 'groupJoin', body: Bodies.groupJoin, reply: 'groupInfo' },
+  { name: 'groupRemove', body: Bodies.groupRemove, reply: 'ok' },
+  { name: 'groupSetRole', body: Bodies.groupSetRole, reply: 'ok' },
+  { name: 'groupMute', body: Bodies.groupMute, reply: 'ok' },
+  { name: 'groupUpdate', body: Bodies.groupUpdate, reply: 'ok' },
+  { name: 'groupDissolve', body: Bodies.groupDissolve, reply: 'ok' },
+  { name: 'groupSend', body: Bodies.groupSend, reply: 'sendAck' },
+  { name: 'groupSync', body: Bodies.groupSync, reply: 'groupSyncPage' },
+  { name: 'groupReceipts', body: Bodies.groupReceipts, reply: 'groupReceiptCounts' },
 ];
 
 export const SESSION_ROUTES = new Map<number, SessionRoute>(sessionRoutes.map((route) => [Opcode[route.name], route]));
 
 /** Opcodes v1 reserves without serving them: answered with `unsupported`. */
 export const RESERVED_OPCODES = new Set<number>([
-  Opcode.groupCreate,
-  Opcode.groupInvite,
-  Opcode.groupLeave,
-  Opcode.groupMembers,
   Opcode.roomJoin,
   Opcode.roomLeave,
   Opcode.roomSend,

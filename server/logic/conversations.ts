@@ -2,15 +2,14 @@
  * Conversation lists, read marks, recall and delete-for-me. Read marks and recalls are inbox
  * entries too, so a user's other devices and the peer learn of them by push or by sync.
  */
-import { Conversation, EntryType, MAX_PAGE_ENTRIES, type BodyOf, type ConversationRecord, type MessageRecord } from '../../protocol/bodies.ts';
-import { wireSize } from '../../protocol/wire-size.ts';
+import { EntryType, MAX_PAGE_ENTRIES, type BodyOf, type ConversationRecord, type MessageRecord } from '../../protocol/bodies.ts';
 import { ErrorCode, ProtocolError } from '../../protocol/errors.ts';
 import type { ConversationState, NewEntry, Stores } from '../../storage/ports.ts';
 import type { SessionInfo } from '../seam.ts';
 import type { Clock } from './clock.ts';
 import { participants } from './ids.ts';
 import type { Fanout } from './messaging.ts';
-import type { PageBudget } from './page-budget.ts';
+import { fitConversations, type PageBudget } from './page-budget.ts';
 
 export const DEFAULT_CONVERSATIONS = 100;
 
@@ -48,18 +47,7 @@ export class Conversations {
     const limit = Math.max(1, Math.min(body.limit || DEFAULT_CONVERSATIONS, MAX_PAGE_ENTRIES));
     const { items, totalUnread } = await this.stores.conversations.list(session.userId, limit, this.options.budget.budgetBytes);
     const records = await Promise.all(items.map((state) => this.listed(session.userId, state)));
-    const { budgetBytes, loneItemBytes } = this.options.budget;
-    let used = 0;
-    const fitted = records.map((item, i) => {
-      const size = wireSize(Conversation.wire, item);
-      if (used + size <= budgetBytes || (i === 0 && size <= loneItemBytes)) {
-        used += size;
-        return item;
-      }
-      const { lastMessage: _dropped, ...bare } = item;
-      used += wireSize(Conversation.wire, bare);
-      return bare;
-    });
+    const fitted = fitConversations(records, this.options.budget);
     return { items: fitted, totalUnread };
   }
 

@@ -1,20 +1,23 @@
 /** The logic behind the seam: sessions, presence, messaging and sync, on the storage ports. */
 import type { BodyOf } from '../../protocol/bodies.ts';
-import { KickReason } from '../../protocol/bodies.ts';
+import { KickReason, MAX_PAGE_ENTRIES } from '../../protocol/bodies.ts';
+import { ErrorCode, ProtocolError } from '../../protocol/errors.ts';
 import type { Stores } from '../../storage/ports.ts';
 import type { AuthResult, ClientInfo, GatewayApi, LogicApi, SessionInfo, SessionRequestName, SessionRequests } from '../seam.ts';
 import { Auth, type AuthOptions } from './auth.ts';
 import type { Passwords } from './passwords.ts';
 import type { SendQuotaPolicy } from './send-quota.ts';
-import { Conversations } from './conversations.ts';
+import { Conversations, DEFAULT_CONVERSATIONS } from './conversations.ts';
 import type { Clock } from './clock.ts';
 import { Messaging } from './messaging.ts';
 import { PushPayload } from '../push-payload.ts';
 import { LocalRouting, type Routing } from './routing.ts';
 import { Sync } from './sync.ts';
-import { pageBudgetFor, type PageBudget } from './page-budget.ts';
+import { fitConversations, pageBudgetFor, type PageBudget } from './page-budget.ts';
 import { DEFAULT_MAX_FRAME_SIZE } from '../../protocol/header.ts';
 import { Limits } from '../../protocol/timers.ts';
+import { Groups } from './groups/groups.ts';
+import type { GroupLimits } from './groups/membership.ts';
 
 export interface LogicOptions {
   readonly auth: AuthOptions;
@@ -25,6 +28,7 @@ export interface LogicOptions {
   readonly sendQuota?: SendQuotaPolicy;
   /** Where users' devices are connected; default one node, in memory. */
   readonly routing?: Routing;
+  readonly groups?: GroupLimits;
 }
 
 type Handlers = { [N in SessionRequestName]: (session: SessionInfo, body: SessionRequests[N]['body']) => Promise<SessionRequests[N]['reply']> };
@@ -38,11 +42,14 @@ export class Logic implements LogicApi {
   private readonly messaging: Messaging;
   private readonly syncing: Sync;
   private readonly conversations: Conversations;
+  private readonly groups: Groups;
   private readonly handlers: Handlers;
+  private readonly budget: PageBudget;
 
   constructor(stores: Stores, clock: Clock, options: LogicOptions) {
     this.routing = options.routing ?? new LocalRouting();
     const budget = options.pageBudget ?? pageBudgetFor(DEFAULT_MAX_FRAME_SIZE, Limits.pageBudgetBytes);
+    this.budget = budget;
     this.auth = new Auth(stores.accounts, stores.tokens, stores.inbox, clock, options.auth);
     this.passwords = this.auth.passwords;
     this.messaging = new Messaging(stores, clock, (userId, entry, except) => this.fanout(userId, entry, except), options.sendQuota);
@@ -51,14 +58,29 @@ export class Logic implements LogicApi {
       budget,
     });
     this.syncing = new Sync(stores.inbox, stores.history, (userId, messages) => this.conversations.visible(userId, messages), budget);
+    this.groups = new Groups(stores, clock, () => this.routing, (userId, entry, except) => this.fanout(userId, entry, except), options.groups);
+    const inGroup = (conversationId: string) => this.groups.groupOf(conversationId);
     this.handlers = {
+      ...this.groups.handlers,
       send: (s, b) => this.messaging.send(s, b),
       sync: (s, b) => this.syncing.sync(s, b),
-      history: (s, b) => this.syncing.historyPage(s, b),
-      conversations: (s, b) => this.conversations.list(s, b),
-      markRead: (s, b) => this.conversations.markRead(s, b),
-      recall: (s, b) => this.conversations.recall(s, b),
-      deleteForMe: (s, b) => this.conversations.deleteForMe(s, b),
+      history: (s, b) => {
+        const groupId = inGroup(b.conversationId);
+        return groupId === undefined ? this.syncing.historyPage(s, b) : this.groups.history(s, groupId, b);
+      },
+      conversations: (s, b) => this.conversationList(s, b),
+      markRead: (s, b) => {
+        const groupId = inGroup(b.conversationId);
+        return groupId === undefined ? this.conversations.markRead(s, b) : this.groups.markRead(s, groupId, b);
+      },
+      recall: (s, b) => {
+        if (inGroup(b.conversationId) !== undefined) return Promise.reject(new ProtocolError(ErrorCode.unsupported, 'recall in groups is not served'));
+        return this.conversations.recall(s, b);
+      },
+      deleteForMe: (s, b) => {
+        const groupId = inGroup(b.conversationId);
+        return groupId === undefined ? this.conversations.deleteForMe(s, b) : this.groups.deleteForMe(s, groupId, b);
+      },
       logout: (s) => this.revoke(s, undefined),
       revokeToken: (s, b) => this.revoke(s, b.token),
     };
@@ -91,6 +113,15 @@ export class Logic implements LogicApi {
   disconnected(session: SessionInfo): void {
     this.routing.remove(session);
     this.auth.forget(session.connectionId);
+  }
+
+  /** 1:1 rows and group rows in one list, most recently updated first; the total counts both. */
+  private async conversationList(session: SessionInfo, body: BodyOf<'conversations'>): Promise<BodyOf<'conversationList'>> {
+    const [direct, groups] = await Promise.all([this.conversations.list(session, body), this.groups.conversations(session.userId)]);
+    if (groups.length === 0) return direct;
+    const limit = Math.max(1, Math.min(body.limit || DEFAULT_CONVERSATIONS, MAX_PAGE_ENTRIES));
+    const items = fitConversations([...direct.items, ...groups].sort((a, b) => b.updatedAt - a.updatedAt).slice(0, limit), this.budget);
+    return { items, totalUnread: groups.reduce((total, row) => total + row.unread, direct.totalUnread) };
   }
 
   private async admit(result: AuthResult): Promise<AuthResult> {

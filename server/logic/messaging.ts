@@ -12,6 +12,7 @@ import type { Clock } from './clock.ts';
 import { checkUserId, directConversationId, newMessageId } from './ids.ts';
 import { KnownUsers } from './known-users.ts';
 import { SendQuota, type SendQuotaPolicy } from './send-quota.ts';
+import { OrderedRelease } from './ordered-release.ts';
 
 /** Where the logic sends entries for delivery to a user's online devices. */
 export type Fanout = (userId: string, entry: BodyOf<'push'>, exceptDeviceId?: string) => void;
@@ -20,12 +21,8 @@ export class Messaging {
   private readonly receivers: KnownUsers;
   private readonly quota: SendQuota;
 
-  /**
-   * The fan-out of each conversation's last commit. A commit's pushes leave after those of the
-   * commit before it, so every connection receives a conversation in seq order even when commits
-   * settle out of order. Entries leave the map when idle.
-   */
-  private readonly releases = new Map<string, Promise<unknown>>();
+  /** Pushes of a conversation leave in seq order. */
+  private readonly releases = new OrderedRelease();
 
   constructor(
     private readonly stores: Pick<Stores, 'accounts' | 'messages'>,
@@ -56,7 +53,7 @@ export class Messaging {
       messageId: newMessageId(sentAt),
       sentAt,
     });
-    const committed = await this.releaseInOrder(conversationId, committing, (c) => this.push(session, c));
+    const committed = await this.releases.run(conversationId, committing, (c) => this.push(session, c));
     const { message } = committed;
     return { messageId: message.messageId, conversationId, seq: message.seq, serverTime: message.sentAt, version: committed.senderVersion };
   }
@@ -67,23 +64,5 @@ export class Messaging {
     const entry = { type: EntryType.message, conversationId: message.conversationId, seq: message.seq, message };
     this.fanout(message.to, { ...entry, version: committed.receiverVersion });
     this.fanout(session.userId, { ...entry, version: committed.senderVersion }, session.deviceId);
-  }
-
-  /** Runs `release` on the commit's result once the conversation's previous commit was released. */
-  private releaseInOrder(conversationId: string, committing: Promise<CommittedMessage>, release: (c: CommittedMessage) => void): Promise<CommittedMessage> {
-    const previous = this.releases.get(conversationId);
-    const released = previous
-      ? previous.then(() => committing)
-      : committing;
-    const result = released.then((committed) => {
-      release(committed);
-      return committed;
-    });
-    const tail = result.catch(() => undefined);
-    this.releases.set(conversationId, tail);
-    void tail.then(() => {
-      if (this.releases.get(conversationId) === tail) this.releases.delete(conversationId);
-    });
-    return result;
   }
 }

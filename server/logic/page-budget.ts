@@ -4,6 +4,7 @@
  * characters would otherwise be 40 MB, and a client that refuses it (as it must) would reconnect
  * and ask for the same page forever.
  */
+import { Conversation, type ConversationRecord } from '../../protocol/bodies.ts';
 import { HEADER_SIZE } from '../../protocol/header.ts';
 import { wireSize } from '../../protocol/wire-size.ts';
 import type { WireShape } from '../../protocol/schema.ts';
@@ -35,4 +36,23 @@ export function fitting(items: readonly unknown[], shape: WireShape, budget: Pag
     if (used > budget.budgetBytes) return i === 0 && used <= budget.loneItemBytes ? 1 : i;
   }
   return items.length;
+}
+
+/**
+ * A conversation list within the budget: items keep their last message while the list fits
+ * (the first one while it fits a frame alone), the items after that point go without it (SPEC
+ * §12.2). Without messages an item is small, so the list stays complete.
+ */
+export function fitConversations(items: readonly ConversationRecord[], budget: PageBudget): ConversationRecord[] {
+  let used = 0;
+  return items.map((item, i) => {
+    const size = wireSize(Conversation.wire, item);
+    if (used + size <= budget.budgetBytes || (i === 0 && size <= budget.loneItemBytes)) {
+      used += size;
+      return item;
+    }
+    const { lastMessage: _dropped, ...bare } = item;
+    used += wireSize(Conversation.wire, bare);
+    return bare;
+  });
 }

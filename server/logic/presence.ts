@@ -42,6 +42,13 @@ export class Presence {
     return out;
   }
 
+  /** Appends the connections of a user's online devices to `out`, optionally without one device. */
+  collect(userId: string, out: ConnectionId[], exceptDeviceId?: string): void {
+    const devices = this.byUser.get(userId);
+    if (!devices) return;
+    for (const session of devices.values()) if (session.deviceId !== exceptDeviceId) out.push(session.connectionId);
+  }
+
   get onlineUsers(): number {
     return this.byUser.size;
   }

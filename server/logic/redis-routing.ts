@@ -14,7 +14,7 @@ import { DEFAULT_KEY_PREFIX, Keys } from '../../storage/redis/keys.ts';
 import { LuaScript } from '../../storage/redis/script.ts';
 import type { ConnectionId, SessionInfo } from '../seam.ts';
 import { PushPayload } from '../push-payload.ts';
-import type { LocalDelivery, Route, Routing } from './routing.ts';
+import type { DeviceRef, LocalDelivery, Route, Routing } from './routing.ts';
 
 export interface RedisRoutingOptions extends RedisConnection {
   /** This node's id: unique among the nodes sharing the Redis server and key prefix. */
@@ -176,6 +176,11 @@ export class RedisRouting implements Routing {
   }
 
   /** Removes this node's entries and disconnects. */
+  /** One lookup per user; a node-level member index would save them for large groups. */
+  pushToUsers(userIds: readonly string[], payload: PushPayload, except?: DeviceRef): void {
+    for (const userId of userIds) this.push(userId, payload, userId === except?.userId ? except.deviceId : undefined);
+  }
+
   async close(): Promise<void> {
     clearInterval(this.timer);
     const sessions = [...this.sessions.values()];

@@ -20,6 +20,11 @@ export interface LocalDelivery {
   kick(connectionId: ConnectionId, body: BodyOf<'kick'>): void;
 }
 
+export interface DeviceRef {
+  readonly userId: string;
+  readonly deviceId: string;
+}
+
 export interface Routing {
   /** Where deliveries to this node's connections go. Called once, before any other method. */
   attach(local: LocalDelivery): void;
@@ -32,6 +37,11 @@ export interface Routing {
   remove(session: SessionInfo): void;
   /** Delivers an entry to every online device of a user, optionally without one device. */
   push(userId: string, payload: PushPayload, exceptDeviceId?: string): void;
+  /**
+   * Delivers one entry to every online device of many users (a group's members), without the
+   * sending device: one payload, so one encode, for all of them.
+   */
+  pushToUsers(userIds: readonly string[], payload: PushPayload, except?: DeviceRef): void;
   /** Kicks a session returned by `add`, on whichever node holds it. */
   kick(route: Route, body: BodyOf<'kick'>): void;
   close(): Promise<void>;
@@ -56,6 +66,12 @@ export class LocalRouting implements Routing {
 
   push(userId: string, payload: PushPayload, exceptDeviceId?: string): void {
     const connectionIds = this.presence.connections(userId, exceptDeviceId);
+    if (this.local && connectionIds.length > 0) this.local.push(connectionIds, payload);
+  }
+
+  pushToUsers(userIds: readonly string[], payload: PushPayload, except?: DeviceRef): void {
+    const connectionIds: ConnectionId[] = [];
+    for (const userId of userIds) this.presence.collect(userId, connectionIds, userId === except?.userId ? except.deviceId : undefined);
     if (this.local && connectionIds.length > 0) this.local.push(connectionIds, payload);
   }
 

@@ -50,6 +50,16 @@ describe('load generator against a real server', function () {
       () => undefined,
     );
 
+  it('runs groups: every acknowledged post reaches every other member device once, in order, also across churn', async () => {
+    server = await startTestServer();
+    const result = await run(server.port, { groupSize: 5, churnShare: 0.25, offlineSeconds: 1 });
+    assert.ok(result.check.acked > 50, `only ${result.check.acked} acked`);
+    assert.deepEqual([result.check.losses, result.check.duplicates, result.check.orderViolations, result.check.misdelivered], [0, 0, 0, 0]);
+    // 16 users in groups of 5, 5, 5 and 1 (a group of one is not created): each post goes to 4 other members × 2 devices plus 1 carbon.
+    assert.equal(result.check.expectedDeliveries, result.check.acked * 9);
+    assert.equal(result.passed, true);
+  });
+
   it('finishes a small scenario with every acknowledged message delivered once, in order', async () => {
     server = await startTestServer();
     const result = await run(server.port, {});

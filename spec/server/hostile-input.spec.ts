@@ -170,7 +170,7 @@ describe('hostile input', () => {
     assert.equal(await p.errorFor(3), ErrorCode.unexpectedOpcode);
     p.send(encodeFrame(Opcode.hello, 4, Bodies.hello, { version: 1, client: 'spec' }));
     await p.reply(4);
-    p.send(rawFrame(Opcode.groupCreate, 5, hex('90')));
+    p.send(rawFrame(Opcode.roomJoin, 5, hex('90')));
     p.send(rawFrame(Opcode.roomPush, 6, hex('90')));
     p.send(rawFrame(Opcode.send, 7, hex('c1')));
     assert.equal(await p.errorFor(5), ErrorCode.notAuthenticated);
@@ -178,7 +178,7 @@ describe('hostile input', () => {
     assert.equal(await p.errorFor(7), ErrorCode.notAuthenticated, 'state before body');
     p.send(encodeFrame(Opcode.register, 8, Bodies.register, { userId: 'alice', password: 'pw', deviceId: 'd', platform: Platform.ios }));
     await p.reply(8);
-    p.send(rawFrame(Opcode.groupCreate, 9, hex('90')));
+    p.send(rawFrame(Opcode.roomJoin, 9, hex('90')));
     p.send(rawFrame(Opcode.login, 10, hex('c1')));
     assert.equal(await p.errorFor(9), ErrorCode.unsupported);
     assert.equal(await p.errorFor(10), ErrorCode.unexpectedOpcode, 'state before body');

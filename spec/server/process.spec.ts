@@ -50,6 +50,22 @@ describe('the server as a real process', function () {
     for (let i = 0; i < users.length; i++) assert.equal(received.get(`u${i}`)![0]!.from, `u${(i + users.length - 1) % users.length}`);
   });
 
+  it('delivers group posts in seq order to members spread over two gateway workers', async () => {
+    const port = await freePort();
+    server = await spawnServer(['--workers', '2', '--data-dir', dataDir], port);
+    const users = ['g0', 'g1', 'g2', 'g3', 'g4'].map((u) => client(port, u));
+    clients.push(...users);
+    await Promise.all(users.map((u) => u.connect()));
+    const [owner, ...members] = users as [Client, ...Client[]];
+    const group = await owner.groups.create('workers', ['g1', 'g2', 'g3', 'g4']);
+    const received = new Map<Client, number[]>(members.map((m) => [m, []]));
+    for (const [m, seqs] of received) m.on('message', (message) => message.kind === 1 && seqs.push(message.seq));
+    const acks = await Promise.all(Array.from({ length: 30 }, (_, i) => owner.sendToGroup(group.groupId, `post ${i}`)));
+    const expected = acks.map((ack) => ack.seq).sort((a, b) => a - b);
+    await waitUntil(() => [...received.values()].every((seqs) => seqs.length === 30), 'every post at every member', 20_000);
+    for (const seqs of received.values()) assert.deepEqual(seqs, expected);
+  });
+
   it('keeps every acknowledged message and never reuses a seq after SIGKILL', async () => {
     const port = await freePort();
     server = await spawnServer(['--workers', '1', '--data-dir', dataDir], port);

@@ -5,7 +5,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { encodeFrame, FrameDecoder, readBody, type Frame } from '../../codec/index.ts';
-import { Bodies, Platform, type BodyOf } from '../../protocol/bodies.ts';
+import { Bodies, Platform, type BodyName, type BodyOf } from '../../protocol/bodies.ts';
 import { PROTOCOL_VERSION } from '../../protocol/header.ts';
 import { Opcode } from '../../protocol/opcodes.ts';
 
@@ -20,6 +20,9 @@ export class RawDevice {
   private ackUpTo = 0;
   private closed = false;
   onPush: PushHandler = () => undefined;
+  /** False: pushes are counted and ACKed by header alone, without decoding their bodies (a cheap viewer for benches). */
+  decodePushes = true;
+  pushesReceived = 0;
 
   private constructor(socket: Socket) {
     this.socket = socket;
@@ -69,6 +72,11 @@ export class RawDevice {
     this.socket.write(encodeFrame(Opcode.ping, requestId, Bodies.ping, {}));
   }
 
+  /** Sends one request and resolves with its reply frame (the reply or an error). */
+  call<N extends BodyName>(name: N, body: BodyOf<N>): Promise<Frame> {
+    return this.request(Opcode[name], Bodies[name] as never, body);
+  }
+
   close(): void {
     this.socket.destroy();
   }
@@ -91,7 +99,8 @@ export class RawDevice {
 
   private onFrame(frame: Frame): void {
     if (frame.opcode === Opcode.push) {
-      this.onPush(readBody(frame, Bodies.push), frame.requestId);
+      this.pushesReceived++;
+      if (this.decodePushes) this.onPush(readBody(frame, Bodies.push), frame.requestId);
       if (frame.requestId > this.ackUpTo) this.ackUpTo = frame.requestId;
       return;
     }

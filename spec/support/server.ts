@@ -26,7 +26,7 @@ export interface TestServer extends RunningNode {
 }
 
 export async function startTestServer(
-  options: { gateway?: Partial<GatewayConfig>; clock?: Clock; dataDir?: string; tls?: NodeOptions['tls']; inboxMaxEntries?: number; decorateStores?: NodeOptions['decorateStores']; pageBudgetBytes?: number; sendQuota?: NodeOptions['sendQuota']; scryptCost?: number; scryptQueue?: NodeOptions['scryptQueue'] } = {},
+  options: { gateway?: Partial<GatewayConfig>; clock?: Clock; dataDir?: string; tls?: NodeOptions['tls']; inboxMaxEntries?: number; decorateStores?: NodeOptions['decorateStores']; groups?: NodeOptions['groups']; pageBudgetBytes?: number; sendQuota?: NodeOptions['sendQuota']; scryptCost?: number; scryptQueue?: NodeOptions['scryptQueue'] } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'tern-spec-'));
   const node = await startNode({
@@ -40,6 +40,7 @@ export async function startTestServer(
     ...(options.tls ? { tls: options.tls } : {}),
     ...(options.inboxMaxEntries ? { inboxMaxEntries: options.inboxMaxEntries } : {}),
     ...(options.decorateStores ? { decorateStores: options.decorateStores } : {}),
+    ...(options.groups ? { groups: options.groups } : {}),
     ...(options.pageBudgetBytes ? { pageBudgetBytes: options.pageBudgetBytes } : {}),
     ...(options.sendQuota ? { sendQuota: options.sendQuota } : {}),
   });

@@ -27,10 +27,24 @@ export type Row = cassandra.types.Row;
 export interface SessionOptions {
   readonly consistency: Consistency;
   readonly serialConsistency: SerialConsistency;
+  /**
+   * Queries handed to the driver at once. Beyond it they wait here in call order, so a burst
+   * (clients resending after an outage) queues instead of failing with the driver's
+   * BusyConnectionError (2,048 in flight on one connection).
+   */
+  readonly maxInFlight?: number;
+  /** Queries waiting for a slot; beyond it a query fails at once as `unavailable` (shed load). */
+  readonly maxQueued?: number;
 }
+
+export const DEFAULT_MAX_IN_FLIGHT = 1024;
+export const DEFAULT_MAX_QUEUED = 100_000;
 
 export class Session {
   private readonly inFlight = new Set<Promise<unknown>>();
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+  private waitingHead = 0;
 
   constructor(
     readonly client: cassandra.Client,
@@ -68,11 +82,38 @@ export class Session {
   }
 
   private async run(query: string, params: readonly Param[], options: cassandra.QueryOptions): Promise<cassandra.types.ResultSet> {
+    await this.slot();
     try {
       return await this.client.execute(query, [...params], { prepare: true, consistency: consistencyCode[this.options.consistency], ...options });
     } catch (error) {
       throw classify(error);
+    } finally {
+      this.release();
     }
+  }
+
+  private slot(): Promise<void> {
+    if (this.running < (this.options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT) && this.waitingHead === this.waiting.length) {
+      this.running++;
+      return Promise.resolve();
+    }
+    if (this.waiting.length - this.waitingHead >= (this.options.maxQueued ?? DEFAULT_MAX_QUEUED)) {
+      return Promise.reject(new CassandraStoreError('unavailable', 'Cassandra: too many queries waiting'));
+    }
+    return new Promise((admit) => this.waiting.push(admit));
+  }
+
+  private release(): void {
+    if (this.waitingHead < this.waiting.length) {
+      const admit = this.waiting[this.waitingHead++] as () => void;
+      if (this.waitingHead === this.waiting.length) {
+        this.waiting.length = 0;
+        this.waitingHead = 0;
+      }
+      admit();
+      return;
+    }
+    this.running--;
   }
 }
 

@@ -27,6 +27,7 @@ import type {
 import { Counters, type WriteTracker } from './counters.ts';
 import { EmbeddedConversations } from './conversations.ts';
 import { decodeHistoryRow, encodeHistoryRow, historyRowStoredAt } from './history-row.ts';
+import { EmbeddedGroups } from './groups.ts';
 import { EmbeddedMessages } from './messages.ts';
 import { PendingWrites } from './pending.ts';
 
@@ -160,6 +161,17 @@ class EmbeddedHistory implements HistoryStore {
     await this.pending.settled(`h\0${conversationId}`);
     return this.committedSized(conversationId, seq);
   }
+
+  /** Messages with seq > afterSeq, oldest first: a group timeline read from a member's cursor. */
+  async range(conversationId: string, afterSeq: number, limit: number): Promise<MessageRecord[]> {
+    await this.pending.settled(`h\0${conversationId}`);
+    const messages: MessageRecord[] = [];
+    for (const { value } of this.db.getRange({ start: [conversationId, afterSeq + 1], end: [conversationId, Number.MAX_SAFE_INTEGER], limit })) {
+      if (!this.expired(value)) messages.push(decodeHistoryRow(value));
+    }
+    return messages;
+  }
+
   async page(conversationId: string, beforeSeq: number | undefined, limit: number, maxBytes = Infinity): Promise<HistoryPage> {
     await this.pending.settled(`h\0${conversationId}`);
     // Seqs are integers and the range start is inclusive: seq < beforeSeq starts at beforeSeq - 1.
@@ -277,6 +289,7 @@ class EmbeddedInbox implements InboxStore {
 }
 
 class EmbeddedDedup implements DedupStore {
+  private readonly claims = new Map<string, DedupRecord>();
   constructor(
     private readonly db: Database<DedupRecord, Key>,
     private readonly track: WriteTracker,
@@ -289,6 +302,17 @@ class EmbeddedDedup implements DedupStore {
   }
   async put(userId: string, clientMsgId: string, record: DedupRecord): Promise<void> {
     this.track(this.db.put([userId, clientMsgId], record), `d\0${userId}\0${clientMsgId}`);
+  }
+  async claim(userId: string, clientMsgId: string, record: DedupRecord): Promise<DedupRecord | undefined> {
+    const key = `${userId}\0${clientMsgId}`;
+    // Claims not yet committed are held here, so a concurrent claim sees them before LMDB does.
+    const known = this.claims.get(key) ?? this.db.get([userId, clientMsgId]);
+    if (known) return known;
+    this.claims.set(key, record);
+    const write = this.db.put([userId, clientMsgId], record);
+    this.track(write, `d\0${key}`);
+    await write.finally(() => this.claims.delete(key));
+    return undefined;
   }
 }
 
@@ -371,8 +395,21 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): Stores {
     recordConversation: (userId, peer, message, incoming) => conversations.recordReference(userId, peer, message, incoming),
     message: (conversationId, seq) => history.committed(conversationId, seq),
   });
+  const groups = new EmbeddedGroups(
+    { groups: sub(root, 'groups'), members: sub(root, 'groupMembers'), userGroups: sub(root, 'userGroups'), dedup: dedupDb },
+    {
+      nextSeq: (conversationId) => counters.next(`seq:${conversationId}`, false),
+      currentSeq: (conversationId) => counters.current(`seq:${conversationId}`),
+      putHistory: (message) => history.putNow(message),
+      committedMessage: (conversationId, seq) => history.committed(conversationId, seq),
+      range: (conversationId, afterSeq, limit) => history.range(conversationId, afterSeq, limit),
+      appendInboxReference: (userId, entry) => inbox.appendReference(userId, entry),
+    },
+    track,
+  );
   return {
     messages,
+    groups,
     accounts: new EmbeddedAccounts(sub(root, 'accounts')),
     tokens: new EmbeddedTokens(sub(root, 'tokens')),
     sequences: new EmbeddedSequences(counters),

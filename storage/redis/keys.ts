@@ -54,6 +54,19 @@ export class Keys {
   recallClaim(conversationId: string, seq: number): string {
     return `${this.prefix}rcl:{${conversationId}}:${seq}`;
   }
+  /** A group's settings, membership version and last seq (one hash, one slot per group). */
+  group(groupId: string): string {
+    return `${this.prefix}grp:{g:${groupId}}`;
+  }
+  groupMembers(groupId: string): string {
+    return `${this.prefix}gmem:{g:${groupId}}`;
+  }
+  groupReadSeqs(groupId: string): string {
+    return `${this.prefix}grd:{g:${groupId}}`;
+  }
+  userGroups(userId: string): string {
+    return `${this.prefix}ugrp:{${userId}}`;
+  }
   hidden(userId: string, conversationId: string): string {
     return `${this.prefix}hid:{${userId}}:${conversationId}`;
   }

@@ -11,6 +11,8 @@
  * second may be lost).
  */
 import { ComposedMessageStore } from '../composed-commit.ts';
+import { ComposedGroupStore } from '../composed-groups.ts';
+import { raiseFieldScript, RedisGroupDirectory } from './groups.ts';
 import type { Redis } from 'ioredis';
 import type { MessageRecord } from '../../protocol/bodies.ts';
 import type {
@@ -125,6 +127,11 @@ class RedisDedup implements DedupStore {
   async put(userId: string, clientMsgId: string, record: DedupRecord): Promise<void> {
     await this.redis.set(this.keys.dedup(userId, clientMsgId), values.dedups.encode(record), 'EX', this.ttlSeconds);
   }
+  async claim(userId: string, clientMsgId: string, record: DedupRecord): Promise<DedupRecord | undefined> {
+    // SET NX GET (Redis ≥ 7.0): stores only when absent and answers what was there, atomically.
+    const previous = await this.redis.set(this.keys.dedup(userId, clientMsgId), values.dedups.encode(record), 'EX', this.ttlSeconds, 'NX', 'GET');
+    return previous === null ? undefined : values.dedups.decode(previous);
+  }
 }
 
 class RedisHidden implements HiddenStore {
@@ -137,7 +144,7 @@ class RedisHidden implements HiddenStore {
   }
 }
 
-export const redisScripts: readonly LuaScript[] = [recordMessageScript, markReadScript, updateMessageScript, historyPageScript, ...inboxScripts];
+export const redisScripts: readonly LuaScript[] = [recordMessageScript, markReadScript, updateMessageScript, historyPageScript, raiseFieldScript, ...inboxScripts];
 
 /** Builds the ports on an open connection; `close()` closes that connection. */
 export function redisPorts(redis: Redis, options: RedisStoreOptions = {}): Stores {
@@ -160,6 +167,7 @@ export function redisPorts(redis: Redis, options: RedisStoreOptions = {}): Store
   return {
     ...parts,
     messages: new ComposedMessageStore(parts),
+    groups: new ComposedGroupStore(new RedisGroupDirectory(redis, keys), parts),
     accounts: new RedisAccounts(redis, keys),
     tokens: new RedisTokens(redis, keys),
     hidden: new RedisHidden(redis, keys),

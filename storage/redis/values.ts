@@ -4,8 +4,8 @@
  * as a typed `corrupt` error instead of flowing on into the logic.
  */
 import { Entry, Message, type EntryRecord, type MessageRecord } from '../../protocol/bodies.ts';
-import { optional, record, str, uint, type FieldType } from '../../protocol/schema.ts';
-import type { Account, DedupRecord, TokenRecord } from '../ports.ts';
+import { bool, optional, record, str, uint, type FieldType } from '../../protocol/schema.ts';
+import type { Account, DedupRecord, GroupMemberState, GroupState, TokenRecord } from '../ports.ts';
 import { RedisStoreError } from './errors.ts';
 
 const text = str(4096);
@@ -13,6 +13,24 @@ const text = str(4096);
 const AccountValue = record({ userId: text, salt: text, passwordHash: text, createdAt: uint });
 const TokenValue = record({ userId: text, deviceId: text, expiresAt: uint });
 const DedupValue = record({ messageId: text, conversationId: text, seq: uint, sentAt: uint, version: optional(uint) });
+
+const GroupValue = record({
+  groupId: text,
+  name: text,
+  notice: text,
+  owner: text,
+  open: bool,
+  mutedAll: bool,
+  noMedia: bool,
+  historyForNewMembers: bool,
+  createdAt: uint,
+  writeDiffused: bool,
+});
+/** The read seq is kept apart (its own hash), so a member value changes only with membership. */
+const MemberValue = record({ userId: text, role: uint, joinedAt: uint, joinSeq: uint, mutedUntil: uint });
+
+export type StoredGroup = Omit<GroupState, 'memberCount' | 'lastSeq'>;
+export type StoredMember = Omit<GroupMemberState, 'readSeq'>;
 
 export interface Codec<T> {
   encode(value: T): string;
@@ -37,3 +55,5 @@ export const entries: Codec<EntryRecord> = codec('entry', Entry);
 export const accounts: Codec<Account> = codec('account', AccountValue);
 export const tokens: Codec<TokenRecord> = codec('token', TokenValue);
 export const dedups: Codec<DedupRecord> = codec('dedup record', DedupValue);
+export const groups: Codec<StoredGroup> = codec('group', GroupValue);
+export const members: Codec<StoredMember> = codec('group member', MemberValue);

@@ -65,6 +65,17 @@ export function describeIdentity(h: Harness): void {
       assert.equal(await dedup.get('ben', 'c1'), undefined, 'client ids are per user');
     });
 
+    it('claims a client message id once among concurrent claims, answering the others with the winner', async () => {
+      const { dedup } = await h.open();
+      const claims = await Promise.all([1, 2, 3, 4, 5].map((seq) => dedup.claim('ann', 'c9', { ...first, seq })));
+      const winners = claims.filter((c) => c === undefined).length;
+      assert.equal(winners, 1, 'exactly one claim stores its record');
+      const stored = await dedup.get('ann', 'c9');
+      assert.ok(stored);
+      for (const answer of claims) if (answer) assert.deepEqual(answer, stored, 'the others are told what was stored');
+      assert.deepEqual(await dedup.claim('ann', 'c9', { ...first, seq: 99 }), stored, 'a later claim does not replace it');
+    });
+
     it('replaces a half-stored record with the complete one', async () => {
       const { dedup } = await h.open();
       await dedup.put('ann', 'c1', first);

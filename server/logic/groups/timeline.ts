@@ -1,0 +1,169 @@
+/**
+ * A group's timeline as its members use it: posting, catching up from a cursor, history, read
+ * marks and the group rows of the conversation list. A message is stored once in the timeline
+ * (read diffusion); a member's unread count is the timeline's last seq minus their read seq.
+ */
+import { EntryType, GROUP_EVENT_KIND_BASE, MAX_PAGE_ENTRIES, type BodyOf, type ConversationRecord, type MessageRecord } from '../../../protocol/bodies.ts';
+import { ErrorCode, ProtocolError } from '../../../protocol/errors.ts';
+import type { GroupMemberState, GroupState, GroupStore, Stores } from '../../../storage/ports.ts';
+import type { SessionInfo } from '../../seam.ts';
+import type { Clock } from '../clock.ts';
+import { newMessageId } from '../ids.ts';
+import type { Fanout } from '../messaging.ts';
+import type { GroupDelivery } from './delivery.ts';
+import type { GroupMembership } from './membership.ts';
+
+export const GROUP_CONVERSATION_PREFIX = 'g:';
+export const TEXT_KIND = 1;
+
+const DEFAULT_SYNC_MESSAGES = 200;
+/**
+ * A groupSync page stops below this many estimated bytes, well under the 1 MiB frame: a message
+ * costs its content's UTF-8 bound plus its ids and fields.
+ */
+export const GROUP_SYNC_PAGE_BYTES = 512 * 1024;
+const MESSAGE_OVERHEAD_BYTES = 256;
+
+export function groupIdOf(conversationId: string): string | undefined {
+  return conversationId.startsWith(GROUP_CONVERSATION_PREFIX) ? conversationId.slice(GROUP_CONVERSATION_PREFIX.length) : undefined;
+}
+
+/** The first seq a member may read: their join, unless the group opens its history to new members. */
+export function visibleFrom(group: GroupState, member: GroupMemberState): number {
+  return group.historyForNewMembers ? 1 : member.joinSeq;
+}
+
+function estimatedBytes(message: MessageRecord): number {
+  return message.content.length * 3 + MESSAGE_OVERHEAD_BYTES;
+}
+
+type Deps = Pick<Stores, 'inbox' | 'history' | 'hidden' | 'durable'>;
+
+export class GroupTimeline {
+  constructor(
+    private readonly groups: GroupStore,
+    private readonly stores: Deps,
+    private readonly membership: GroupMembership,
+    private readonly clock: Clock,
+    private readonly delivery: GroupDelivery,
+    private readonly fanout: Fanout,
+  ) {}
+
+  async send(session: SessionInfo, body: BodyOf<'groupSend'>): Promise<BodyOf<'sendAck'>> {
+    if (body.kind >= GROUP_EVENT_KIND_BASE) throw new ProtocolError(ErrorCode.badBody, `kinds from ${GROUP_EVENT_KIND_BASE} are server events`);
+    const { group, member } = await this.membership.memberOf(session.userId, body.groupId);
+    const now = this.clock.now();
+    if (member.mutedUntil > now) throw new ProtocolError(ErrorCode.groupMuted, `you are muted in this group until ${member.mutedUntil}`);
+    if (group.mutedAll && member.role > 2) throw new ProtocolError(ErrorCode.groupMuted, 'the group is muted for members');
+    if (group.noMedia && body.kind !== TEXT_KIND) throw new ProtocolError(ErrorCode.groupNoMedia);
+    const committing = this.groups
+      .post(body.groupId, { messageId: newMessageId(now), from: session.userId, to: body.groupId, kind: body.kind, content: body.content, sentAt: now, clientMsgId: body.clientMsgId })
+      .then(async (post) => ({ post, recipients: post.fresh ? await this.groups.memberIds(body.groupId) : [] }));
+    const { post } = await this.delivery.inOrder(body.groupId, committing, session, ({ post: p, recipients }) =>
+      p.fresh ? { message: p.message, recipients, versions: p.versions } : undefined,
+    );
+    const { message } = post;
+    return { messageId: message.messageId, conversationId: message.conversationId, seq: message.seq, serverTime: message.sentAt, version: post.versions.get(session.userId) ?? 0 };
+  }
+
+  /** Entries after each cursor, group by group, up to the entry limit and the page's byte budget. */
+  async sync(session: SessionInfo, body: BodyOf<'groupSync'>): Promise<BodyOf<'groupSyncPage'>> {
+    let room = Math.max(1, Math.min(body.limit || DEFAULT_SYNC_MESSAGES, MAX_PAGE_ENTRIES));
+    let bytes = 0;
+    const messages: MessageRecord[] = [];
+    let hasMore = false;
+    for (const cursor of body.cursors) {
+      if (room === 0 || bytes >= GROUP_SYNC_PAGE_BYTES) {
+        hasMore = true;
+        break;
+      }
+      const member = await this.groups.member(cursor.groupId, session.userId);
+      const group = member && (await this.groups.get(cursor.groupId));
+      if (!member || !group) continue;
+      const after = Math.max(cursor.afterSeq, visibleFrom(group, member) - 1);
+      if (after >= group.lastSeq) continue;
+      const rows = await this.groups.timeline(cursor.groupId, after, room);
+      for (const message of await this.visible(session.userId, rows)) {
+        if (bytes + estimatedBytes(message) > GROUP_SYNC_PAGE_BYTES && messages.length > 0) {
+          hasMore = true;
+          break;
+        }
+        bytes += estimatedBytes(message);
+        messages.push(message);
+      }
+      room -= rows.length;
+      if (hasMore) break;
+      if (rows.at(-1) !== undefined && (rows.at(-1) as MessageRecord).seq < group.lastSeq) hasMore = true;
+    }
+    return { messages, hasMore };
+  }
+
+  async history(session: SessionInfo, groupId: string, body: BodyOf<'history'>, limit: number): Promise<BodyOf<'historyPage'>> {
+    const { group, member } = await this.membership.memberOf(session.userId, groupId);
+    const floor = visibleFrom(group, member);
+    const page = await this.stores.history.page(body.conversationId, body.beforeSeq, limit);
+    const inView = page.messages.filter((m) => m.seq >= floor);
+    const messages = await this.visible(session.userId, inView);
+    return { conversationId: body.conversationId, messages, hasMore: page.hasMore && inView.length === page.messages.length };
+  }
+
+  /** For each seq, how many members other than its poster have read up to it (small groups only). */
+  async receipts(session: SessionInfo, body: BodyOf<'groupReceipts'>, maxMembers: number): Promise<BodyOf<'groupReceiptCounts'>> {
+    const { group } = await this.membership.memberOf(session.userId, body.groupId);
+    if (group.memberCount > maxMembers) throw new ProtocolError(ErrorCode.receiptsNotServed, `read receipts are served for groups of at most ${maxMembers} members`);
+    const readSeqs = [...(await this.groups.readSeqs(body.groupId))];
+    const counts = await Promise.all(
+      body.seqs.map(async (seq) => {
+        const [message] = seq > 0 ? await this.groups.timeline(body.groupId, seq - 1, 1) : [];
+        const poster = message?.seq === seq ? message.from : undefined;
+        return readSeqs.filter(([userId, readSeq]) => readSeq >= seq && userId !== poster).length;
+      }),
+    );
+    return { groupId: body.groupId, counts };
+  }
+
+  /** Moves the member's read mark and tells their other devices through their own inbox. */
+  async markRead(session: SessionInfo, groupId: string, body: BodyOf<'markRead'>): Promise<BodyOf<'ok'>> {
+    const { group } = await this.membership.memberOf(session.userId, groupId);
+    if (body.seq > group.lastSeq) throw new ProtocolError(ErrorCode.notFound, `seq ${body.seq} is beyond the last entry (${group.lastSeq})`);
+    if (!(await this.groups.markRead(groupId, session.userId, body.seq))) return {};
+    const entry = { type: EntryType.readMark, conversationId: body.conversationId, seq: body.seq, actor: session.userId };
+    const version = await this.stores.inbox.append(session.userId, entry);
+    await this.stores.durable();
+    this.fanout(session.userId, { ...entry, version }, session.deviceId);
+    return {};
+  }
+
+  async deleteForMe(session: SessionInfo, groupId: string, body: BodyOf<'deleteForMe'>): Promise<BodyOf<'ok'>> {
+    await this.membership.memberOf(session.userId, groupId);
+    if (!(await this.stores.history.get(body.conversationId, body.seq))) throw new ProtocolError(ErrorCode.notFound, `no message ${body.seq} in this group`);
+    await this.stores.hidden.hide(session.userId, body.conversationId, body.seq);
+    await this.stores.durable();
+    return {};
+  }
+
+  /** The user's groups as conversation rows, with unread = last seq − read seq. */
+  async conversations(userId: string): Promise<ConversationRecord[]> {
+    const rows: ConversationRecord[] = [];
+    for (const groupId of await this.groups.groupsOf(userId)) {
+      const member = await this.groups.member(groupId, userId);
+      const group = member && (await this.groups.get(groupId));
+      if (!member || !group) continue;
+      const [last] = group.lastSeq > 0 ? await this.groups.timeline(groupId, group.lastSeq - 1, 1) : [];
+      rows.push({
+        conversationId: `${GROUP_CONVERSATION_PREFIX}${groupId}`,
+        peer: groupId,
+        unread: Math.max(0, group.lastSeq - Math.max(member.readSeq, visibleFrom(group, member) - 1)),
+        readSeq: member.readSeq,
+        updatedAt: last?.sentAt ?? group.createdAt,
+        ...(last ? { lastMessage: last } : {}),
+      });
+    }
+    return rows;
+  }
+
+  private async visible(userId: string, messages: MessageRecord[]): Promise<MessageRecord[]> {
+    const hidden = await Promise.all(messages.map((m) => this.stores.hidden.isHidden(userId, m.conversationId, m.seq)));
+    return messages.filter((_, i) => !hidden[i]);
+  }
+}
