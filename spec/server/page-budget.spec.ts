@@ -8,7 +8,9 @@ import { encodeFrame, OversizedFrameError, prepareBody } from '../../codec/index
 import { Bodies, Platform } from '../../protocol/bodies.ts';
 import { DEFAULT_MAX_FRAME_SIZE, HEADER_SIZE } from '../../protocol/header.ts';
 import { Opcode } from '../../protocol/opcodes.ts';
+import { replyOf } from '../support/group-calls.ts';
 import { Prng } from '../support/prng.ts';
+import { RawDevice } from '../support/raw-device.ts';
 import { ManualClock, startTestServer, type TestServer } from '../support/server.ts';
 
 async function open(port: number, userId: string, register: boolean): Promise<Transport> {
@@ -103,6 +105,25 @@ describe('pages within the advertised frame size', function () {
     const list = await bob.request(Opcode.conversations, Bodies.conversations, {}, Bodies.conversationList);
     assert.deepEqual(list.items.map((c) => [c.peer, c.lastMessage !== undefined]), [['p3', true], ['p2', false], ['p1', false]]);
     assert.equal(list.totalUnread, 3);
+  });
+
+  it('fits group rows and 1:1 rows of a conversation list into one budget', async () => {
+    server = await startTestServer({ pageBudgetBytes: 64 * 1024, gateway: { framesPerSecond: 10_000 } });
+    const prng = new Prng(14);
+    const bob = await RawDevice.register(server.port, 'bob');
+    const owner = await RawDevice.register(server.port, 'owner');
+    try {
+      for (let g = 0; g < 3; g++) {
+        const group = replyOf(await owner.call('groupCreate', { name: `g${g}`, members: ['bob'] }), 'groupInfo');
+        replyOf(await owner.call('groupSend', { groupId: group.groupId, clientMsgId: `g${g}`, kind: 1, content: heavy(prng, 12_000) }), 'sendAck');
+      }
+      const list = replyOf(await bob.call('conversations', {}), 'conversationList');
+      assert.equal(list.items.length, 3);
+      assert.deepEqual(list.items.map((c) => c.lastMessage !== undefined), [true, false, false]);
+    } finally {
+      bob.close();
+      owner.close();
+    }
   });
 
   it('lists as last message the newest one the user did not delete for themselves', async () => {
