@@ -7,6 +7,10 @@ import assert from 'node:assert/strict';
 import { Transport } from '../../client/transport.ts';
 import { Bodies, EntryType, Platform } from '../../protocol/bodies.ts';
 import { Opcode } from '../../protocol/opcodes.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, spawnServer, stopProcess } from '../support/process.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 const AB = 'p:alice:bob';
@@ -19,8 +23,8 @@ describe('read state under pipelined requests', function () {
     for (const t of transports.splice(0)) t.close();
     await server?.stop();
   });
-  const user = async (userId: string) => {
-    const t = await Transport.open({ host: '127.0.0.1', port: server.port });
+  const user = async (userId: string, port = server.port) => {
+    const t = await Transport.open({ host: '127.0.0.1', port });
     transports.push(t);
     await t.request(Opcode.hello, Bodies.hello, { version: 1, client: 'spec' }, Bodies.serverHello);
     await t.request(Opcode.register, Bodies.register, { userId, password: 'pw', deviceId: `${userId}-d`, platform: Platform.desktop }, Bodies.session);
@@ -69,5 +73,28 @@ describe('read state under pipelined requests', function () {
     const page = await bob.request(Opcode.sync, Bodies.sync, { sinceVersion: 0 }, Bodies.syncPage);
     assert.equal(page.entries.filter((e) => e.type === EntryType.recall).length, 1);
     assert.deepEqual(await unread(bob), [1, 1]);
+  });
+
+  it('counts pipelined read marks and recalls from two gateway workers the same way (--workers 2)', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'tern-races-'));
+    const port = await freePort();
+    const spawned = await spawnServer(['--workers', '2', '--data-dir', dataDir, '--scrypt-cost', '1024'], port);
+    try {
+      const alice = await user('alice', port);
+      const bob = await user('bob', port);
+      const bobAgain = await Transport.open({ host: '127.0.0.1', port });
+      transports.push(bobAgain);
+      await bobAgain.request(Opcode.hello, Bodies.hello, { version: 1, client: 'spec' }, Bodies.serverHello);
+      await bobAgain.request(Opcode.login, Bodies.login, { userId: 'bob', password: 'pw', deviceId: 'bob-phone', platform: Platform.ios }, Bodies.session);
+      await sendMany(alice, 'bob', 30);
+      // Two of bob's devices, likely on different workers, mark read at once; alice recalls twice.
+      await Promise.all([markRead(bob, 5), markRead(bobAgain, 10), markRead(bob, 12), markRead(bobAgain, 8), recall(alice, 20), recall(alice, 20)]);
+      assert.deepEqual(await unread(bob), [17, 17], '30 − 12 read − 1 recalled');
+      const page = await bob.request(Opcode.sync, Bodies.sync, { sinceVersion: 0 }, Bodies.syncPage);
+      assert.equal(page.entries.filter((e) => e.type === EntryType.recall).length, 1);
+    } finally {
+      await stopProcess(spawned.child);
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
