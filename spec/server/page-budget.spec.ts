@@ -11,7 +11,7 @@ import { Opcode } from '../../protocol/opcodes.ts';
 import { replyOf } from '../support/group-calls.ts';
 import { Prng } from '../support/prng.ts';
 import { RawDevice } from '../support/raw-device.ts';
-import { ManualClock, startTestServer, type TestServer } from '../support/server.ts';
+import { ManualClock, startTestServer, waitUntil, type TestServer } from '../support/server.ts';
 
 async function open(port: number, userId: string, register: boolean): Promise<Transport> {
   const t = await Transport.open({ host: '127.0.0.1', port });
@@ -164,6 +164,28 @@ describe('pages within the advertised frame size', function () {
     await send(alice, 'bob', 'm4', 4);
     const next = await bob.request(Opcode.sync, Bodies.sync, { sinceVersion: page.lastVersion }, Bodies.syncPage);
     assert.deepEqual(next.entries.map((e) => e.message?.content), ['m4']);
+  });
+});
+
+describe('a client ahead of the inbox', function () {
+  this.timeout(30_000);
+  let server: TestServer;
+  afterEach(async () => server?.stop());
+
+  it('moves its version back to the inbox on the empty page and receives the next message (SDK)', async () => {
+    server = await startTestServer();
+    const alice = server.client('alice');
+    await alice.connect();
+    const first = server.client('bob');
+    await first.connect();
+    await alice.send('bob', 'before');
+    first.close();
+    const bob = server.client('bob', { register: false, version: 50 });
+    const got: string[] = [];
+    bob.on('message', (m) => got.push(m.content));
+    await bob.connect();
+    await alice.send('bob', 'after');
+    await waitUntil(() => got.includes('after'), 'the message sent after the client moved back');
   });
 });
 
