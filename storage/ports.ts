@@ -144,6 +144,8 @@ export interface ConversationStore {
    * not, on any node; the claimer writes the tombstone and the recall entries.
    */
   claimRecall(conversationId: string, seq: number): Promise<boolean>;
+  /** Gives up a claim whose tombstone could not be written, so that the recall can be retried. */
+  releaseRecall(conversationId: string, seq: number): Promise<void>;
   get(userId: string, conversationId: string): Promise<ConversationState | undefined>;
   /**
    * Most recently updated first. With `maxBytes` a store may leave out the last messages of the

@@ -107,7 +107,13 @@ export class Conversations {
     const tombstone: MessageRecord = { ...message, content: '', recalled: true };
     // The tombstone is in history before the rows change, so a read mark counting after the
     // peer's row changed skips it (the store takes it off the count only while it is unread).
-    await this.stores.history.put(tombstone);
+    // Once it is, a retry finds the message recalled; before, the claim is given back.
+    try {
+      await this.stores.history.put(tombstone);
+    } catch (error) {
+      await this.stores.conversations.releaseRecall(body.conversationId, body.seq);
+      throw error;
+    }
     await this.stores.conversations.updateMessage(peer, tombstone, 1);
     await this.stores.conversations.updateMessage(session.userId, tombstone, 0);
     await this.signal([session.userId, peer], { type: EntryType.recall, conversationId: body.conversationId, seq: body.seq, message: tombstone, actor: session.userId }, session);

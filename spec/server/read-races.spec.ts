@@ -4,7 +4,8 @@
  * check-and-set.
  */
 import assert from 'node:assert/strict';
-import { Transport } from '../../client/transport.ts';
+import { ServerError, Transport } from '../../client/transport.ts';
+import { ErrorCode } from '../../protocol/errors.ts';
 import { Bodies, EntryType, Platform } from '../../protocol/bodies.ts';
 import { Opcode } from '../../protocol/opcodes.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -73,6 +74,31 @@ describe('read state under pipelined requests', function () {
     const page = await bob.request(Opcode.sync, Bodies.sync, { sinceVersion: 0 }, Bodies.syncPage);
     assert.equal(page.entries.filter((e) => e.type === EntryType.recall).length, 1);
     assert.deepEqual(await unread(bob), [1, 1]);
+  });
+
+  it('gives the recall back when its tombstone cannot be written, so that the retry recalls', async () => {
+    let failNext = true;
+    server = await startTestServer({
+      decorateStores: (stores) => {
+        const history = Object.create(stores.history) as typeof stores.history;
+        history.put = async (message) => {
+          if (failNext) {
+            failNext = false;
+            throw new Error('injected: the history write failed');
+          }
+          return stores.history.put(message);
+        };
+        return { ...stores, history };
+      },
+    });
+    const alice = await user('alice');
+    const bob = await user('bob');
+    await sendMany(alice, 'bob', 1);
+    await assert.rejects(recall(alice, 1), (e) => e instanceof ServerError && e.code === ErrorCode.internal);
+    await recall(alice, 1);
+    const page = await bob.request(Opcode.sync, Bodies.sync, { sinceVersion: 0 }, Bodies.syncPage);
+    assert.equal(page.entries.filter((e) => e.type === EntryType.recall).length, 1);
+    assert.deepEqual(await unread(bob), [0, 0]);
   });
 
   it('counts pipelined read marks and recalls from two gateway workers the same way (--workers 2)', async () => {

@@ -47,11 +47,12 @@ function rowBytes(state: ConversationState): number {
 
 /** Recall claims live beside the lists under a key no user id can take (user ids are [A-Za-z0-9_.-]). */
 const RECALLS = '\u0001recall';
+const recallKey = (conversationId: string, seq: number) => `${conversationId}\u0000${seq}`;
 
 export class EmbeddedConversations implements ConversationStore {
   private readonly cache = new Map<string, UserLists>();
-  /** Claims written but not yet committed; bounded by the recalls in flight. */
-  private readonly recallsQueued = new Set<string>();
+  /** Claims and releases written but not yet committed; bounded by the recalls in flight. */
+  private readonly recallsQueued = new Map<string, { readonly state: 'claimed' | 'released' }>();
   private cachedBytes = 0;
 
   constructor(
@@ -117,20 +118,32 @@ export class EmbeddedConversations implements ConversationStore {
     this.save(userId, lists, { ...previous, unread: previous.unread - take, ...(isLast ? { lastMessage: message } : {}), ...(rev ? { rev } : {}) }, -take);
   }
 
+  async releaseRecall(conversationId: string, seq: number): Promise<void> {
+    this.writeClaim(conversationId, seq, 'released');
+  }
+
   async claimRecall(conversationId: string, seq: number): Promise<boolean> {
     // The store is owned by one process: the check and the claim happen in one synchronous step
-    // against what is committed and what is still queued.
-    const key: Key = [RECALLS, conversationId, seq];
-    const pending = `${conversationId}\u0000${seq}`;
-    if (this.recallsQueued.has(pending) || this.db.get(key) !== undefined) return false;
-    this.recallsQueued.add(pending);
-    const put = this.db.put(key, 1);
-    this.track(put);
-    const settled = () => {
-      this.recallsQueued.delete(pending);
-    };
-    put.then(settled, settled);
+    // against what is queued and, failing that, what is committed.
+    const queued = this.recallsQueued.get(recallKey(conversationId, seq));
+    const claimed = queued === undefined ? this.db.get([RECALLS, conversationId, seq]) !== undefined : queued.state === 'claimed';
+    if (claimed) return false;
+    this.writeClaim(conversationId, seq, 'claimed');
     return true;
+  }
+
+  private writeClaim(conversationId: string, seq: number, state: 'claimed' | 'released'): void {
+    const pending = recallKey(conversationId, seq);
+    const queued = { state };
+    this.recallsQueued.set(pending, queued);
+    const key: Key = [RECALLS, conversationId, seq];
+    const write = state === 'claimed' ? this.db.put(key, 1) : this.db.remove(key);
+    this.track(write);
+    const settled = () => {
+      // Writes commit in order: once the last one queued for this claim has, the file is the truth.
+      if (this.recallsQueued.get(pending) === queued) this.recallsQueued.delete(pending);
+    };
+    write.then(settled, settled);
   }
 
   async get(userId: string, conversationId: string): Promise<ConversationState | undefined> {

@@ -99,6 +99,10 @@ export class RedisConversations implements ConversationStore {
     return toInt('markRead reply', await markReadScript.run(this.redis, keys, [seq, cleared, expectedRev ?? ''])) === 1;
   }
 
+  async releaseRecall(conversationId: string, seq: number): Promise<void> {
+    await this.redis.del(this.keys.recallClaim(conversationId, seq));
+  }
+
   async claimRecall(conversationId: string, seq: number): Promise<boolean> {
     return (await this.redis.set(this.keys.recallClaim(conversationId, seq), '1', 'EX', RECALL_CLAIM_TTL_S, 'NX')) === 'OK';
   }

@@ -148,6 +148,8 @@ export function describeConversations(h: Harness): void {
       assert.equal(await conversations.claimRecall(AB, 7), false);
       assert.equal(await conversations.claimRecall(AB, 8), true, 'another message');
       assert.equal(await conversations.claimRecall(AC, 7), true, 'another conversation');
+      await conversations.releaseRecall(AB, 7);
+      assert.equal(await conversations.claimRecall(AB, 7), true, 'a released claim can be taken again');
     });
 
     it('keeps the total equal to the sum of the conversations under concurrent updates', async () => {
