@@ -426,6 +426,9 @@ export class Client extends EventEmitter<ClientEvents> {
               continue;
             }
             for (const entry of page.entries) this.apply(entry, true);
+            // Ahead of the inbox (state the server no longer has): move back to it, or the entries
+            // numbered next would be taken for ones already applied (SPEC §11.3).
+            if (page.entries.length === 0 && page.lastVersion < this.version) this.version = page.lastVersion;
             if (page.entries.length === 0) break;
           }
         } while (this.syncAgain);

@@ -15,6 +15,30 @@ import { compressBound, compressInto } from './lz4-block.ts';
 export interface EncodeOptions {
   /** Bodies of at least this many bytes are LZ4-compressed when that makes them smaller; Infinity disables. */
   readonly compressThreshold?: number;
+  /**
+   * The largest frame (header included) and decompressed body the sender advertised. A frame
+   * above either is never written: encoding throws OversizedFrameError instead, since a peer
+   * must refuse such a frame and would drop the connection over it.
+   */
+  readonly maxFrameSize?: number;
+  readonly maxRawBodySize?: number;
+}
+
+/** A frame the encoder refused to produce because it exceeds the advertised limits: a sender's bug. */
+export class OversizedFrameError extends Error {
+  constructor(
+    readonly opcode: number | undefined,
+    readonly length: number,
+    readonly rawLength: number,
+  ) {
+    const what = opcode === undefined ? 'a prepared body' : `opcode 0x${opcode.toString(16)}`;
+    super(`refusing to encode ${what}: frame ${length} bytes, body ${rawLength} bytes, above the advertised limits`);
+    this.name = 'OversizedFrameError';
+  }
+}
+
+function checkSize(opcode: number | undefined, length: number, rawLength: number, options: EncodeOptions): void {
+  if (length > (options.maxFrameSize ?? Infinity) || rawLength > (options.maxRawBodySize ?? Infinity)) throw new OversizedFrameError(opcode, length, rawLength);
 }
 
 /** An encoded body that can be framed for many receivers without being encoded again. */
@@ -39,10 +63,12 @@ export function frameBytes(opcode: number, requestId: number, body: Uint8Array, 
   if (body.length >= threshold) {
     const compressed = tryCompress(body, HEADER_SIZE);
     if (compressed) {
+      checkSize(opcode, compressed.length, body.length, options);
       writeHeader(compressed, compressed.length, opcode, requestId, FrameFlag.lz4, body.length);
       return compressed;
     }
   }
+  checkSize(opcode, HEADER_SIZE + body.length, 0, options);
   const frame = Buffer.allocUnsafe(HEADER_SIZE + body.length);
   frame.set(body, HEADER_SIZE);
   writeHeader(frame, frame.length, opcode, requestId, 0, 0);
@@ -60,8 +86,12 @@ export function prepareBody<T>(schema: FieldType<T>, body: T, options: EncodeOpt
   const threshold = options.compressThreshold ?? DEFAULT_COMPRESS_THRESHOLD;
   if (encoded.length >= threshold) {
     const compressed = tryCompress(encoded, 0);
-    if (compressed) return { bytes: compressed, flags: FrameFlag.lz4, rawLength: encoded.length };
+    if (compressed) {
+      checkSize(undefined, HEADER_SIZE + compressed.length, encoded.length, options);
+      return { bytes: compressed, flags: FrameFlag.lz4, rawLength: encoded.length };
+    }
   }
+  checkSize(undefined, HEADER_SIZE + encoded.length, 0, options);
   return { bytes: Buffer.from(encoded), flags: 0, rawLength: 0 };
 }
 

@@ -31,6 +31,7 @@ export const ErrorCode = {
   recallExpired: 3004,
   versionTooOld: 3005,
   badAck: 3006,
+  quotaExceeded: 3007,
 
   // Groups
   notGroupMember: 4001,
@@ -90,6 +91,7 @@ export const ERROR_INFO: Readonly<Record<ErrorCodeValue, ErrorInfo>> = {
   4101: { name: 'roomLimit', retry: false, fatal: false, meaning: 'The device is already in as many rooms as it may be; leave one first.' },
   4102: { name: 'notInRoom', retry: false, fatal: false, meaning: 'The request names a room this connection has not joined.' },
   4103: { name: 'roomRateLimited', retry: true, fatal: false, meaning: 'Too many room messages from this sender; slow down.' },
+  3007: { name: 'quotaExceeded', retry: true, fatal: false, meaning: 'The user sent more messages or content bytes than the send quota allows; retry after the window.' },
   4001: { name: 'notGroupMember', retry: false, fatal: false, meaning: 'The session is not a member of the group (never was, left, was removed, or the group was dissolved).' },
   4002: { name: 'groupFull', retry: false, fatal: false, meaning: 'The group has reached its member limit.' },
   4003: { name: 'tooManyGroups', retry: false, fatal: false, meaning: 'A user would be in more groups than the per-user limit allows.' },

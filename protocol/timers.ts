@@ -59,4 +59,9 @@ export const Limits = {
   roomLogRetentionMs: 24 * 3600 * 1000,
   /** roomPull page size: default and maximum. */
   roomPullLimit: 100,
+  /**
+   * Body bytes (before compression) the server puts in one sync page, history page or
+   * conversation list, well below the 1 MiB frame: a page is cut there and says `hasMore`.
+   */
+  pageBudgetBytes: 512 * 1024,
 } as const;

@@ -7,6 +7,10 @@ import type { RoomOptions } from './logic/rooms/rooms.ts';
 import { systemClock, type Clock } from './logic/clock.ts';
 import { DEFAULT_TOKEN_TTL_MS } from './logic/auth.ts';
 import { Logic } from './logic/logic.ts';
+import type { SendQuotaPolicy } from './logic/send-quota.ts';
+import { PAGE_ENVELOPE_BYTES, pageBudgetFor } from './logic/page-budget.ts';
+import { HEADER_SIZE } from '../protocol/header.ts';
+import { Limits } from '../protocol/timers.ts';
 import type { GroupLimits } from './logic/groups/membership.ts';
 import { DEFAULT_SCRYPT_COST } from './logic/passwords.ts';
 import { openStores, type ProductionStoreConfig } from './stores.ts';
@@ -21,6 +25,8 @@ export interface NodeOptions {
   readonly gateway?: Partial<GatewayConfig>;
   /** scrypt N; lower only in tests. */
   readonly scryptCost?: number;
+  /** scrypt derivations at once and waiting (PasswordPolicy); defaults in passwords.ts. */
+  readonly scryptQueue?: { readonly concurrency: number; readonly queueLimit: number };
   readonly tokenTtlMs?: number;
   /** Inbox entries kept per user. */
   readonly inboxMaxEntries?: number;
@@ -31,6 +37,10 @@ export interface NodeOptions {
   readonly rooms?: Partial<RoomOptions>;
   readonly gatewayRooms?: GatewayRoomOptions;
   readonly logger?: Logger;
+  /** Body bytes per page (sync, history, conversation lists); default Limits.pageBudgetBytes. */
+  readonly pageBudgetBytes?: number;
+  /** Per-user send quota; default DEFAULT_SEND_QUOTA. */
+  readonly sendQuota?: SendQuotaPolicy;
   readonly groups?: GroupLimits;
 }
 
@@ -54,6 +64,15 @@ export function errorReporter(logger: Logger, event: string): (error: unknown) =
   return (error) => logger(event, { error: String((error as Error)?.stack ?? error) });
 }
 
+/**
+ * Every entry must fit a frame alone, or a sync could never get past it: an entry is a request's
+ * content plus ids the server adds, so the frame must hold a request and a page's envelope.
+ */
+export function checkFrameLimits(config: GatewayConfig): void {
+  const needed = HEADER_SIZE + config.maxRequestSize + 2 * PAGE_ENVELOPE_BYTES;
+  if (config.maxFrameSize < needed) throw new Error(`maxFrameSize ${config.maxFrameSize} is below ${needed}: the largest entry would not fit a frame`);
+}
+
 export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? quietLogger;
@@ -64,14 +83,17 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   );
   const { routing, roomBroadcast } = opened;
   const stores = options.decorateStores ? options.decorateStores(opened.stores) : opened.stores;
+  const config: GatewayConfig = { ...defaultGatewayConfig, ...options.gateway };
+  checkFrameLimits(config);
   const logic = new Logic(stores, clock, {
     routing,
     roomBroadcast,
     ...(options.rooms ? { rooms: options.rooms } : {}),
+    pageBudget: pageBudgetFor(config.maxFrameSize, options.pageBudgetBytes ?? Limits.pageBudgetBytes),
+    ...(options.sendQuota ? { sendQuota: options.sendQuota } : {}),
     ...(options.groups ? { groups: options.groups } : {}),
-    auth: { passwords: { cost: options.scryptCost ?? DEFAULT_SCRYPT_COST }, tokenTtlMs: options.tokenTtlMs ?? DEFAULT_TOKEN_TTL_MS },
+    auth: { passwords: { cost: options.scryptCost ?? DEFAULT_SCRYPT_COST, ...options.scryptQueue }, tokenTtlMs: options.tokenTtlMs ?? DEFAULT_TOKEN_TTL_MS },
   });
-  const config: GatewayConfig = { ...defaultGatewayConfig, ...options.gateway };
   const gateway = new Gateway(config, clock, logic, String(process.pid), logger, options.gatewayRooms);
   logic.attachGateway(gateway);
   const { port, tlsPort } = await gateway.listen({ host: options.host, port: options.port, ...(options.tls ? { tls: options.tls } : {}) });

@@ -50,8 +50,13 @@ export interface HistoryStore {
   /** Stores a message under its conversation and seq; storing the same seq again overwrites it. */
   put(message: MessageRecord): Promise<void>;
   get(conversationId: string, seq: number): Promise<MessageRecord | undefined>;
-  /** Messages with seq < beforeSeq (all when undefined), newest first. */
-  page(conversationId: string, beforeSeq: number | undefined, limit: number): Promise<HistoryPage>;
+  /**
+   * Messages with seq < beforeSeq (all when undefined), newest first. With `maxBytes` a store may
+   * stop early, after the message that brings what it read to that many stored bytes (at least one
+   * message; `hasMore` still tells whether older ones remain), so a caller that fills a page to a
+   * byte budget does not make it read and decode messages it will not send.
+   */
+  page(conversationId: string, beforeSeq: number | undefined, limit: number, maxBytes?: number): Promise<HistoryPage>;
 }
 
 export type NewEntry = Omit<EntryRecord, 'version'>;
@@ -67,8 +72,8 @@ export interface InboxRead {
 export interface InboxStore {
   /** Appends an entry with the user's next version and returns that version. */
   append(userId: string, entry: NewEntry): Promise<number>;
-  /** Entries with version > sinceVersion, ascending, at most `limit`. */
-  read(userId: string, sinceVersion: number, limit: number): Promise<InboxRead>;
+  /** Entries with version > sinceVersion, ascending, at most `limit`; `maxBytes` as in HistoryStore.page. */
+  read(userId: string, sinceVersion: number, limit: number, maxBytes?: number): Promise<InboxRead>;
   latestVersion(userId: string): Promise<number>;
   setCursor(userId: string, deviceId: string, version: number): Promise<void>;
   cursor(userId: string, deviceId: string): Promise<number>;
@@ -103,6 +108,12 @@ export interface ConversationState {
   readonly lastSeq: number;
   readonly updatedAt: number;
   readonly lastMessage?: MessageRecord;
+  /**
+   * Changes of the read state: every read mark that moved and every recall that took a message
+   * off the count adds one (absent: 0). markRead checks it, so a count made before a concurrent
+   * change is never applied after it.
+   */
+  readonly rev?: number;
 }
 
 export interface ConversationList {
@@ -117,13 +128,30 @@ export interface ConversationList {
 export interface ConversationStore {
   /** A message entered the conversation: it becomes the last message, and an incoming one adds 1 unread. */
   recordMessage(userId: string, peer: string, message: MessageRecord, incoming: boolean): Promise<void>;
-  /** Moves the read mark forward to `seq`, taking `cleared` off the unread count; false when it would not move. */
-  markRead(userId: string, conversationId: string, seq: number, cleared: number): Promise<boolean>;
-  /** Replaces the last message when it is this one (a recall), and takes `unreadDelta` off the unread count. */
+  /**
+   * Moves the read mark forward to `seq`, taking `cleared` off the unread count, in one atomic
+   * step; false when it would not move, or when `expectedRev` is given and the row's rev differs
+   * (check-and-set: the caller counted `cleared` from a state that has changed since).
+   */
+  markRead(userId: string, conversationId: string, seq: number, cleared: number, expectedRev?: number): Promise<boolean>;
+  /**
+   * Replaces the last message when it is this one (a recall), and takes `unreadDelta` off the
+   * unread count when the message is still after the read mark, deciding both atomically.
+   */
   updateMessage(userId: string, message: MessageRecord, unreadDelta: number): Promise<void>;
+  /**
+   * Claims the recall of one message: true for exactly one of any number of calls, concurrent or
+   * not, on any node; the claimer writes the tombstone and the recall entries.
+   */
+  claimRecall(conversationId: string, seq: number): Promise<boolean>;
+  /** Gives up a claim whose tombstone could not be written, so that the recall can be retried. */
+  releaseRecall(conversationId: string, seq: number): Promise<void>;
   get(userId: string, conversationId: string): Promise<ConversationState | undefined>;
-  /** Most recently updated first. */
-  list(userId: string, limit: number): Promise<ConversationList>;
+  /**
+   * Most recently updated first. With `maxBytes` a store may leave out the last messages of the
+   * items after those whose messages reach that many stored bytes (what a page budget would drop).
+   */
+  list(userId: string, limit: number, maxBytes?: number): Promise<ConversationList>;
 }
 
 /** Messages a user deleted for themselves only. */

@@ -4,7 +4,7 @@
  * is a call through the LogicApi seam.
  */
 import type { Socket } from 'node:net';
-import { encodeFrame, FrameDecoder, frameHeader, readBody, type Frame } from '../../codec/index.ts';
+import { encodeFrame, FrameDecoder, frameHeader, OversizedFrameError, readBody, type Frame } from '../../codec/index.ts';
 import { Bodies, type BodyOf } from '../../protocol/bodies.ts';
 import { ErrorCode, ERROR_INFO, ProtocolError, type ErrorCodeValue } from '../../protocol/errors.ts';
 import { HEADER_SIZE, PROTOCOL_VERSION } from '../../protocol/header.ts';
@@ -82,6 +82,14 @@ export class Connection implements Expirable, Displaceable, RoomViewer {
   /** Queues an inbox entry for reliable delivery. */
   push(payload: PushPayload): void {
     if (this.state !== 'authenticated') return;
+    try {
+      payload.prepared(this.host.config);
+    } catch (error) {
+      // Cannot happen within the configured limits (startNode checks them); the entry stays in
+      // the inbox, and this connection is not sent a frame its peer would have to refuse.
+      if (!(error instanceof OversizedFrameError)) throw error;
+      return this.host.log('oversized-push', { connection: this.id, error: error.message });
+    }
     // Created on the first push: idle connections never pay for a window.
     const { config } = this.host;
     this.window ??= new PushWindow({ window: config.pushWindow, queueLimit: config.pushQueue, ackTimeoutMs: config.pushAckTimeoutMs, maxRetries: config.pushMaxRetries });
@@ -293,7 +301,15 @@ export class Connection implements Expirable, Displaceable, RoomViewer {
 
   private reply<T>(opcode: number, requestId: number, schema: FieldType<T>, body: T): void {
     if (this.state === 'closed') return;
-    this.write(encodeFrame(opcode, requestId, schema, body, this.host.config));
+    let frame: Buffer;
+    try {
+      // The encoder refuses a frame above the advertised maxFrameSize / maxRawBodySize.
+      frame = encodeFrame(opcode, requestId, schema, body, this.host.config);
+    } catch (error) {
+      if (!(error instanceof OversizedFrameError) || opcode === Opcode.error) throw error;
+      return this.replyError(requestId, error);
+    }
+    this.write(frame);
   }
 
   private replyError(requestId: number, error: unknown): void {

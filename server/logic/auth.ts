@@ -4,8 +4,9 @@ import { ErrorCode, ProtocolError } from '../../protocol/errors.ts';
 import type { AccountStore, InboxStore, TokenStore } from '../../storage/ports.ts';
 import type { ClientInfo, SessionInfo } from '../seam.ts';
 import type { Clock } from './clock.ts';
-import { checkUserId } from './ids.ts';
-import { hashPassword, verifyPassword, type PasswordPolicy } from './passwords.ts';
+import { checkPlatform, checkUserId } from './ids.ts';
+import { addressOf, LoginThrottle, type ThrottlePolicy } from './login-throttle.ts';
+import { Passwords, type PasswordPolicy } from './passwords.ts';
 
 /** Session tokens live 30 days unless configured otherwise. */
 export const DEFAULT_TOKEN_TTL_MS = 30 * 24 * 3600 * 1000;
@@ -13,6 +14,8 @@ export const DEFAULT_TOKEN_TTL_MS = 30 * 24 * 3600 * 1000;
 export interface AuthOptions {
   readonly passwords: PasswordPolicy;
   readonly tokenTtlMs: number;
+  /** Backoff after failed password logins; default DEFAULT_THROTTLE. */
+  readonly throttle?: ThrottlePolicy;
 }
 
 function tokenHash(token: string): string {
@@ -23,6 +26,8 @@ function tokenHash(token: string): string {
 export class Auth {
   /** Token hash of each live connection, so that revokeToken without a token revokes the session's own. */
   private readonly tokenByConnection = new Map<string, string>();
+  readonly passwords: Passwords;
+  private readonly throttle: LoginThrottle;
 
   constructor(
     private readonly accounts: AccountStore,
@@ -30,28 +35,46 @@ export class Auth {
     private readonly inbox: InboxStore,
     private readonly clock: Clock,
     private readonly options: AuthOptions,
-  ) {}
+  ) {
+    this.passwords = new Passwords(options.passwords);
+    this.throttle = new LoginThrottle(clock, options.throttle);
+  }
 
   async register(client: ClientInfo, body: BodyOf<'register'>): Promise<{ session: SessionInfo; reply: BodyOf<'session'> }> {
+    checkPlatform(body.platform);
     checkUserId(body.userId);
     if (body.password.length < 1) throw new ProtocolError(ErrorCode.badCredentials, 'the password is empty');
-    const { salt, hash } = await hashPassword(body.password, this.options.passwords);
+    const { salt, hash } = await this.passwords.hash(body.password);
     const created = await this.accounts.create({ userId: body.userId, salt, passwordHash: hash, createdAt: this.clock.now() });
     if (!created) throw new ProtocolError(ErrorCode.userExists, `user id "${body.userId}" is taken`);
     return this.openSession(client, body.userId, body.deviceId, body.platform, undefined);
   }
 
   async login(client: ClientInfo, body: BodyOf<'login'>): Promise<{ session: SessionInfo; reply: BodyOf<'session'> }> {
+    checkPlatform(body.platform);
     checkUserId(body.userId);
     if ((body.token === undefined) === (body.password === undefined)) throw new ProtocolError(ErrorCode.badBody, 'login needs exactly one of password and token');
     if (body.token !== undefined) {
       const record = await this.tokens.get(tokenHash(body.token));
-      if (!record || record.userId !== body.userId || record.expiresAt <= this.clock.now()) throw new ProtocolError(ErrorCode.badToken);
+      // A token is bound to the user and the device it was issued to: a copied token does not
+      // log in another device (SPEC §8.1).
+      if (!record || record.userId !== body.userId || record.deviceId !== body.deviceId || record.expiresAt <= this.clock.now()) throw new ProtocolError(ErrorCode.badToken);
       return this.openSession(client, body.userId, body.deviceId, body.platform, { token: body.token, expiresAt: record.expiresAt });
     }
-    const account = await this.accounts.get(body.userId);
-    const valid = account !== undefined && body.password !== undefined && (await verifyPassword(body.password, account.salt, account.passwordHash));
+    const address = addressOf(client.remoteAddress);
+    const wait = this.throttle.attempt(body.userId, address);
+    if (wait > 0) throw new ProtocolError(ErrorCode.rateLimited, `too many failed logins; retry in ${Math.ceil(wait / 1000)} s`);
+    let valid: boolean;
+    try {
+      const password = body.password ?? '';
+      const account = await this.accounts.get(body.userId);
+      valid = account ? await this.passwords.verify(password, account.salt, account.passwordHash) : await this.passwords.verifyUnknown(password);
+    } catch (error) {
+      this.throttle.cancelled(body.userId, address);
+      throw error;
+    }
     if (!valid) throw new ProtocolError(ErrorCode.badCredentials);
+    this.throttle.succeeded(body.userId, address);
     return this.openSession(client, body.userId, body.deviceId, body.platform, undefined);
   }
 

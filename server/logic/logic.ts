@@ -5,6 +5,8 @@ import { ErrorCode, ProtocolError } from '../../protocol/errors.ts';
 import type { Stores } from '../../storage/ports.ts';
 import type { AuthResult, ClientInfo, GatewayApi, LogicApi, SessionInfo, SessionRequestName, SessionRequests } from '../seam.ts';
 import { Auth, type AuthOptions } from './auth.ts';
+import type { Passwords } from './passwords.ts';
+import type { SendQuotaPolicy } from './send-quota.ts';
 import { Conversations, DEFAULT_CONVERSATIONS } from './conversations.ts';
 import type { Clock } from './clock.ts';
 import { Messaging } from './messaging.ts';
@@ -13,12 +15,19 @@ import { LocalRouting, type Routing } from './routing.ts';
 import { Sync } from './sync.ts';
 import { LocalRoomBroadcast, type RoomBroadcast } from './rooms/broadcast.ts';
 import { defaultRoomOptions, Rooms, type RoomOptions } from './rooms/rooms.ts';
+import { fitConversations, pageBudgetFor, type PageBudget } from './page-budget.ts';
+import { DEFAULT_MAX_FRAME_SIZE } from '../../protocol/header.ts';
+import { Limits } from '../../protocol/timers.ts';
 import { Groups } from './groups/groups.ts';
 import type { GroupLimits } from './groups/membership.ts';
 
 export interface LogicOptions {
   readonly auth: AuthOptions;
   readonly recallWindowMs?: number;
+  /** Byte budget of pages (sync, history, conversation lists); default for a 1 MiB frame. */
+  readonly pageBudget?: PageBudget;
+  /** Messages and content bytes per user per window; default DEFAULT_SEND_QUOTA. */
+  readonly sendQuota?: SendQuotaPolicy;
   /** Where users' devices are connected; default one node, in memory. */
   readonly routing?: Routing;
   readonly groups?: GroupLimits;
@@ -35,22 +44,30 @@ export class Logic implements LogicApi {
   private readonly rooms: Rooms;
   private gateway: GatewayApi | undefined;
   private readonly auth: Auth;
+  /** Password hashing, exposed so tests can count scrypt derivations. */
+  readonly passwords: Passwords;
   private readonly messaging: Messaging;
   private readonly syncing: Sync;
   private readonly conversations: Conversations;
   private readonly groups: Groups;
   private readonly handlers: Handlers;
+  private readonly budget: PageBudget;
 
   constructor(stores: Stores, clock: Clock, options: LogicOptions) {
     this.routing = options.routing ?? new LocalRouting();
+    const budget = options.pageBudget ?? pageBudgetFor(DEFAULT_MAX_FRAME_SIZE, Limits.pageBudgetBytes);
+    this.budget = budget;
     this.auth = new Auth(stores.accounts, stores.tokens, stores.inbox, clock, options.auth);
     this.roomBroadcast = options.roomBroadcast ?? new LocalRoomBroadcast();
     this.rooms = new Rooms(stores.roomLog, this.roomBroadcast, clock, { ...defaultRoomOptions, ...options.rooms });
     this.messaging = new Messaging(stores, clock, (userId, entry, except) => this.fanout(userId, entry, except));
+    this.passwords = this.auth.passwords;
+    this.messaging = new Messaging(stores, clock, (userId, entry, except) => this.fanout(userId, entry, except), options.sendQuota);
     this.conversations = new Conversations(stores, clock, (userId, entry, except) => this.fanout(userId, entry, except), {
       recallWindowMs: options.recallWindowMs ?? 2 * 60 * 1000,
+      budget,
     });
-    this.syncing = new Sync(stores.inbox, stores.history, (userId, messages) => this.conversations.visible(userId, messages));
+    this.syncing = new Sync(stores.inbox, stores.history, (userId, messages) => this.conversations.visible(userId, messages), budget);
     this.groups = new Groups(stores, clock, () => this.routing, (userId, entry, except) => this.fanout(userId, entry, except), options.groups);
     const inGroup = (conversationId: string) => this.groups.groupOf(conversationId);
     this.handlers = {
@@ -74,21 +91,12 @@ export class Logic implements LogicApi {
         const groupId = inGroup(b.conversationId);
         return groupId === undefined ? this.conversations.deleteForMe(s, b) : this.groups.deleteForMe(s, groupId, b);
       },
-      logout: async (s) => {
-        await this.auth.revoke(s, undefined);
-        return {};
-      },
-      revokeToken: async (s, b) => {
-        for (const connectionId of await this.auth.revoke(s, b.token)) {
-          this.auth.forget(connectionId);
-          this.gateway?.kick(connectionId, { reason: KickReason.tokenRevoked, message: 'the session token was revoked' });
-        }
-        return {};
-      },
       roomJoin: (s, b) => this.rooms.join(s, b),
       roomLeave: (s, b) => this.rooms.leave(s, b),
       roomSend: (s, b) => this.rooms.send(s, b),
       roomPull: (s, b) => this.rooms.pull(s, b),
+      logout: (s) => this.revoke(s, undefined),
+      revokeToken: (s, b) => this.revoke(s, b.token),
     };
   }
 
@@ -132,7 +140,7 @@ export class Logic implements LogicApi {
     const [direct, groups] = await Promise.all([this.conversations.list(session, body), this.groups.conversations(session.userId)]);
     if (groups.length === 0) return direct;
     const limit = Math.max(1, Math.min(body.limit || DEFAULT_CONVERSATIONS, MAX_PAGE_ENTRIES));
-    const items = [...direct.items, ...groups].sort((a, b) => b.updatedAt - a.updatedAt).slice(0, limit);
+    const items = fitConversations([...direct.items, ...groups].sort((a, b) => b.updatedAt - a.updatedAt).slice(0, limit), this.budget);
     return { items, totalUnread: groups.reduce((total, row) => total + row.unread, direct.totalUnread) };
   }
 
@@ -145,6 +153,15 @@ export class Logic implements LogicApi {
       });
     }
     return result;
+  }
+
+  /** Revokes the token and kicks every other connection that logged in with it (logout and revokeToken alike). */
+  private async revoke(session: SessionInfo, token: string | undefined): Promise<BodyOf<'ok'>> {
+    for (const connectionId of await this.auth.revoke(session, token)) {
+      this.auth.forget(connectionId);
+      this.gateway?.kick(connectionId, { reason: KickReason.tokenRevoked, message: 'the session token was revoked' });
+    }
+    return {};
   }
 
   private fanout(userId: string, entry: BodyOf<'push'>, exceptDeviceId?: string): void {

@@ -11,6 +11,7 @@ import type { SessionInfo } from '../seam.ts';
 import type { Clock } from './clock.ts';
 import { checkUserId, directConversationId, newMessageId } from './ids.ts';
 import { KnownUsers } from './known-users.ts';
+import { SendQuota, type SendQuotaPolicy } from './send-quota.ts';
 import { OrderedRelease } from './ordered-release.ts';
 
 /** Where the logic sends entries for delivery to a user's online devices. */
@@ -18,6 +19,7 @@ export type Fanout = (userId: string, entry: BodyOf<'push'>, exceptDeviceId?: st
 
 export class Messaging {
   private readonly receivers: KnownUsers;
+  private readonly quota: SendQuota;
 
   /** Pushes of a conversation leave in seq order. */
   private readonly releases = new OrderedRelease();
@@ -26,8 +28,10 @@ export class Messaging {
     private readonly stores: Pick<Stores, 'accounts' | 'messages'>,
     private readonly clock: Clock,
     private readonly fanout: Fanout,
+    quota?: SendQuotaPolicy,
   ) {
     this.receivers = new KnownUsers(stores.accounts);
+    this.quota = new SendQuota(clock, quota);
   }
 
   async send(session: SessionInfo, body: BodyOf<'send'>): Promise<BodyOf<'sendAck'>> {
@@ -35,6 +39,8 @@ export class Messaging {
     if (to === session.userId) throw new ProtocolError(ErrorCode.forbidden, 'a 1:1 message needs another user as receiver');
     const exists = this.receivers.exists(to);
     if (!(exists === true || (await exists))) throw new ProtocolError(ErrorCode.notFound, `user "${to}" does not exist`);
+    // Charged before anything is stored; a resend is a send too (it costs a request and a lookup).
+    this.quota.charge(session.userId, Buffer.byteLength(body.content, 'utf8'));
     const conversationId = directConversationId(session.userId, to);
     const sentAt = this.clock.now();
     const committing = this.stores.messages.commit({

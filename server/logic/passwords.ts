@@ -1,12 +1,26 @@
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { ErrorCode, ProtocolError } from '../../protocol/errors.ts';
 
 /** scrypt cost: N = 2^15 by default (~32 MiB, memory-hard); tests lower it to stay fast. */
 export interface PasswordPolicy {
   readonly cost: number;
+  /** scrypt derivations running at once (each holds 128 · N · 8 bytes); default 1. */
+  readonly concurrency?: number;
+  /** Derivations waiting for a slot; one more is refused with 5002 (default 16). */
+  readonly queueLimit?: number;
 }
 
 /** scrypt N for new passwords unless configured otherwise. */
 export const DEFAULT_SCRYPT_COST = 2 ** 15;
+
+/**
+ * One at a time keeps scrypt's memory at 32 MiB (two made a guessing attack grow the process by
+ * 78 MiB) and leaves libuv threads for the store; 16 waiting at ~190 ms each is about 3 s, well
+ * inside the 10 s login deadline even on a loaded machine. Past that a login would time out
+ * anyway, so it is refused at once (policy: reject with 5002).
+ */
+export const DEFAULT_SCRYPT_CONCURRENCY = 1;
+export const DEFAULT_SCRYPT_QUEUE = 16;
 
 const KEY_LENGTH = 32;
 
@@ -18,17 +32,65 @@ function derive(password: string, salt: Buffer, cost: number): Promise<Buffer> {
   });
 }
 
-/** Returns "scrypt$N$salt$hash" (hex), with a fresh random salt per user. */
-export async function hashPassword(password: string, policy: PasswordPolicy): Promise<{ salt: string; hash: string }> {
-  const salt = randomBytes(16);
-  const key = await derive(password, salt, policy.cost);
-  return { salt: salt.toString('hex'), hash: `scrypt$${policy.cost}$${key.toString('hex')}` };
-}
+/**
+ * Password hashing and checking through a bounded queue of scrypt derivations, so that guessing
+ * connections cannot make a legitimate login wait past its deadline or the process hold one
+ * 32 MiB derivation per connection. A check for an unknown user derives too (against a dummy
+ * salt), so the answer's timing does not tell whether the user exists.
+ */
+export class Passwords {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+  private readonly dummySalt = randomBytes(16);
+  /** Derivations started, for tests that count work instead of timing it. */
+  derivations = 0;
 
-export async function verifyPassword(password: string, salt: string, stored: string): Promise<boolean> {
-  const [scheme, cost, hex] = stored.split('$');
-  if (scheme !== 'scrypt' || !cost || !hex) return false;
-  const expected = Buffer.from(hex, 'hex');
-  const actual = await derive(password, Buffer.from(salt, 'hex'), Number(cost));
-  return actual.length === expected.length && timingSafeEqual(actual, expected);
+  constructor(private readonly policy: PasswordPolicy) {}
+
+  /** Returns a fresh random salt and "scrypt$N$hash" (hex). */
+  async hash(password: string): Promise<{ salt: string; hash: string }> {
+    const salt = randomBytes(16);
+    const key = await this.derive(password, salt, this.policy.cost);
+    return { salt: salt.toString('hex'), hash: `scrypt$${this.policy.cost}$${key.toString('hex')}` };
+  }
+
+  async verify(password: string, salt: string, stored: string): Promise<boolean> {
+    const [scheme, cost, hex] = stored.split('$');
+    if (scheme !== 'scrypt' || !cost || !hex) return false;
+    const expected = Buffer.from(hex, 'hex');
+    const actual = await this.derive(password, Buffer.from(salt, 'hex'), Number(cost));
+    return actual.length === expected.length && timingSafeEqual(actual, expected);
+  }
+
+  /** The same work as a check of an existing account, for a user that does not exist; always false. */
+  async verifyUnknown(password: string): Promise<false> {
+    await this.derive(password, this.dummySalt, this.policy.cost);
+    return false;
+  }
+
+  private async derive(password: string, salt: Buffer, cost: number): Promise<Buffer> {
+    await this.slot();
+    this.derivations++;
+    try {
+      return await derive(password, salt, cost);
+    } finally {
+      this.running--;
+      this.waiting.shift()?.();
+    }
+  }
+
+  /** Resolves when a derivation may start; rejects with 5002 when the queue is full. */
+  private slot(): Promise<void> {
+    if (this.running < (this.policy.concurrency ?? DEFAULT_SCRYPT_CONCURRENCY)) {
+      this.running++;
+      return Promise.resolve();
+    }
+    if (this.waiting.length >= (this.policy.queueLimit ?? DEFAULT_SCRYPT_QUEUE)) {
+      return Promise.reject(new ProtocolError(ErrorCode.overloaded, 'too many password checks waiting; retry later'));
+    }
+    return new Promise((resolve) => this.waiting.push(() => {
+      this.running++;
+      resolve();
+    }));
+  }
 }

@@ -49,23 +49,53 @@ describe('gateway', () => {
     t.close();
   });
 
-  it('logs in again with the session token, and not after the token is revoked; revoking kicks the token’s other sessions', async () => {
+  it('logs in again with the session token on its own device only, and not after the token is revoked; revoking kicks the token’s session', async () => {
     server = await startTestServer();
-    const phone = server.client('alice');
-    const kicks: number[] = [];
-    phone.on('kicked', (k) => kicks.push(k.reason));
-    const session = await phone.connect();
-    const t = await greeted(server.port);
-    const again = await t.request(Opcode.login, Bodies.login, { userId: 'alice', deviceId: 'alice-desk', platform: 3, token: session.token }, Bodies.session);
-    assert.equal(again.token, session.token);
-    await t.request(Opcode.revokeToken, Bodies.revokeToken, {}, Bodies.ok);
-    await waitUntil(() => kicks.length === 1, 'the phone, logged in with the same token, to be kicked');
-    assert.deepEqual(kicks, [3]);
-    await assert.rejects(t.request(Opcode.revokeToken, Bodies.revokeToken, { token: 'not-mine' }, Bodies.ok), rejectsWith(ErrorCode.badToken));
-    const t2 = await greeted(server.port);
-    await assert.rejects(t2.request(Opcode.login, Bodies.login, { userId: 'alice', deviceId: 'alice-desk', platform: 3, token: session.token }, Bodies.session), rejectsWith(ErrorCode.badToken));
-    t.close();
-    t2.close();
+    const phone = await greeted(server.port);
+    const mine = await phone.request(Opcode.register, Bodies.register, { userId: 'alice', password: 'pw', deviceId: 'alice-phone', platform: 1 }, Bodies.session);
+    const desk = await greeted(server.port);
+    const deskKicks: number[] = [];
+    desk.on('frame', (f) => {
+      if (f.opcode === Opcode.kick) deskKicks.push(readBody(f, Bodies.kick).reason);
+    });
+    const deskSession = await desk.request(Opcode.login, Bodies.login, { userId: 'alice', deviceId: 'alice-desk', platform: 3, password: 'pw' }, Bodies.session);
+    const thief = await greeted(server.port);
+    await assert.rejects(thief.request(Opcode.login, Bodies.login, { userId: 'alice', deviceId: 'alice-stolen', platform: 2, token: mine.token }, Bodies.session), rejectsWith(ErrorCode.badToken));
+    await assert.rejects(thief.request(Opcode.login, Bodies.login, { userId: 'alice', deviceId: 'alice-desk', platform: 3, token: mine.token }, Bodies.session), rejectsWith(ErrorCode.badToken));
+
+    await phone.request(Opcode.revokeToken, Bodies.revokeToken, { token: deskSession.token }, Bodies.ok);
+    await waitUntil(() => deskKicks.length === 1, 'the desk, logged in with the revoked token, to be kicked');
+    assert.deepEqual(deskKicks, [3]);
+    await assert.rejects(phone.request(Opcode.revokeToken, Bodies.revokeToken, { token: 'not-mine' }, Bodies.ok), rejectsWith(ErrorCode.badToken));
+    await assert.rejects(thief.request(Opcode.login, Bodies.login, { userId: 'alice', deviceId: 'alice-desk', platform: 3, token: deskSession.token }, Bodies.session), rejectsWith(ErrorCode.badToken));
+    const again = await thief.request(Opcode.login, Bodies.login, { userId: 'alice', deviceId: 'alice-phone', platform: 1, token: mine.token }, Bodies.session);
+    assert.equal(again.token, mine.token);
+    for (const t of [phone, desk, thief]) t.close();
+  });
+
+  it('refuses platforms outside Platform with 1006 and keeps at most one session per platform, four per user', async () => {
+    server = await startTestServer();
+    for (const platform of [0, 5, 9, 99]) {
+      const t = await greeted(server.port);
+      await assert.rejects(t.request(Opcode.register, Bodies.register, { userId: 'bob', password: 'pw', deviceId: 'd0', platform }, Bodies.session), rejectsWith(ErrorCode.badBody));
+      t.close();
+    }
+    const first = await greeted(server.port);
+    await first.request(Opcode.register, Bodies.register, { userId: 'bob', password: 'pw', deviceId: 'd0', platform: 1 }, Bodies.session);
+    const sessions = [first];
+    for (const platform of [0, 7, 101]) {
+      const t = await greeted(server.port);
+      await assert.rejects(t.request(Opcode.login, Bodies.login, { userId: 'bob', password: 'pw', deviceId: `x${platform}`, platform }, Bodies.session), rejectsWith(ErrorCode.badBody));
+      t.close();
+    }
+    for (let i = 1; i < 12; i++) {
+      const t = await greeted(server.port);
+      await t.request(Opcode.login, Bodies.login, { userId: 'bob', password: 'pw', deviceId: `d${i}`, platform: 1 + (i % 4) }, Bodies.session);
+      sessions.push(t);
+    }
+    await waitUntil(() => sessions.filter((t) => t.isOpen).length === 4, 'the older session of each platform to be closed');
+    assert.deepEqual(sessions.map((t) => t.isOpen), [...Array(8).fill(false), true, true, true, true]);
+    for (const t of sessions) t.close();
   });
 
   it('answers requests in the wrong state with 1008 or 1010 and keeps the connection', async () => {

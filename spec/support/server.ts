@@ -26,14 +26,28 @@ export interface TestServer extends RunningNode {
 }
 
 export async function startTestServer(
-  options: { gateway?: Partial<GatewayConfig>; clock?: Clock; dataDir?: string; tls?: NodeOptions['tls']; inboxMaxEntries?: number; decorateStores?: NodeOptions['decorateStores']; groups?: NodeOptions['groups']; rooms?: NodeOptions['rooms'] } = {},
+  options: {
+    gateway?: Partial<GatewayConfig>;
+    clock?: Clock;
+    dataDir?: string;
+    tls?: NodeOptions['tls'];
+    inboxMaxEntries?: number;
+    decorateStores?: NodeOptions['decorateStores'];
+    groups?: NodeOptions['groups'];
+    rooms?: NodeOptions['rooms'];
+    pageBudgetBytes?: number;
+    sendQuota?: NodeOptions['sendQuota'];
+    scryptCost?: number;
+    scryptQueue?: NodeOptions['scryptQueue'];
+  } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'tern-spec-'));
   const node = await startNode({
     dataDir,
     host: '127.0.0.1',
     port: 0,
-    scryptCost: 2 ** 10,
+    scryptCost: options.scryptCost ?? 2 ** 10,
+    ...(options.scryptQueue ? { scryptQueue: options.scryptQueue } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.gateway ? { gateway: options.gateway } : {}),
     ...(options.tls ? { tls: options.tls } : {}),
@@ -41,6 +55,8 @@ export async function startTestServer(
     ...(options.decorateStores ? { decorateStores: options.decorateStores } : {}),
     ...(options.rooms ? { rooms: options.rooms } : {}),
     ...(options.groups ? { groups: options.groups } : {}),
+    ...(options.pageBudgetBytes ? { pageBudgetBytes: options.pageBudgetBytes } : {}),
+    ...(options.sendQuota ? { sendQuota: options.sendQuota } : {}),
   });
   const clients: Client[] = [];
   return {

@@ -4,7 +4,8 @@
  * survives the process being killed. Write methods resolve at once and `durable()` waits for the
  * commit of the last write issued, which implies every earlier one.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { EntryRecord, MessageRecord } from '../../protocol/bodies.ts';
 import { Limits } from '../../protocol/timers.ts';
@@ -43,6 +44,8 @@ export interface EmbeddedStoreOptions {
   /** Reliable room messages kept per room, and for how long (default 1,000 and 24 h). */
   readonly roomLogEntries?: number;
   readonly roomLogRetentionMs?: number;
+  /** Memory the cached conversation lists may take (default 64 MiB); least recently used users are dropped beyond it. */
+  readonly conversationCacheBytes?: number;
   /** The store's clock, for retention; tests replace it. */
   readonly now?: () => number;
 }
@@ -64,6 +67,9 @@ type StoredEntry = EntryRecord & { readonly at?: number; readonly ref?: 1 };
  * removed: it carries the user's version across restarts.
  */
 const PRUNE_EVERY = 16;
+
+/** What an entry adds to a read besides its message's row (ids, version, type), for byte-budgeted reads. */
+const ENTRY_BYTES = 64;
 const PRUNE_BATCH = 32;
 
 type Key = string | number | (string | number)[];
@@ -144,10 +150,23 @@ class EmbeddedHistory implements HistoryStore {
   committed(conversationId: string, seq: number): MessageRecord | undefined {
     return this.live(this.db.get([conversationId, seq]));
   }
+
+  /** A committed message and the size of its row, for reads filled to a byte budget. */
+  committedSized(conversationId: string, seq: number): { message: MessageRecord; bytes: number } | undefined {
+    const row = this.db.get([conversationId, seq]);
+    const message = this.live(row);
+    return message && row ? { message, bytes: row.length } : undefined;
+  }
   async get(conversationId: string, seq: number): Promise<MessageRecord | undefined> {
     await this.pending.settled(`h\0${conversationId}`);
     return this.live(this.db.get([conversationId, seq]));
   }
+
+  async getSized(conversationId: string, seq: number): Promise<{ message: MessageRecord; bytes: number } | undefined> {
+    await this.pending.settled(`h\0${conversationId}`);
+    return this.committedSized(conversationId, seq);
+  }
+
   /** Messages with seq > afterSeq, oldest first: a group timeline read from a member's cursor. */
   async range(conversationId: string, afterSeq: number, limit: number): Promise<MessageRecord[]> {
     await this.pending.settled(`h\0${conversationId}`);
@@ -158,7 +177,7 @@ class EmbeddedHistory implements HistoryStore {
     return messages;
   }
 
-  async page(conversationId: string, beforeSeq: number | undefined, limit: number): Promise<HistoryPage> {
+  async page(conversationId: string, beforeSeq: number | undefined, limit: number, maxBytes = Infinity): Promise<HistoryPage> {
     await this.pending.settled(`h\0${conversationId}`);
     // Seqs are integers and the range start is inclusive: seq < beforeSeq starts at beforeSeq - 1.
     // One more than the limit is read to tell whether older messages remain.
@@ -166,12 +185,15 @@ class EmbeddedHistory implements HistoryStore {
     const messages: MessageRecord[] = [];
     if (beforeSeq !== undefined && beforeSeq <= 1) return { messages, hasMore: false };
     let hasMore = false;
+    let bytes = 0;
     for (const { value } of this.db.getRange({ start, end: [conversationId, 0], reverse: true, limit: limit + 1 })) {
       if (this.expired(value)) break;
-      if (messages.length === limit) {
+      // Rows are only decoded once they are known to be wanted.
+      if (messages.length === limit || bytes >= maxBytes) {
         hasMore = true;
         break;
       }
+      bytes += value.length;
       messages.push(decodeHistoryRow(value));
     }
     return { messages, hasMore };
@@ -186,8 +208,8 @@ class EmbeddedInbox implements InboxStore {
     private readonly limits: { readonly maxEntries: number; readonly retentionMs: number; readonly now: () => number },
     private readonly track: WriteTracker,
     private readonly pending: PendingWrites,
-    /** Committed history rows, for entries stored as references. */
-    private readonly messages: (conversationId: string, seq: number) => MessageRecord | undefined,
+    /** Committed history rows and their sizes, for entries stored as references. */
+    private readonly messages: (conversationId: string, seq: number) => { message: MessageRecord; bytes: number } | undefined,
   ) {}
 
   async append(userId: string, entry: NewEntry): Promise<number> {
@@ -231,7 +253,7 @@ class EmbeddedInbox implements InboxStore {
     return 0;
   }
 
-  async read(userId: string, sinceVersion: number, limit: number): Promise<InboxRead> {
+  async read(userId: string, sinceVersion: number, limit: number, maxBytes = Infinity): Promise<InboxRead> {
     await this.pending.settled(`i\0${userId}`);
     const latestVersion = this.counters.current(`ver:${userId}`);
     const cutoff = this.limits.now() - this.limits.retentionMs;
@@ -246,10 +268,13 @@ class EmbeddedInbox implements InboxStore {
     oldestVersion = Math.max(oldestVersion, latestVersion - this.limits.maxEntries + 1, 1);
     const entries: EntryRecord[] = [];
     const start = Math.max(sinceVersion + 1, oldestVersion);
+    let bytes = 0;
     for (const { value } of this.entries.getRange({ start: [userId, start], end: [userId, Number.MAX_SAFE_INTEGER], limit })) {
+      if (bytes >= maxBytes) break;
       const { at: _at, ref, ...entry } = value;
-      const message = ref ? this.messages(entry.conversationId, entry.seq) : undefined;
-      entries.push(message ? { ...entry, message } : entry);
+      const joined = ref ? this.messages(entry.conversationId, entry.seq) : undefined;
+      bytes += ENTRY_BYTES + (joined?.bytes ?? (entry.message ? entry.message.content.length : 0));
+      entries.push(joined ? { ...entry, message: joined.message } : entry);
     }
     return { entries, latestVersion, oldestVersion: Math.min(oldestVersion, latestVersion + 1) };
   }
@@ -311,9 +336,27 @@ class EmbeddedHidden implements HiddenStore {
   }
 }
 
+/**
+ * The data directory holds password and token hashes and every message: it is the server's own,
+ * 0700, and its files 0600, whatever the umask. The path is always a directory, also when its
+ * name has a dot (`mktemp -d` makes /tmp/tmp.XXXX), which LMDB would otherwise take for a file.
+ */
+function openPrivateEnvironment(path: string): RootDatabase {
+  mkdirSync(path, { recursive: true, mode: 0o700 });
+  chmodSync(path, 0o700);
+  const umask = process.umask(0o077);
+  try {
+    const root = open({ path, noSubdir: false, compression: false, maxDbs: 16 });
+    // Files from before this policy keep their old mode otherwise.
+    for (const file of ['data.mdb', 'lock.mdb']) if (existsSync(join(path, file))) chmodSync(join(path, file), 0o600);
+    return root;
+  } finally {
+    process.umask(umask);
+  }
+}
+
 export function openEmbeddedStore(options: EmbeddedStoreOptions): Stores {
-  mkdirSync(options.path, { recursive: true });
-  const root = open({ path: options.path, compression: false, maxDbs: 16 });
+  const root = openPrivateEnvironment(options.path);
   // LMDB commits batches in issue order, so the last write's promise covers every earlier write.
   let lastWrite: Promise<unknown> = Promise.resolve();
   const pending = new PendingWrites();
@@ -332,7 +375,7 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): Stores {
     { maxEntries: options.inboxMaxEntries ?? 10_000, retentionMs: options.inboxRetentionMs ?? WEEK_MS, now: options.now ?? Date.now },
     track,
     pending,
-    (conversationId, seq) => history.committed(conversationId, seq),
+    (conversationId, seq) => history.committedSized(conversationId, seq),
   );
   const roomLog = new EmbeddedRoomLog(root.openDB({ name: 'roomlog', encoding: 'msgpack' }), counters, track, pending, {
     maxEntries: options.roomLogEntries ?? Limits.roomLogEntries,
@@ -345,7 +388,7 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): Stores {
     if (key.startsWith('ver:')) return inbox.lastStoredVersion(key.slice(4));
     return 0;
   };
-  const conversations = new EmbeddedConversations(sub(root, 'conversations'), track, (conversationId, seq) => history.get(conversationId, seq));
+  const conversations = new EmbeddedConversations(sub(root, 'conversations'), track, (conversationId, seq) => history.getSized(conversationId, seq), options.conversationCacheBytes);
   const dedupDb = sub<DedupRecord>(root, 'dedup');
   const messages = new EmbeddedMessages({
     dedup: {

@@ -30,31 +30,44 @@ end
 return 1`,
 );
 
-/** KEYS: conversation, total. ARGV: seq, cleared. Returns 1 when the read mark moved, else 0. */
+/**
+ * KEYS: conversation, total. ARGV: seq, cleared, expected rev ('' for any). Returns 1 when the
+ * read mark moved, else 0 (not forward, or the rev changed since the caller counted `cleared`).
+ */
 export const markReadScript = new LuaScript(
   'markRead',
-  `local readSeq = redis.call('HGET', KEYS[1], 'readSeq')
-if not readSeq or tonumber(ARGV[1]) <= tonumber(readSeq) then return 0 end
-local unread = tonumber(redis.call('HGET', KEYS[1], 'unread'))
+  `local state = redis.call('HMGET', KEYS[1], 'readSeq', 'unread', 'rev')
+if not state[1] or tonumber(ARGV[1]) <= tonumber(state[1]) then return 0 end
+local rev = tonumber(state[3] or '0')
+if ARGV[3] ~= '' and tonumber(ARGV[3]) ~= rev then return 0 end
+local unread = tonumber(state[2])
 local take = math.max(0, math.min(tonumber(ARGV[2]), unread))
-redis.call('HSET', KEYS[1], 'readSeq', ARGV[1], 'unread', unread - take)
+redis.call('HSET', KEYS[1], 'readSeq', ARGV[1], 'unread', unread - take, 'rev', rev + 1)
 redis.call('DECRBY', KEYS[2], take)
 return 1`,
 );
 
-/** KEYS: conversation, total. ARGV: seq, message JSON, unreadDelta. */
+/**
+ * KEYS: conversation, total. ARGV: seq, message JSON, unreadDelta. The count moves only while the
+ * message is after the read mark, decided here rather than from a read mark the caller saw.
+ */
 export const updateMessageScript = new LuaScript(
   'updateMessage',
-  `local state = redis.call('HMGET', KEYS[1], 'unread', 'lastSeq')
+  `local state = redis.call('HMGET', KEYS[1], 'unread', 'lastSeq', 'readSeq')
 if not state[1] then return 0 end
-local take = math.max(0, math.min(tonumber(ARGV[3]), tonumber(state[1])))
+local take = 0
+if tonumber(ARGV[1]) > tonumber(state[3]) then take = math.max(0, math.min(tonumber(ARGV[3]), tonumber(state[1]))) end
 if tonumber(state[2]) == tonumber(ARGV[1]) then redis.call('HSET', KEYS[1], 'last', ARGV[2]) end
 if take > 0 then
   redis.call('HINCRBY', KEYS[1], 'unread', -take)
+  redis.call('HINCRBY', KEYS[1], 'rev', 1)
   redis.call('DECRBY', KEYS[2], take)
 end
 return 1`,
 );
+
+/** Recall claims outlive the recall window many times over; after it a recall is refused anyway. */
+const RECALL_CLAIM_TTL_S = 24 * 3600;
 
 function parseState(conversationId: string, fields: Record<string, string>): ConversationState | undefined {
   if (fields.peer === undefined) return undefined;
@@ -65,6 +78,7 @@ function parseState(conversationId: string, fields: Record<string, string>): Con
     readSeq: toInt('read mark', fields.readSeq),
     lastSeq: toInt('last seq', fields.lastSeq),
     updatedAt: toInt('updatedAt', fields.updatedAt),
+    ...(fields.rev === undefined ? {} : { rev: toInt('rev', fields.rev) }),
     ...(fields.last === undefined ? {} : { lastMessage: messages.decode(fields.last) }),
   };
 }
@@ -80,9 +94,17 @@ export class RedisConversations implements ConversationStore {
     await recordMessageScript.run(this.redis, keys, [message.conversationId, peer, message.seq, message.sentAt, messages.encode(message), incoming ? 1 : 0]);
   }
 
-  async markRead(userId: string, conversationId: string, seq: number, cleared: number): Promise<boolean> {
+  async markRead(userId: string, conversationId: string, seq: number, cleared: number, expectedRev?: number): Promise<boolean> {
     const keys = [this.keys.conversation(userId, conversationId), this.keys.totalUnread(userId)];
-    return toInt('markRead reply', await markReadScript.run(this.redis, keys, [seq, cleared])) === 1;
+    return toInt('markRead reply', await markReadScript.run(this.redis, keys, [seq, cleared, expectedRev ?? ''])) === 1;
+  }
+
+  async releaseRecall(conversationId: string, seq: number): Promise<void> {
+    await this.redis.del(this.keys.recallClaim(conversationId, seq));
+  }
+
+  async claimRecall(conversationId: string, seq: number): Promise<boolean> {
+    return (await this.redis.set(this.keys.recallClaim(conversationId, seq), '1', 'EX', RECALL_CLAIM_TTL_S, 'NX')) === 'OK';
   }
 
   async updateMessage(userId: string, message: MessageRecord, unreadDelta: number): Promise<void> {

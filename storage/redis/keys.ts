@@ -50,6 +50,10 @@ export class Keys {
   nodeChannel(nodeId: string): string {
     return `${this.prefix}node:${nodeId}`;
   }
+  /** Set once by the one recall of a message that wins (SET NX). */
+  recallClaim(conversationId: string, seq: number): string {
+    return `${this.prefix}rcl:{${conversationId}}:${seq}`;
+  }
   /** A group's settings, membership version and last seq (one hash, one slot per group). */
   group(groupId: string): string {
     return `${this.prefix}grp:{g:${groupId}}`;

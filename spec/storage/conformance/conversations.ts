@@ -114,6 +114,44 @@ export function describeConversations(h: Harness): void {
       assert.equal(await assertTotalIsSum(conversations, 'ben'), 2);
     });
 
+    it('applies a read mark only to the rev it was counted from, and moves the rev with each change of the read state', async () => {
+      const { conversations } = await h.open();
+      await receive(conversations, 6);
+      const before = (await conversations.get('ben', AB))?.rev ?? 0;
+      assert.equal(await conversations.markRead('ben', AB, 2, 2, before), true);
+      assert.equal(await conversations.markRead('ben', AB, 4, 4, before), false, 'counted from the state before the first mark');
+      const after = (await conversations.get('ben', AB))?.rev ?? 0;
+      assert.notEqual(after, before);
+      assert.equal(await conversations.markRead('ben', AB, 4, 2, after), true);
+      await conversations.updateMessage('ben', message(AB, 6, { content: '', recalled: true }), 1);
+      assert.equal(await conversations.markRead('ben', AB, 5, 1, after), false, 'a recall that took a message off the count moves the rev');
+      const state = await conversations.get('ben', AB);
+      assert.deepEqual([state?.readSeq, state?.unread], [4, 1]);
+      assert.equal(await assertTotalIsSum(conversations, 'ben'), 1);
+    });
+
+    it('takes a recalled message off the count only while it is after the read mark', async () => {
+      const { conversations } = await h.open();
+      await receive(conversations, 3);
+      assert.equal(await conversations.markRead('ben', AB, 2, 2), true);
+      await conversations.updateMessage('ben', message(AB, 1, { content: '', recalled: true }), 1);
+      assert.equal((await conversations.get('ben', AB))?.unread, 1, 'seq 1 was read already');
+      await conversations.updateMessage('ben', message(AB, 3, { content: '', recalled: true }), 1);
+      assert.equal((await conversations.get('ben', AB))?.unread, 0);
+      assert.equal(await assertTotalIsSum(conversations, 'ben'), 0);
+    });
+
+    it('gives the recall claim of a message to exactly one of concurrent callers, and never again', async () => {
+      const { conversations } = await h.open();
+      const claims = await Promise.all(range(8).map(() => conversations.claimRecall(AB, 7)));
+      assert.equal(claims.filter(Boolean).length, 1);
+      assert.equal(await conversations.claimRecall(AB, 7), false);
+      assert.equal(await conversations.claimRecall(AB, 8), true, 'another message');
+      assert.equal(await conversations.claimRecall(AC, 7), true, 'another conversation');
+      await conversations.releaseRecall(AB, 7);
+      assert.equal(await conversations.claimRecall(AB, 7), true, 'a released claim can be taken again');
+    });
+
     it('keeps the total equal to the sum of the conversations under concurrent updates', async () => {
       const { conversations } = await h.open();
       const peers = ['ann', 'cat', 'dan', 'eve', 'fay'];
