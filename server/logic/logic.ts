@@ -6,7 +6,7 @@ import type { Stores } from '../../storage/ports.ts';
 import type { AuthResult, ClientInfo, GatewayApi, LogicApi, SessionInfo, SessionRequestName, SessionRequests } from '../seam.ts';
 import { Auth, type AuthOptions } from './auth.ts';
 import type { Passwords } from './passwords.ts';
-import type { SendQuotaPolicy } from './send-quota.ts';
+import { SendQuota, type SendQuotaPolicy } from './send-quota.ts';
 import { Conversations, DEFAULT_CONVERSATIONS } from './conversations.ts';
 import type { Clock } from './clock.ts';
 import { Messaging } from './messaging.ts';
@@ -60,15 +60,16 @@ export class Logic implements LogicApi {
     this.auth = new Auth(stores.accounts, stores.tokens, stores.inbox, clock, options.auth);
     this.roomBroadcast = options.roomBroadcast ?? new LocalRoomBroadcast();
     this.rooms = new Rooms(stores.roomLog, this.roomBroadcast, clock, { ...defaultRoomOptions, ...options.rooms });
-    this.messaging = new Messaging(stores, clock, (userId, entry, except) => this.fanout(userId, entry, except));
     this.passwords = this.auth.passwords;
-    this.messaging = new Messaging(stores, clock, (userId, entry, except) => this.fanout(userId, entry, except), options.sendQuota);
+    // One quota per user for everything it sends, 1:1 and to groups.
+    const quota = new SendQuota(clock, options.sendQuota);
+    this.messaging = new Messaging(stores, clock, (userId, entry, except) => this.fanout(userId, entry, except), quota);
     this.conversations = new Conversations(stores, clock, (userId, entry, except) => this.fanout(userId, entry, except), {
       recallWindowMs: options.recallWindowMs ?? 2 * 60 * 1000,
       budget,
     });
     this.syncing = new Sync(stores.inbox, stores.history, (userId, messages) => this.conversations.visible(userId, messages), budget);
-    this.groups = new Groups(stores, clock, () => this.routing, (userId, entry, except) => this.fanout(userId, entry, except), options.groups);
+    this.groups = new Groups(stores, clock, () => this.routing, (userId, entry, except) => this.fanout(userId, entry, except), quota, options.groups);
     const inGroup = (conversationId: string) => this.groups.groupOf(conversationId);
     this.handlers = {
       ...this.groups.handlers,

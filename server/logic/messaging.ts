@@ -11,7 +11,7 @@ import type { SessionInfo } from '../seam.ts';
 import type { Clock } from './clock.ts';
 import { checkUserId, directConversationId, newMessageId } from './ids.ts';
 import { KnownUsers } from './known-users.ts';
-import { SendQuota, type SendQuotaPolicy } from './send-quota.ts';
+import type { SendQuota } from './send-quota.ts';
 import { OrderedRelease } from './ordered-release.ts';
 
 /** Where the logic sends entries for delivery to a user's online devices. */
@@ -19,7 +19,6 @@ export type Fanout = (userId: string, entry: BodyOf<'push'>, exceptDeviceId?: st
 
 export class Messaging {
   private readonly receivers: KnownUsers;
-  private readonly quota: SendQuota;
 
   /** Pushes of a conversation leave in seq order. */
   private readonly releases = new OrderedRelease();
@@ -28,10 +27,9 @@ export class Messaging {
     private readonly stores: Pick<Stores, 'accounts' | 'messages'>,
     private readonly clock: Clock,
     private readonly fanout: Fanout,
-    quota?: SendQuotaPolicy,
+    private readonly quota: SendQuota,
   ) {
     this.receivers = new KnownUsers(stores.accounts);
-    this.quota = new SendQuota(clock, quota);
   }
 
   async send(session: SessionInfo, body: BodyOf<'send'>): Promise<BodyOf<'sendAck'>> {

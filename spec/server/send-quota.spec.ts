@@ -54,4 +54,25 @@ describe('send quota', function () {
     assert.equal(await send(phone, 'bob', 'x'.repeat(500)), ErrorCode.quotaExceeded, '1,100 bytes in the window');
     assert.equal(await send(phone, 'bob', 'x'.repeat(400)), 0, '1,000 bytes');
   });
+
+  it('charges group posts to the same per-user quota as 1:1 sends', async () => {
+    const clock = new ManualClock();
+    server = await startTestServer({ clock, sendQuota: { windowMs: 10_000, messages: 4, bytes: 1_000_000, maxUsers: 100 } });
+    const phone = await device('alice', Platform.ios, true);
+    await device('bob', Platform.ios, true);
+    const group = await phone.request(Opcode.groupCreate, Bodies.groupCreate, { name: 'q', members: ['bob'] }, Bodies.groupInfo);
+    const post = async (): Promise<number> => {
+      try {
+        await phone.request(Opcode.groupSend, Bodies.groupSend, { groupId: group.groupId, clientMsgId: `g${n++}`, kind: 1, content: 'hi' }, Bodies.sendAck);
+        return 0;
+      } catch (error) {
+        if (error instanceof ServerError) return error.code;
+        throw error;
+      }
+    };
+    const codes = [await send(phone, 'bob', 'hi'), await post(), await send(phone, 'bob', 'hi'), await post(), await post(), await send(phone, 'bob', 'hi')];
+    assert.deepEqual(codes, [0, 0, 0, 0, ErrorCode.quotaExceeded, ErrorCode.quotaExceeded]);
+    clock.advance(10_000);
+    assert.equal(await post(), 0, 'a new window');
+  });
 });

@@ -10,6 +10,7 @@ import type { SessionInfo, SessionRequests } from '../../seam.ts';
 import type { Clock } from '../clock.ts';
 import type { Fanout } from '../messaging.ts';
 import type { Routing } from '../routing.ts';
+import type { SendQuota } from '../send-quota.ts';
 import { GroupDelivery } from './delivery.ts';
 import { DEFAULT_GROUP_LIMITS, GroupMembership, type GroupLimits } from './membership.ts';
 import { groupIdOf, GroupTimeline } from './timeline.ts';
@@ -26,12 +27,12 @@ export class Groups {
   private readonly membership: GroupMembership | undefined;
   private readonly timeline: GroupTimeline | undefined;
 
-  constructor(stores: Stores, clock: Clock, routing: () => Routing, fanout: Fanout, limits: GroupLimits = DEFAULT_GROUP_LIMITS) {
+  constructor(stores: Stores, clock: Clock, routing: () => Routing, fanout: Fanout, quota: SendQuota, limits: GroupLimits = DEFAULT_GROUP_LIMITS) {
     this.delivery = new GroupDelivery(routing);
     const groups: GroupStore | undefined = stores.groups;
     if (groups) {
       this.membership = new GroupMembership(groups, stores.accounts, clock, this.delivery, limits);
-      this.timeline = new GroupTimeline(groups, stores, this.membership, clock, this.delivery, fanout);
+      this.timeline = new GroupTimeline(groups, stores, this.membership, clock, this.delivery, fanout, quota);
     }
     const m = () => this.served().membership;
     const t = () => this.served().timeline;

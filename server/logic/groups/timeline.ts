@@ -5,11 +5,13 @@
  */
 import { EntryType, GROUP_EVENT_KIND_BASE, MAX_PAGE_ENTRIES, type BodyOf, type ConversationRecord, type MessageRecord } from '../../../protocol/bodies.ts';
 import { ErrorCode, ProtocolError } from '../../../protocol/errors.ts';
+import { Limits } from '../../../protocol/timers.ts';
 import type { GroupMemberState, GroupState, GroupStore, Stores } from '../../../storage/ports.ts';
 import type { SessionInfo } from '../../seam.ts';
 import type { Clock } from '../clock.ts';
 import { newMessageId } from '../ids.ts';
 import type { Fanout } from '../messaging.ts';
+import type { SendQuota } from '../send-quota.ts';
 import type { GroupDelivery } from './delivery.ts';
 import type { GroupMembership } from './membership.ts';
 
@@ -18,10 +20,10 @@ export const TEXT_KIND = 1;
 
 const DEFAULT_SYNC_MESSAGES = 200;
 /**
- * A groupSync page stops below this many estimated bytes, well under the 1 MiB frame: a message
- * costs its content's UTF-8 bound plus its ids and fields.
+ * A groupSync page stops below the server's page budget (SPEC §15), estimated per message as its
+ * content's UTF-8 bound plus its ids and fields.
  */
-export const GROUP_SYNC_PAGE_BYTES = 512 * 1024;
+export const GROUP_SYNC_PAGE_BYTES = Limits.pageBudgetBytes;
 const MESSAGE_OVERHEAD_BYTES = 256;
 
 export function groupIdOf(conversationId: string): string | undefined {
@@ -47,6 +49,7 @@ export class GroupTimeline {
     private readonly clock: Clock,
     private readonly delivery: GroupDelivery,
     private readonly fanout: Fanout,
+    private readonly quota: SendQuota,
   ) {}
 
   async send(session: SessionInfo, body: BodyOf<'groupSend'>): Promise<BodyOf<'sendAck'>> {
@@ -56,6 +59,7 @@ export class GroupTimeline {
     if (member.mutedUntil > now) throw new ProtocolError(ErrorCode.groupMuted, `you are muted in this group until ${member.mutedUntil}`);
     if (group.mutedAll && member.role > 2) throw new ProtocolError(ErrorCode.groupMuted, 'the group is muted for members');
     if (group.noMedia && body.kind !== TEXT_KIND) throw new ProtocolError(ErrorCode.groupNoMedia);
+    this.quota.charge(session.userId, Buffer.byteLength(body.content, 'utf8'));
     const committing = this.groups
       .post(body.groupId, { messageId: newMessageId(now), from: session.userId, to: body.groupId, kind: body.kind, content: body.content, sentAt: now, clientMsgId: body.clientMsgId })
       .then(async (post) => ({ post, recipients: post.fresh ? await this.groups.memberIds(body.groupId) : [] }));
