@@ -30,6 +30,11 @@ export interface GatewayConfig {
    * reading the socket (back-pressure: TCP slows the client) and reads again at half of it.
    */
   readonly maxRequestsInFlight: number;
+  /**
+   * Body bytes (decompressed) of those requests at once: without it 256 requests of 256 KiB could
+   * hold 64 MiB of one connection's input. The same back-pressure (request-gate.ts).
+   */
+  readonly maxRequestBytesInFlight: number;
   /** Connections this process accepts in total and per second; beyond either, new ones get `overloaded`. */
   readonly maxConnections: number;
   readonly maxAcceptsPerSecond: number;
@@ -65,6 +70,7 @@ export const defaultGatewayConfig: GatewayConfig = {
   preLoginBadBodies: Limits.preLoginBadBodies,
   maxWriteBufferBytes: Limits.maxWriteBufferBytes,
   maxRequestsInFlight: 256,
+  maxRequestBytesInFlight: 1024 * 1024,
   maxConnections: 19_000,
   maxAcceptsPerSecond: 5_000,
   maxPreLogin: 4_096,

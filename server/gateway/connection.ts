@@ -19,6 +19,7 @@ import { FrameRate } from './rate-limit.ts';
 import { admit } from './opcode-policy.ts';
 import type { Displaceable } from './admission.ts';
 import type { Expirable, TimerWheel } from './timer-wheel.ts';
+import { RequestGate } from './request-gate.ts';
 import type { RoomViewer } from './rooms/viewer.ts';
 
 export type ConnectionState = 'connected' | 'greeted' | 'authenticating' | 'authenticated' | 'closed';
@@ -50,7 +51,7 @@ export class Connection implements Expirable, Displaceable, RoomViewer {
   private readonly rate: FrameRate;
   private window: PushWindow<PushPayload> | undefined;
   private corked = false;
-  private requestsInFlight = 0;
+  private readonly gate: RequestGate;
   private lastActivity: number;
   private readonly acceptedAt: number;
   private client = '';
@@ -67,6 +68,15 @@ export class Connection implements Expirable, Displaceable, RoomViewer {
     // from a client may be: a connection can make the server buffer or inflate at most that much.
     this.decoder = new FrameDecoder({ maxFrameSize: Math.min(config.maxFrameSize, HEADER_SIZE + config.maxRequestSize), maxRawBodySize: config.maxRequestSize });
     this.rate = new FrameRate(config.framesPerSecond, config.bodyBytesPerSecond);
+    this.gate = new RequestGate(
+      { maxRequests: config.maxRequestsInFlight, maxBytes: config.maxRequestBytesInFlight },
+      {
+        pause: () => this.socket.pause(),
+        resume: () => {
+          if (this.state !== 'closed') this.socket.resume();
+        },
+      },
+    );
     this.acceptedAt = this.lastActivity = acceptedAt;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -201,7 +211,7 @@ export class Connection implements Expirable, Displaceable, RoomViewer {
       case 'pushAck':
         return this.onPushAck(readBody(frame, Bodies.pushAck).upTo);
       case 'session':
-        return this.onSessionRequest(admitted.route.name, admitted.route.reply, frame.requestId, readBody(frame, admitted.route.body), this.session as SessionInfo);
+        return this.onSessionRequest(admitted.route.name, admitted.route.reply, frame.requestId, readBody(frame, admitted.route.body), this.session as SessionInfo, frame.rawLength || frame.body.length);
     }
   }
 
@@ -245,24 +255,17 @@ export class Connection implements Expirable, Displaceable, RoomViewer {
     );
   }
 
-  private onSessionRequest(name: SessionRequestName, replyName: keyof typeof Opcode, requestId: number, body: unknown, session: SessionInfo): void {
-    // Requests go to the logic in arrival order; the logic keeps one conversation's sends in that order.
-    const { maxRequestsInFlight } = this.host.config;
-    if (++this.requestsInFlight === maxRequestsInFlight) this.socket.pause();
-    const settled = () => {
-      if (this.requestsInFlight-- === maxRequestsInFlight / 2 && this.state !== 'closed') this.socket.resume();
-    };
-    this.host.logic.request(session, name, body as never).then(
-      (reply) => {
-        settled();
-        if (this.state === 'authenticated') this.afterRoomRequest(name, body);
-        this.reply(Opcode[replyName], requestId, Bodies[replyName as 'ok'] as FieldType<unknown>, reply);
-        if (name === 'logout') this.end('logout');
-      },
-      (error: unknown) => {
-        settled();
-        this.replyError(requestId, error);
-      },
+  private onSessionRequest(name: SessionRequestName, replyName: keyof typeof Opcode, requestId: number, body: unknown, session: SessionInfo, bytes: number): void {
+    // Requests go to the logic in arrival order (the gate keeps it); the logic keeps one conversation's sends in that order.
+    this.gate.run(bytes, () =>
+      this.host.logic.request(session, name, body as never).then(
+        (reply) => {
+          if (this.state === 'authenticated') this.afterRoomRequest(name, body);
+          this.reply(Opcode[replyName], requestId, Bodies[replyName as 'ok'] as FieldType<unknown>, reply);
+          if (name === 'logout') this.end('logout');
+        },
+        (error: unknown) => this.replyError(requestId, error),
+      ),
     );
   }
 
@@ -378,6 +381,7 @@ export class Connection implements Expirable, Displaceable, RoomViewer {
     if (this.state === 'closed') return;
     const wasAuthenticated = this.state === 'authenticated';
     this.state = 'closed';
+    this.gate.close();
     if (wasAuthenticated && this.session) this.host.logic.disconnected(this.session);
     this.host.closed(this, reason);
   }

@@ -87,4 +87,53 @@ describe('the message path', () => {
     assert.equal(stats.frames - writes, 40, 'a header and the shared body per push');
     assert.equal(stats.flushes - flushes, 1);
   });
+
+  describe('back-pressure on one connection', () => {
+    /** A server whose store holds every commit until released, counting those that reached it. */
+    async function holdingServer(): Promise<{ reached: () => number; releaseAll: () => void }> {
+      const held: (() => void)[] = [];
+      let reached = 0;
+      server = await startTestServer({
+        gateway: { framesPerSecond: 100_000, bodyBytesPerSecond: 64 << 20 },
+        decorateStores: (stores) => ({
+          ...stores,
+          messages: {
+            commit: (input) => {
+              reached++;
+              return new Promise((resolve) => held.push(() => resolve(stores.messages.commit(input))));
+            },
+          },
+        }),
+      });
+      return { reached: () => reached, releaseAll: () => held.splice(0).forEach((release) => release()) };
+    }
+
+    async function sendAll(device: RawDevice, contents: string[], store: { reached: () => number; releaseAll: () => void }, bound: number): Promise<void> {
+      let acked = 0;
+      contents.forEach((content, i) => device.send(`c${i}`, 'bob', content, (ack) => ack && acked++));
+      await waitUntil(() => store.reached() >= bound, 'the first requests reach the store');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.equal(store.reached(), bound, 'no more requests than the bound reach the logic, however the bytes were read');
+      for (let i = 0; i < 200 && acked < contents.length; i++) {
+        store.releaseAll();
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      assert.equal(acked, contents.length, 'the rest follow as the first settle, and every one is acknowledged');
+    }
+
+    it('lets at most 256 requests of a connection reach the logic at once, even when they arrive in one read', async () => {
+      const store = await holdingServer();
+      const alice = await RawDevice.register(server.port, 'alice');
+      devices.push(alice, await RawDevice.register(server.port, 'bob'));
+      await sendAll(alice, Array.from({ length: 400 }, (_, i) => `m${i}`), store, 256);
+    });
+
+    it('lets at most 1 MiB of request bodies of a connection reach the logic at once', async () => {
+      const store = await holdingServer();
+      const alice = await RawDevice.register(server.port, 'alice');
+      devices.push(alice, await RawDevice.register(server.port, 'bob'));
+      // ~180 KB each (60,000 three-byte characters): the sixth passes 1 MiB.
+      await sendAll(alice, Array.from({ length: 12 }, (_, i) => `${i}`.padEnd(60_000, '語')), store, 6);
+    });
+  });
 });
