@@ -24,6 +24,7 @@ const { values, positionals } = parseArgs({
     tls: { type: 'boolean' },
     users: { type: 'string' },
     'group-size': { type: 'string' },
+    'group-online': { type: 'string' },
     devices: { type: 'string' },
     workers: { type: 'string' },
     source: { type: 'string' },
@@ -54,6 +55,7 @@ const HELP = `tern-loadgen [agent] [options]
   --host H --port P   server (default 127.0.0.1:7000, or :1883 for mqtt)   --tls (tern only)
   --users N           simulated users, chatting in pairs (default 200)
   --group-size N      users post to groups of N consecutive users instead (default 0: pairs)
+  --group-online S    share of each group's members online while it runs (default 1)
   --devices N         devices per user, 1–4 (default 1)
   --workers N         worker processes (default 2; ≤ 19,000 connections each)
   --source SPEC       source addresses to bind, one per worker, e.g. 127.0.0.2-127.0.0.9
@@ -87,6 +89,7 @@ function overrides(): Partial<Scenario> {
   set('tls', values.tls);
   set('users', num(values.users));
   set('groupSize', num(values['group-size']));
+  set('groupOnlineShare', num(values['group-online']));
   set('devicesPerUser', num(values.devices));
   set('workers', num(values.workers));
   set('sourceAddresses', values.source ? parseAddresses(values.source) : undefined);

@@ -30,6 +30,8 @@ export interface Scenario {
    * last one smaller), created when the ramp is done; each send is a post to the sender's group.
    */
   readonly groupSize: number;
+  /** Share of each group's members that stay online once the groups exist; the others close their app for the run (read diffusion: nothing is sent to them). */
+  readonly groupOnlineShare: number;
   readonly devicesPerUser: number;
   /** Worker processes; each holds at most ~19,000 sockets. */
   readonly workers: number;
@@ -76,6 +78,7 @@ export const defaults: Scenario = {
   tls: false,
   users: 200,
   groupSize: 0,
+  groupOnlineShare: 1,
   devicesPerUser: 1,
   workers: 2,
   targetHosts: [],
@@ -132,6 +135,7 @@ function validate(s: Scenario): void {
   if (s.users < 2 || (s.groupSize === 0 && s.users % 2 !== 0)) problems.push('users must be an even number ≥ 2 (users chat in pairs)');
   if (s.groupSize !== 0 && !(s.groupSize >= 2 && s.groupSize <= 100_000)) problems.push('groupSize must be 0 (pairs) or 2–100,000');
   if (s.groupSize > 0 && s.protocol === 'mqtt') problems.push('groupSize needs protocol tern');
+  if (!(s.groupOnlineShare > 0 && s.groupOnlineShare <= 1)) problems.push('groupOnlineShare must be within (0, 1]');
   if (s.devicesPerUser < 1 || s.devicesPerUser > 4) problems.push('devicesPerUser must be 1–4 (one per platform)');
   if (s.workers < 1) problems.push('workers must be ≥ 1');
   if (s.rampPerSecond <= 0) problems.push('rampPerSecond must be > 0');

@@ -30,6 +30,8 @@ export class LoadWorker {
   /** Devices that go offline during the run: room deliveries are checked for the devices that stay. */
   private churned = new Set<SimulatedDevice>();
   private readonly groupOf = new Map<string, { readonly groupId: string; readonly members: readonly string[] }>();
+  /** Group members whose app stays closed for the run (groupOnlineShare). */
+  private readonly offlineUsers = new Set<string>();
 
   constructor(
     private readonly assignment: WorkerAssignment,
@@ -183,6 +185,23 @@ export class LoadWorker {
       );
     }
     await Promise.all(creations);
+    this.takeGroupMembersOffline();
+  }
+
+  /** With groupOnlineShare < 1: the last members of each group close their app for the run. */
+  private takeGroupMembersOffline(): void {
+    const { groupOnlineShare } = this.assignment.scenario;
+    if (groupOnlineShare >= 1) return;
+    const seen = new Set<string>();
+    for (const { groupId, members } of this.groupOf.values()) {
+      if (seen.has(groupId)) continue;
+      seen.add(groupId);
+      const online = Math.max(1, Math.round(members.length * groupOnlineShare));
+      for (const userId of members.slice(online)) {
+        this.offlineUsers.add(userId);
+        for (const device of this.devicesByUser.get(userId) ?? []) device.close();
+      }
+    }
   }
 
   /** Room mode: users [firstUser + k·roomSize, …) of this worker share a room, so one worker checks it whole. */
@@ -261,7 +280,7 @@ export class LoadWorker {
     const group = this.groupOf.get(userId);
     const devices = this.devicesByUser.get(userId) as SimulatedDevice[];
     const sender = devices.find((d) => d.ready) ?? devices.find((d) => d.canSend);
-    if (!group || !sender?.sendToGroup) return;
+    if (!group || !sender?.sendToGroup || this.offlineUsers.has(userId)) return;
     const tag = `${this.assignment.index}.${++this.counter}`;
     const content = `${tag}|`.padEnd(this.assignment.scenario.messageBytes, 'x');
     this.counters.sent++;
@@ -273,7 +292,8 @@ export class LoadWorker {
         this.pendingSends--;
         this.counters.acked++;
         recordMs(this.ack, performance.now() - t0);
-        const expected = group.members.flatMap((member) => (this.devicesByUser.get(member) ?? []).filter((d) => d !== sender).map((d) => d.key));
+        const online = group.members.filter((member) => !this.offlineUsers.has(member));
+        const expected = online.flatMap((member) => (this.devicesByUser.get(member) ?? []).filter((d) => d !== sender).map((d) => d.key));
         this.checker.acknowledged(ack.messageId, expected);
       },
       () => this.pendingSends--,

@@ -60,6 +60,16 @@ describe('load generator against a real server', function () {
     assert.equal(result.passed, true);
   });
 
+  it('runs groups with part of each group offline: posts reach the online members only, once and in order', async () => {
+    server = await startTestServer();
+    const result = await run(server.port, { groupSize: 8, groupOnlineShare: 0.5 });
+    assert.ok(result.check.acked > 30, `only ${result.check.acked} acked`);
+    assert.deepEqual([result.check.losses, result.check.duplicates, result.check.orderViolations, result.check.misdelivered], [0, 0, 0, 0]);
+    // 16 users in two groups of 8, 4 of each online with 2 devices: 3 other members × 2 devices plus 1 carbon.
+    assert.equal(result.check.expectedDeliveries, result.check.acked * 7);
+    assert.equal(result.passed, true);
+  });
+
   it('finishes a small scenario with every acknowledged message delivered once, in order', async () => {
     server = await startTestServer();
     const result = await run(server.port, {});
