@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * Entry point. With one worker everything runs in this process. With more, this process is the
  * logic (and owns the embedded store) and forks gateway workers that share the listening ports;

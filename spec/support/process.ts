@@ -27,7 +27,17 @@ export function spawnServer(args: string[], port: number, timeoutMs = 20_000): P
 
 /** Starts a TypeScript entry point and resolves once it prints "tern listening". */
 export function spawnListening(script: string, args: string[], port: number, timeoutMs = 20_000): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawnNode(['--import', 'tsx', script, ...args], port, timeoutMs);
+}
+
+/** Starts the built server (`npm run build` first) as a real process, with no TypeScript loader. */
+export function spawnBuiltServer(args: string[], port: number, timeoutMs = 20_000): Promise<ServerProcess> {
+  return spawnNode(['dist/server/main.js', '--host', '127.0.0.1', '--port', String(port), '--quiet', ...args], port, timeoutMs);
+}
+
+/** Runs node with `nodeArgs` and resolves once the process prints "tern listening". */
+export function spawnNode(nodeArgs: string[], port: number, timeoutMs = 20_000): Promise<ServerProcess> {
+  const child = spawn(process.execPath, nodeArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
