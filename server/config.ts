@@ -7,6 +7,9 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_SCRYPT_COST } from './logic/passwords.ts';
 import type { StoreConfig } from './stores.ts';
 
+export const LOG_LEVELS = ['silent', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
 export interface ServerConfig {
   readonly host: string;
   readonly port: number;
@@ -18,7 +21,12 @@ export interface ServerConfig {
   readonly maxConnectionsPerWorker: number;
   readonly maxAcceptsPerSecond: number;
   readonly scryptCost: number;
-  readonly logLevel: 'info' | 'quiet';
+  readonly logLevel: LogLevel;
+  /** The admin HTTP listener (/health, /ready, /metrics, /admin/); undefined when off. */
+  readonly admin: { readonly host: string; readonly port: number; readonly token: string | undefined } | undefined;
+  /** SIGTERM: longest wait for in-flight requests and push ACKs, and the spread of goAway.reconnectAfterMs. */
+  readonly drainGraceMs: number;
+  readonly drainSpreadMs: number;
   /** The embedded store in dataDir, or Redis + Cassandra shared with other nodes. */
   readonly store: StoreConfig;
 }
@@ -45,7 +53,15 @@ const HELP = `Usage: npm start -- [options]
   --max-connections N   per gateway process        (TERN_MAX_CONNECTIONS, default 19000)
   --max-accept-rate N   new connections per second per gateway process (TERN_MAX_ACCEPT_RATE, default 5000)
   --scrypt-cost N       scrypt N for new passwords, a power of two (TERN_SCRYPT_COST, default 32768)
-  --quiet               no logs                    (TERN_QUIET=1)
+  --log-level L         silent, fatal, error, warn, info, debug or trace (TERN_LOG_LEVEL, default info)
+  --quiet               no logs, as --log-level silent (TERN_QUIET=1)
+  --admin-host ADDR     admin HTTP listener address (TERN_ADMIN_HOST, default 127.0.0.1)
+  --admin-port N        admin HTTP port: /health /ready /metrics /admin/ (TERN_ADMIN_PORT, default 7080)
+  --no-admin            no admin HTTP listener     (TERN_NO_ADMIN=1)
+  --admin-token T       bearer token of the admin API; the API is off without one (TERN_ADMIN_TOKEN)
+  --drain-grace-ms N    on SIGTERM, wait up to this long for in-flight requests and push ACKs
+                                                   (TERN_DRAIN_GRACE_MS, default 10000)
+  --drain-spread-ms N   goAway.reconnectAfterMs is drawn from 0 to this (TERN_DRAIN_SPREAD_MS, default 10000)
   --help
 `;
 
@@ -83,6 +99,13 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfi
       'key-prefix': { type: 'string' },
       'node-id': { type: 'string' },
       quiet: { type: 'boolean' },
+      'log-level': { type: 'string' },
+      'admin-host': { type: 'string' },
+      'admin-port': { type: 'string' },
+      'no-admin': { type: 'boolean' },
+      'admin-token': { type: 'string' },
+      'drain-grace-ms': { type: 'string' },
+      'drain-spread-ms': { type: 'string' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -107,6 +130,16 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfi
       ...(nodeId !== undefined ? { nodeId } : {}),
     };
   } else throw new Error(`--store must be embedded or production, got "${kind}"`);
+  const level = values['log-level'] ?? env.TERN_LOG_LEVEL ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new Error(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${level}"`);
+  const adminOff = values['no-admin'] || env.TERN_NO_ADMIN === '1';
+  const admin = adminOff
+    ? undefined
+    : {
+        host: values['admin-host'] ?? env.TERN_ADMIN_HOST ?? '127.0.0.1',
+        port: integer('--admin-port', values['admin-port'] ?? env.TERN_ADMIN_PORT, 7080),
+        token: values['admin-token'] ?? (env.TERN_ADMIN_TOKEN || undefined),
+      };
   return {
     host: values.host ?? env.TERN_HOST ?? '0.0.0.0',
     port: integer('--port', values.port ?? env.TERN_PORT, 7000),
@@ -118,7 +151,10 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfi
     maxConnectionsPerWorker: integer('--max-connections', values['max-connections'] ?? env.TERN_MAX_CONNECTIONS, 19_000),
     maxAcceptsPerSecond: integer('--max-accept-rate', values['max-accept-rate'] ?? env.TERN_MAX_ACCEPT_RATE, 5_000),
     scryptCost: powerOfTwo('--scrypt-cost', integer('--scrypt-cost', values['scrypt-cost'] ?? env.TERN_SCRYPT_COST, DEFAULT_SCRYPT_COST)),
-    logLevel: values.quiet || env.TERN_QUIET === '1' ? 'quiet' : 'info',
+    logLevel: values.quiet || env.TERN_QUIET === '1' ? 'silent' : (level as LogLevel),
+    admin,
+    drainGraceMs: integer('--drain-grace-ms', values['drain-grace-ms'] ?? env.TERN_DRAIN_GRACE_MS, 10_000),
+    drainSpreadMs: integer('--drain-spread-ms', values['drain-spread-ms'] ?? env.TERN_DRAIN_SPREAD_MS, 10_000),
     store,
   };
 }

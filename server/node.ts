@@ -39,10 +39,6 @@ export interface RunningNode {
 
 export const quietLogger: Logger = () => {};
 
-export function jsonLogger(stream: NodeJS.WritableStream = process.stderr): Logger {
-  return (event, fields) => stream.write(`${JSON.stringify({ t: new Date().toISOString(), event, ...fields })}\n`);
-}
-
 /** A callback that logs an unexpected error under `event`, with its stack. */
 export function errorReporter(logger: Logger, event: string): (error: unknown) => void {
   return (error) => logger(event, { error: String((error as Error)?.stack ?? error) });

@@ -68,6 +68,9 @@ export class LogicClient implements LogicApi {
       }
       case 'kick':
         return this.gateway?.kick(message.connectionId, message.body);
+      case 'snapshotRequest':
+        // Answered by the worker's entry point, which owns the gateway and its metrics.
+        return;
       case 'result':
       case 'failure': {
         const waiting = this.waiting.get(message.id);

@@ -7,6 +7,7 @@
 import type { BodyOf } from '../../protocol/bodies.ts';
 import type { PreparedBody } from '../../codec/index.ts';
 import type { ClientInfo, ConnectionId, SessionInfo, SessionRequestName } from '../seam.ts';
+import type { WorkerMetrics } from '../ops/metrics.ts';
 
 export type LogicCall =
   | { readonly method: 'register'; readonly client: ClientInfo; readonly body: BodyOf<'register'> }
@@ -17,6 +18,7 @@ export type WorkerToLogic =
   | { readonly kind: 'call'; readonly id: number; readonly call: LogicCall }
   | { readonly kind: 'disconnected'; readonly session: SessionInfo }
   | { readonly kind: 'listening'; readonly port: number; readonly tlsPort: number | undefined }
+  | { readonly kind: 'snapshot'; readonly id: number; readonly value: Omit<WorkerMetrics, 'worker'> }
   | { readonly kind: 'batch'; readonly messages: readonly WorkerToLogic[] };
 
 export type LogicToWorker =
@@ -24,6 +26,7 @@ export type LogicToWorker =
   | { readonly kind: 'failure'; readonly id: number; readonly code: number; readonly message: string }
   | { readonly kind: 'push'; readonly connectionIds: readonly ConnectionId[]; readonly body: PreparedBody }
   | { readonly kind: 'kick'; readonly connectionId: ConnectionId; readonly body: BodyOf<'kick'> }
+  | { readonly kind: 'snapshotRequest'; readonly id: number }
   | { readonly kind: 'batch'; readonly messages: readonly LogicToWorker[] };
 
 /** Connection ids start with the worker id, so the logic knows which worker holds a connection. */

@@ -30,7 +30,11 @@ export interface ConnectionHost {
   readonly clock: Clock;
   readonly logic: LogicApi;
   readonly wheel: TimerWheel<Connection>;
-  readonly stats: { flushes: number; frames: number };
+  readonly stats: ConnectionCounters;
+  /** True once the gateway drains: new requests are answered 5003 (SPEC §13.2). */
+  readonly draining: boolean;
+  /** A request went to the logic (+1) or was settled (-1); the drain waits for none to be pending. */
+  requestsPending(delta: 1 | -1): void;
   /** Uncorks the connection's socket (`flush()`) once the current turn of the event loop ends. */
   flushLater(connection: Connection): void;
   closed(connection: Connection, reason: CloseReason): void;
@@ -38,6 +42,30 @@ export interface ConnectionHost {
   authenticated(connection: Connection): void;
   log(event: string, fields: Record<string, unknown>): void;
 }
+
+/**
+ * Counters the connections of one gateway increment on the hot path: plain numbers, read by the
+ * metrics endpoint when it is scraped.
+ */
+export interface ConnectionCounters {
+  /** Socket flushes: one per connection per turn in which something was written to it. */
+  flushes: number;
+  /** Frames written, first sends, retransmissions and replies alike. */
+  frames: number;
+  framesIn: number;
+  logins: number;
+  /** Failed register and login requests, by error code. */
+  loginFailures: Record<number, number>;
+  /** `send` requests acknowledged with a sendAck. */
+  messagesIn: number;
+  /** Inbox entries pushed (first sends) and pushes resent with their SID. */
+  pushes: number;
+  retransmits: number;
+  syncPages: number;
+  syncBytes: number;
+}
+
+export type Transport = 'tcp' | 'tls';
 
 export class Connection implements Expirable, Displaceable {
   state: ConnectionState = 'connected';
@@ -51,12 +79,15 @@ export class Connection implements Expirable, Displaceable {
   private readonly acceptedAt: number;
   private client = '';
   private badBodies = 0;
+  /** Set by a request refused with 5003 during a drain: close once the earlier requests are answered. */
+  private closeWhenAnswered = false;
 
   constructor(
     readonly id: ConnectionId,
     private readonly socket: Socket,
     private readonly host: ConnectionHost,
     acceptedAt = host.clock.now(),
+    readonly transport: Transport = 'tcp',
   ) {
     const { config } = host;
     // No valid request is larger than maxRequestSize, so neither a frame nor a decompressed body
@@ -73,6 +104,20 @@ export class Connection implements Expirable, Displaceable {
 
   get remoteAddress(): string {
     return `${this.socket.remoteAddress ?? '?'}:${this.socket.remotePort ?? 0}`;
+  }
+
+  /** Pushes sent and not yet acknowledged, and pushes waiting for room in the window. */
+  get pushesInFlight(): number {
+    return this.window?.inFlightCount ?? 0;
+  }
+
+  get pushesQueued(): number {
+    return this.window?.queuedCount ?? 0;
+  }
+
+  /** Nothing of this connection is waiting for the logic or for the client's pushAck. */
+  get quiet(): boolean {
+    return this.requestsInFlight === 0 && this.pushesInFlight === 0 && this.pushesQueued === 0 && this.state !== 'authenticating';
   }
 
   /** Queues an inbox entry for reliable delivery. */
@@ -140,6 +185,7 @@ export class Connection implements Expirable, Displaceable {
     if (this.state === 'closed') return;
     const now = this.host.clock.now();
     this.lastActivity = now;
+    this.host.stats.framesIn++;
     // Counted before decompression from the header, so inflating past the budget never happens.
     const verdict = this.rate.hit(now, frame.rawLength || frame.body.length);
     if (verdict === 'abuse') return this.fail(new ProtocolError(ErrorCode.rateLimited, 'frame or byte rate far above the limit'), 'abuse');
@@ -154,10 +200,12 @@ export class Connection implements Expirable, Displaceable {
   private dispatch(frame: Frame): void {
     const admitted = admit(this.state, frame.opcode);
     if (admitted instanceof ProtocolError) throw admitted;
+    if (this.host.draining && (admitted.kind === 'auth' || admitted.kind === 'session')) return this.refuseWhileDraining(frame.requestId);
     switch (admitted.kind) {
       case 'ping':
         readBody(frame, Bodies.ping);
-        return this.reply(Opcode.pong, frame.requestId, Bodies.pong, { serverTime: this.host.clock.now() });
+        this.reply(Opcode.pong, frame.requestId, Bodies.pong, { serverTime: this.host.clock.now() });
+        return;
       case 'hello':
         return this.onHello(frame);
       case 'auth':
@@ -194,16 +242,26 @@ export class Connection implements Expirable, Displaceable {
     const pending: Promise<AuthResult> =
       frame.opcode === Opcode.register ? this.host.logic.register(info, readBody(frame, Bodies.register)) : this.host.logic.login(info, readBody(frame, Bodies.login));
     this.state = 'authenticating';
+    this.host.requestsPending(1);
     pending.then(
       (result) => {
+        this.host.requestsPending(-1);
         if (this.state !== 'authenticating') return this.host.logic.disconnected(result.session);
         this.state = 'authenticated';
         this.session = result.session;
+        this.host.stats.logins++;
         this.host.authenticated(this);
         this.reply(Opcode.session, frame.requestId, Bodies.session, result.reply);
+        this.host.log('login', { connection: this.id, user: result.session.userId, device: result.session.deviceId, platform: result.session.platform, transport: this.transport });
       },
       (error: unknown) => {
+        this.host.requestsPending(-1);
         if (this.state === 'authenticating') this.state = 'greeted';
+        const code = error instanceof ProtocolError ? error.code : ErrorCode.internal;
+        const failures = this.host.stats.loginFailures;
+        failures[code] = (failures[code] ?? 0) + 1;
+        // Never the password or the token: the user id and the code are enough to follow an attack.
+        this.host.log('login-failed', { connection: this.id, address: this.remoteAddress, code });
         this.replyError(frame.requestId, error);
       },
     );
@@ -213,13 +271,22 @@ export class Connection implements Expirable, Displaceable {
     // Requests go to the logic in arrival order; the logic keeps one conversation's sends in that order.
     const { maxRequestsInFlight } = this.host.config;
     if (++this.requestsInFlight === maxRequestsInFlight) this.socket.pause();
+    this.host.requestsPending(1);
     const settled = () => {
+      this.host.requestsPending(-1);
       if (this.requestsInFlight-- === maxRequestsInFlight / 2 && this.state !== 'closed') this.socket.resume();
+      if (this.closeWhenAnswered && this.requestsInFlight === 0) this.end('shutdown');
     };
     this.host.logic.request(session, name, body as never).then(
       (reply) => {
+        const bytes = this.reply(Opcode[replyName], requestId, Bodies[replyName as 'ok'] as FieldType<unknown>, reply);
+        const { stats } = this.host;
+        if (name === 'send') stats.messagesIn++;
+        else if (name === 'sync') {
+          stats.syncPages++;
+          stats.syncBytes += bytes;
+        }
         settled();
-        this.reply(Opcode[replyName], requestId, Bodies[replyName as 'ok'] as FieldType<unknown>, reply);
         if (name === 'logout') this.end('logout');
       },
       (error: unknown) => {
@@ -238,7 +305,20 @@ export class Connection implements Expirable, Displaceable {
     if (window.queuedCount > 0) this.sendPushes(window.take(this.host.clock.now()));
   }
 
+  /**
+   * A new request during a drain: 5003, and the connection closes once the requests it sent
+   * before are answered, so none of those replies is lost (SPEC §13.2).
+   */
+  private refuseWhileDraining(requestId: number): void {
+    const code = ErrorCode.shuttingDown;
+    this.reply(Opcode.error, requestId, Bodies.error, { code, message: ERROR_INFO[code].meaning, retry: true });
+    if (this.requestsInFlight === 0) return this.end('shutdown');
+    this.closeWhenAnswered = true;
+    this.socket.pause();
+  }
+
   private sendPushes(pushes: InFlight<PushPayload>[]): void {
+    this.host.stats.pushes += pushes.length;
     for (const pushed of pushes) this.writePush(pushed);
     const first = pushes[0];
     if (first) this.host.wheel.schedule(this, first.dueAt);
@@ -252,13 +332,17 @@ export class Connection implements Expirable, Displaceable {
       this.end('pushTimeout', true);
       return false;
     }
+    this.host.stats.retransmits += overdue.length;
     for (const pushed of overdue) this.writePush(pushed);
     return this.state !== 'closed';
   }
 
-  private reply<T>(opcode: number, requestId: number, schema: FieldType<T>, body: T): void {
-    if (this.state === 'closed') return;
-    this.write(encodeFrame(opcode, requestId, schema, body, this.host.config));
+  /** Writes a reply frame; returns its size in bytes (0 when the connection is closed). */
+  private reply<T>(opcode: number, requestId: number, schema: FieldType<T>, body: T): number {
+    if (this.state === 'closed') return 0;
+    const frame = encodeFrame(opcode, requestId, schema, body, this.host.config);
+    this.write(frame);
+    return frame.length;
   }
 
   private replyError(requestId: number, error: unknown): void {
@@ -266,6 +350,7 @@ export class Connection implements Expirable, Displaceable {
     if (!protocolError) this.host.log('internal-error', { connection: this.id, error: String((error as Error)?.stack ?? error) });
     const code: ErrorCodeValue = protocolError?.code ?? ErrorCode.internal;
     const info = ERROR_INFO[code];
+    if (info.fatal) this.host.log('fatal-error', { connection: this.id, code, state: this.state });
     // A framing error's frame cannot be trusted, its request id included (SPEC §2.3).
     const id = code >= ErrorCode.frameTooLarge && code <= ErrorCode.badCompression ? 0 : requestId;
     this.reply(Opcode.error, id, Bodies.error, { code, message: protocolError?.message ?? info.meaning, retry: info.retry });
@@ -326,6 +411,7 @@ export class Connection implements Expirable, Displaceable {
   private finish(reason: CloseReason): void {
     if (this.state === 'closed') return;
     const wasAuthenticated = this.state === 'authenticated';
+    this.host.log('close', { connection: this.id, reason, state: this.state, ...(this.session ? { user: this.session.userId, device: this.session.deviceId } : {}) });
     this.state = 'closed';
     if (wasAuthenticated && this.session) this.host.logic.disconnected(this.session);
     this.host.closed(this, reason);

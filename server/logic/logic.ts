@@ -3,6 +3,7 @@ import type { BodyOf } from '../../protocol/bodies.ts';
 import { KickReason } from '../../protocol/bodies.ts';
 import type { Stores } from '../../storage/ports.ts';
 import type { AuthResult, ClientInfo, GatewayApi, LogicApi, SessionInfo, SessionRequestName, SessionRequests } from '../seam.ts';
+import { Admin } from './admin.ts';
 import { Auth, type AuthOptions } from './auth.ts';
 import { Conversations } from './conversations.ts';
 import type { Clock } from './clock.ts';
@@ -22,6 +23,7 @@ type Handlers = { [N in SessionRequestName]: (session: SessionInfo, body: Sessio
 
 export class Logic implements LogicApi {
   readonly routing: Routing;
+  readonly admin: Admin;
   private gateway: GatewayApi | undefined;
   private readonly auth: Auth;
   private readonly messaging: Messaging;
@@ -36,6 +38,7 @@ export class Logic implements LogicApi {
     this.conversations = new Conversations(stores, clock, (userId, entry, except) => this.fanout(userId, entry, except), {
       recallWindowMs: options.recallWindowMs ?? 2 * 60 * 1000,
     });
+    this.admin = new Admin(this.routing, this.auth, this.messaging, stores.accounts, clock);
     this.syncing = new Sync(stores.inbox, stores.history, (userId, messages) => this.conversations.visible(userId, messages));
     this.handlers = {
       send: (s, b) => this.messaging.send(s, b),

@@ -170,6 +170,23 @@ export class RedisRouting implements Routing {
     }, this.onError);
   }
 
+  async devices(userId: string): Promise<Route[]> {
+    const devices = await this.redis.hgetall(this.keys.online(userId));
+    const now = Date.now();
+    const routes: Route[] = [];
+    for (const [deviceId, stored] of Object.entries(devices)) {
+      const entry = JSON.parse(stored) as Entry;
+      if (entry.e >= now) routes.push({ nodeId: entry.n, session: { connectionId: entry.c, userId, deviceId, platform: entry.p } });
+    }
+    return routes;
+  }
+
+  online(): { users: number; sessions: number } {
+    const users = new Set<string>();
+    for (const session of this.sessions.values()) users.add(session.userId);
+    return { users: users.size, sessions: this.sessions.size };
+  }
+
   kick(route: Route, body: BodyOf<'kick'>): void {
     if (route.nodeId === this.nodeId) this.local?.kick(route.session.connectionId, body);
     else this.publish(route.nodeId, { kind: 'kick', connectionId: route.session.connectionId, body });

@@ -34,6 +34,10 @@ export interface Routing {
   push(userId: string, payload: PushPayload, exceptDeviceId?: string): void;
   /** Kicks a session returned by `add`, on whichever node holds it. */
   kick(route: Route, body: BodyOf<'kick'>): void;
+  /** The user's online devices, wherever they are connected. */
+  devices(userId: string): Promise<Route[]>;
+  /** Users and sessions connected to this node. */
+  online(): { users: number; sessions: number };
   close(): Promise<void>;
 }
 
@@ -61,6 +65,14 @@ export class LocalRouting implements Routing {
 
   kick(route: Route, body: BodyOf<'kick'>): void {
     this.local?.kick(route.session.connectionId, body);
+  }
+
+  devices(userId: string): Promise<Route[]> {
+    return Promise.resolve(this.presence.sessions(userId).map((session) => ({ nodeId: '', session })));
+  }
+
+  online(): { users: number; sessions: number } {
+    return { users: this.presence.onlineUsers, sessions: this.presence.sessionCount };
   }
 
   close(): Promise<void> {

@@ -22,7 +22,7 @@ export interface ServerProcess {
 
 /** Starts `server/main.ts` as a real process and resolves once it says it is listening. */
 export function spawnServer(args: string[], port: number, timeoutMs = 20_000): Promise<ServerProcess> {
-  return spawnListening('server/main.ts', ['--host', '127.0.0.1', '--port', String(port), '--quiet', ...args], port, timeoutMs);
+  return spawnListening('server/main.ts', ['--host', '127.0.0.1', '--port', String(port), '--quiet', '--admin-port', '0', ...args], port, timeoutMs);
 }
 
 /** Starts a TypeScript entry point and resolves once it prints "tern listening". */
@@ -32,7 +32,7 @@ export function spawnListening(script: string, args: string[], port: number, tim
 
 /** Starts the built server (`npm run build` first) as a real process, with no TypeScript loader. */
 export function spawnBuiltServer(args: string[], port: number, timeoutMs = 20_000): Promise<ServerProcess> {
-  return spawnNode(['dist/server/main.js', '--host', '127.0.0.1', '--port', String(port), '--quiet', ...args], port, timeoutMs);
+  return spawnNode(['dist/server/main.js', '--host', '127.0.0.1', '--port', String(port), '--quiet', '--admin-port', '0', ...args], port, timeoutMs);
 }
 
 /** Runs node with `nodeArgs` and resolves once the process prints "tern listening". */

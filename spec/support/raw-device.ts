@@ -20,6 +20,8 @@ export class RawDevice {
   private ackUpTo = 0;
   private closed = false;
   onPush: PushHandler = () => undefined;
+  /** Frames that answer no request and are not pushes: goAway, kick, fatal errors with request id 0. */
+  onOther: (frame: Frame) => void = () => undefined;
 
   private constructor(socket: Socket) {
     this.socket = socket;
@@ -35,7 +37,7 @@ export class RawDevice {
   }
 
   /** Connects, greets and registers or logs in one device of `userId` (password "pw"). */
-  static async open(port: number, userId: string, options: { host?: string; register?: boolean; deviceId?: string; platform?: number } = {}): Promise<RawDevice> {
+  static async open(port: number, userId: string, options: { host?: string; register?: boolean; deviceId?: string; platform?: number; password?: string } = {}): Promise<RawDevice> {
     const host = options.host ?? '127.0.0.1';
     const socket = connect({ host, port });
     await new Promise<void>((resolve, reject) => {
@@ -44,7 +46,7 @@ export class RawDevice {
     });
     const device = new RawDevice(socket);
     await device.request(Opcode.hello, Bodies.hello, { version: PROTOCOL_VERSION, client: 'bench' });
-    const credentials = { userId, password: 'pw', deviceId: options.deviceId ?? `${userId}-d`, platform: options.platform ?? Platform.android };
+    const credentials = { userId, password: options.password ?? 'pw', deviceId: options.deviceId ?? `${userId}-d`, platform: options.platform ?? Platform.android };
     const reply = options.register === false ? await device.request(Opcode.login, Bodies.login, credentials) : await device.request(Opcode.register, Bodies.register, credentials);
     if (reply.opcode !== Opcode.session) throw new Error(`${options.register === false ? 'login' : 'register'} ${userId}: opcode 0x${reply.opcode.toString(16)}`);
     return device;
@@ -96,7 +98,7 @@ export class RawDevice {
       return;
     }
     const waiting = this.waiting.get(frame.requestId);
-    if (!waiting) return;
+    if (!waiting) return this.onOther(frame);
     this.waiting.delete(frame.requestId);
     waiting(frame);
   }

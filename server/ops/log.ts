@@ -1,0 +1,34 @@
+/**
+ * Structured logs with pino, one JSON line per event on stderr (stdout keeps the one "listening"
+ * line). The gateway and logic log through the small `Logger` function type; each event name
+ * has a level here, so a deployment filters by level without the code knowing pino.
+ */
+import { pino, type Level } from 'pino';
+import type { Logger } from '../gateway/gateway.ts';
+import type { LogLevel } from '../config.ts';
+
+/** Events not listed are `info`. */
+const LEVELS: Readonly<Record<string, Level>> = {
+  'internal-error': 'error',
+  'routing-error': 'error',
+  'admin-error': 'error',
+  'worker-crash': 'error',
+  'fatal-error': 'warn',
+  'push-timeout': 'warn',
+  'respawn-limit': 'error',
+  open: 'debug',
+  idle: 'debug',
+};
+
+/** Fields that must never reach a log line, whatever a caller passes. */
+const REDACT = ['password', 'token', 'fields.password', 'fields.token'];
+
+export function pinoLogger(level: LogLevel, destination: number | NodeJS.WritableStream = 2, base: Record<string, unknown> = {}): Logger {
+  if (level === 'silent') return () => {};
+  const stream = typeof destination === 'number' ? pino.destination({ fd: destination, sync: true }) : destination;
+  const log = pino({ level, base: { pid: process.pid, ...base }, timestamp: pino.stdTimeFunctions.isoTime, redact: { paths: REDACT, censor: '[redacted]' } }, stream);
+  return (event, fields) => {
+    const at = LEVELS[event] ?? 'info';
+    if (log.isLevelEnabled(at)) log[at]({ event, ...fields });
+  };
+}
