@@ -26,7 +26,7 @@ export interface TestServer extends RunningNode {
 }
 
 export async function startTestServer(
-  options: { gateway?: Partial<GatewayConfig>; clock?: Clock; dataDir?: string; tls?: NodeOptions['tls']; inboxMaxEntries?: number; decorateStores?: NodeOptions['decorateStores'] } = {},
+  options: { gateway?: Partial<GatewayConfig>; clock?: Clock; dataDir?: string; tls?: NodeOptions['tls']; inboxMaxEntries?: number; decorateStores?: NodeOptions['decorateStores']; logger?: NodeOptions['logger'] } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'tern-spec-'));
   const node = await startNode({
@@ -39,6 +39,7 @@ export async function startTestServer(
     ...(options.tls ? { tls: options.tls } : {}),
     ...(options.inboxMaxEntries ? { inboxMaxEntries: options.inboxMaxEntries } : {}),
     ...(options.decorateStores ? { decorateStores: options.decorateStores } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
   });
   const clients: Client[] = [];
   return {
