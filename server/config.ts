@@ -2,6 +2,7 @@
  * Server configuration from flags and environment (flags win). Every option has a default that
  * makes `npm start` run a working node on the embedded store.
  */
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { DEFAULT_SCRYPT_COST } from './logic/passwords.ts';
@@ -27,6 +28,8 @@ export interface ServerConfig {
   /** SIGTERM: longest wait for in-flight requests and push ACKs, and the spread of goAway.reconnectAfterMs. */
   readonly drainGraceMs: number;
   readonly drainSpreadMs: number;
+  /** --print-config: print the configuration and exit. */
+  readonly printConfig: boolean;
   /** The embedded store in dataDir, or Redis + Cassandra shared with other nodes. */
   readonly store: StoreConfig;
 }
@@ -62,6 +65,9 @@ const HELP = `Usage: npm start -- [options]
   --drain-grace-ms N    on SIGTERM, wait up to this long for in-flight requests and push ACKs
                                                    (TERN_DRAIN_GRACE_MS, default 10000)
   --drain-spread-ms N   goAway.reconnectAfterMs is drawn from 0 to this (TERN_DRAIN_SPREAD_MS, default 10000)
+  --config FILE         a JSON file of options, keys as the flags above without "--" (TERN_CONFIG);
+                        flags win over the environment, the environment over the file
+  --print-config        print the resolved configuration as JSON (the admin token redacted) and exit
   --help
 `;
 
@@ -77,40 +83,91 @@ function powerOfTwo(name: string, n: number): number {
   return n;
 }
 
-export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfig | 'help' {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      host: { type: 'string' },
-      port: { type: 'string' },
-      'tls-port': { type: 'string' },
-      'tls-cert': { type: 'string' },
-      'tls-key': { type: 'string' },
-      'data-dir': { type: 'string' },
-      workers: { type: 'string' },
-      'max-connections': { type: 'string' },
-      'scrypt-cost': { type: 'string' },
-      'max-accept-rate': { type: 'string' },
-      store: { type: 'string' },
-      'redis-url': { type: 'string' },
-      cassandra: { type: 'string' },
-      keyspace: { type: 'string' },
-      tenant: { type: 'string' },
-      'key-prefix': { type: 'string' },
-      'node-id': { type: 'string' },
-      quiet: { type: 'boolean' },
-      'log-level': { type: 'string' },
-      'admin-host': { type: 'string' },
-      'admin-port': { type: 'string' },
-      'no-admin': { type: 'boolean' },
-      'admin-token': { type: 'string' },
-      'drain-grace-ms': { type: 'string' },
-      'drain-spread-ms': { type: 'string' },
-      help: { type: 'boolean' },
-    },
-    strict: true,
-  });
-  if (values.help) return 'help';
+/** Options that only the command line takes. */
+const COMMAND_ONLY = new Set(['help', 'config', 'print-config']);
+
+/**
+ * The one schema of every option: its flag, its type and its environment variable. A config file
+ * (JSON) uses the flag names as keys. Flags win over the environment, the environment over the
+ * file: each source is turned into flags and parsed once, in that order, so the last one wins.
+ */
+export const OPTIONS = {
+  host: { type: 'string', env: 'TERN_HOST' },
+  port: { type: 'string', env: 'TERN_PORT' },
+  'tls-port': { type: 'string', env: 'TERN_TLS_PORT' },
+  'tls-cert': { type: 'string', env: 'TERN_TLS_CERT' },
+  'tls-key': { type: 'string', env: 'TERN_TLS_KEY' },
+  'data-dir': { type: 'string', env: 'TERN_DATA_DIR' },
+  workers: { type: 'string', env: 'TERN_WORKERS' },
+  'max-connections': { type: 'string', env: 'TERN_MAX_CONNECTIONS' },
+  'scrypt-cost': { type: 'string', env: 'TERN_SCRYPT_COST' },
+  'max-accept-rate': { type: 'string', env: 'TERN_MAX_ACCEPT_RATE' },
+  store: { type: 'string', env: 'TERN_STORE' },
+  'redis-url': { type: 'string', env: 'TERN_REDIS_URL' },
+  cassandra: { type: 'string', env: 'TERN_CASSANDRA' },
+  keyspace: { type: 'string', env: 'TERN_KEYSPACE' },
+  tenant: { type: 'string', env: 'TERN_TENANT' },
+  'key-prefix': { type: 'string', env: 'TERN_KEY_PREFIX' },
+  'node-id': { type: 'string', env: 'TERN_NODE_ID' },
+  quiet: { type: 'boolean', env: 'TERN_QUIET' },
+  'log-level': { type: 'string', env: 'TERN_LOG_LEVEL' },
+  'admin-host': { type: 'string', env: 'TERN_ADMIN_HOST' },
+  'admin-port': { type: 'string', env: 'TERN_ADMIN_PORT' },
+  'no-admin': { type: 'boolean', env: 'TERN_NO_ADMIN' },
+  'admin-token': { type: 'string', env: 'TERN_ADMIN_TOKEN' },
+  'drain-grace-ms': { type: 'string', env: 'TERN_DRAIN_GRACE_MS' },
+  'drain-spread-ms': { type: 'string', env: 'TERN_DRAIN_SPREAD_MS' },
+  config: { type: 'string', env: 'TERN_CONFIG' },
+  'print-config': { type: 'boolean', env: '' },
+  help: { type: 'boolean', env: '' },
+} as const satisfies Record<string, { type: 'string' | 'boolean'; env: string }>;
+
+type OptionName = keyof typeof OPTIONS;
+
+function parseFlags(args: string[]) {
+  return parseArgs({ args, options: OPTIONS, strict: true }).values;
+}
+
+/** The environment as flags; a boolean is set by "1" or "true", an empty variable is unset. */
+function environmentFlags(env: NodeJS.ProcessEnv): string[] {
+  const flags: string[] = [];
+  for (const [name, option] of Object.entries(OPTIONS) as [OptionName, (typeof OPTIONS)[OptionName]][]) {
+    const value = option.env ? env[option.env] : undefined;
+    if (value === undefined || value === '' || COMMAND_ONLY.has(name)) continue;
+    if (option.type === 'string') flags.push(`--${name}`, value);
+    else if (value === '1' || value === 'true') flags.push(`--${name}`);
+  }
+  return flags;
+}
+
+/** A JSON config file as flags; an unknown key or a value of the wrong type fails, naming the key. */
+export function fileFlags(path: string, text: string): string[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`config file ${path}: not JSON (${(error as Error).message})`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`config file ${path}: must be a JSON object`);
+  const flags: string[] = [];
+  for (const [key, value] of Object.entries(parsed)) {
+    const option = (OPTIONS as Record<string, { type: 'string' | 'boolean' }>)[key];
+    if (!option || COMMAND_ONLY.has(key)) throw new Error(`config file ${path}: unknown key "${key}"`);
+    if (option.type === 'boolean') {
+      if (typeof value !== 'boolean') throw new Error(`config file ${path}: "${key}" must be true or false`);
+      if (value) flags.push(`--${key}`);
+    } else if (typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))) flags.push(`--${key}`, String(value));
+    else throw new Error(`config file ${path}: "${key}" must be a string or a number`);
+  }
+  return flags;
+}
+
+export function parseConfig(argv: string[], env: NodeJS.ProcessEnv, readFile: (path: string) => string = (path) => readFileSync(path, 'utf8')): ServerConfig | 'help' {
+  const command = parseFlags(argv);
+  if (command.help) return 'help';
+  const file = command.config ?? (env.TERN_CONFIG || undefined);
+  const fromFile = file === undefined ? [] : fileFlags(file, readFile(file));
+  const values = parseFlags([...fromFile, ...environmentFlags(env), ...argv]);
   const dataDir = values['data-dir'] ?? env.TERN_DATA_DIR ?? 'var/data';
   const kind = values.store ?? env.TERN_STORE ?? 'embedded';
   let store: StoreConfig;
@@ -155,8 +212,15 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfi
     admin,
     drainGraceMs: integer('--drain-grace-ms', values['drain-grace-ms'] ?? env.TERN_DRAIN_GRACE_MS, 10_000),
     drainSpreadMs: integer('--drain-spread-ms', values['drain-spread-ms'] ?? env.TERN_DRAIN_SPREAD_MS, 10_000),
+    printConfig: values['print-config'] === true,
     store,
   };
 }
 
 export const USAGE = HELP;
+
+/** The resolved configuration as `--print-config` shows it: every value, the secret redacted. */
+export function describeConfig(config: ServerConfig): string {
+  const admin = config.admin ? { ...config.admin, token: config.admin.token === undefined ? undefined : '[redacted]' } : undefined;
+  return `${JSON.stringify({ ...config, admin }, null, 2)}\n`;
+}

@@ -11,7 +11,7 @@ import { LogicClient } from './cluster/logic-client.ts';
 import { LogicHost } from './cluster/logic-host.ts';
 import type { LogicToWorker, WorkerToLogic } from './cluster/messages.ts';
 import { Supervisor } from './cluster/supervisor.ts';
-import { parseConfig, USAGE, type ServerConfig } from './config.ts';
+import { describeConfig, parseConfig, USAGE, type ServerConfig } from './config.ts';
 import { defaultGatewayConfig, type GatewayConfig } from './gateway/config.ts';
 import { Gateway, type Logger } from './gateway/gateway.ts';
 import { systemClock } from './logic/clock.ts';
@@ -203,6 +203,10 @@ async function main(): Promise<void> {
   const config = parseConfig(process.argv.slice(2), process.env);
   if (config === 'help') {
     process.stdout.write(USAGE);
+    return;
+  }
+  if (config.printConfig) {
+    process.stdout.write(describeConfig(config));
     return;
   }
   if (config.workers <= 1) return runSingle(config);
