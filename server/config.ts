@@ -28,6 +28,8 @@ export interface ServerConfig {
   /** SIGTERM: longest wait for in-flight requests and push ACKs, and the spread of goAway.reconnectAfterMs. */
   readonly drainGraceMs: number;
   readonly drainSpreadMs: number;
+  /** The offline-push webhook: POSTed for each message whose receiver has no online device. */
+  readonly webhook: { readonly url: string; readonly secret: string } | undefined;
   /** --print-config: print the configuration and exit. */
   readonly printConfig: boolean;
   /** The embedded store in dataDir, or Redis + Cassandra shared with other nodes. */
@@ -65,6 +67,9 @@ const HELP = `Usage: npm start -- [options]
   --drain-grace-ms N    on SIGTERM, wait up to this long for in-flight requests and push ACKs
                                                    (TERN_DRAIN_GRACE_MS, default 10000)
   --drain-spread-ms N   goAway.reconnectAfterMs is drawn from 0 to this (TERN_DRAIN_SPREAD_MS, default 10000)
+  --webhook-url URL     POST an offline-push event for each message whose receiver has no online device
+                                                   (TERN_WEBHOOK_URL, default none)
+  --webhook-secret S    HMAC-SHA256 key of the webhook's x-tern-signature (TERN_WEBHOOK_SECRET)
   --config FILE         a JSON file of options, keys as the flags above without "--" (TERN_CONFIG);
                         flags win over the environment, the environment over the file
   --print-config        print the resolved configuration as JSON (the admin token redacted) and exit
@@ -117,6 +122,8 @@ export const OPTIONS = {
   'admin-token': { type: 'string', env: 'TERN_ADMIN_TOKEN' },
   'drain-grace-ms': { type: 'string', env: 'TERN_DRAIN_GRACE_MS' },
   'drain-spread-ms': { type: 'string', env: 'TERN_DRAIN_SPREAD_MS' },
+  'webhook-url': { type: 'string', env: 'TERN_WEBHOOK_URL' },
+  'webhook-secret': { type: 'string', env: 'TERN_WEBHOOK_SECRET' },
   config: { type: 'string', env: 'TERN_CONFIG' },
   'print-config': { type: 'boolean', env: '' },
   help: { type: 'boolean', env: '' },
@@ -160,6 +167,20 @@ export function fileFlags(path: string, text: string): string[] {
     else throw new Error(`config file ${path}: "${key}" must be a string or a number`);
   }
   return flags;
+}
+
+function webhook(url: string | undefined, secret: string | undefined): ServerConfig['webhook'] {
+  if (url === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new Error(`--webhook-url must be an http(s) URL, got "${url}"`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error(`--webhook-url must be an http(s) URL, got "${url}"`);
+  // Unsigned events could be forged by anyone who can reach the receiver.
+  if (!secret) throw new Error('--webhook-url needs --webhook-secret (TERN_WEBHOOK_SECRET) to sign its events');
+  return { url, secret };
 }
 
 export function parseConfig(argv: string[], env: NodeJS.ProcessEnv, readFile: (path: string) => string = (path) => readFileSync(path, 'utf8')): ServerConfig | 'help' {
@@ -213,6 +234,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv, readFile: (p
     drainGraceMs: integer('--drain-grace-ms', values['drain-grace-ms'] ?? env.TERN_DRAIN_GRACE_MS, 10_000),
     drainSpreadMs: integer('--drain-spread-ms', values['drain-spread-ms'] ?? env.TERN_DRAIN_SPREAD_MS, 10_000),
     printConfig: values['print-config'] === true,
+    webhook: webhook(values['webhook-url'], values['webhook-secret']),
     store,
   };
 }
@@ -222,5 +244,6 @@ export const USAGE = HELP;
 /** The resolved configuration as `--print-config` shows it: every value, the secret redacted. */
 export function describeConfig(config: ServerConfig): string {
   const admin = config.admin ? { ...config.admin, token: config.admin.token === undefined ? undefined : '[redacted]' } : undefined;
-  return `${JSON.stringify({ ...config, admin }, null, 2)}\n`;
+  const webhook = config.webhook ? { ...config.webhook, secret: '[redacted]' } : undefined;
+  return `${JSON.stringify({ ...config, admin, webhook }, null, 2)}\n`;
 }

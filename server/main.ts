@@ -24,6 +24,7 @@ import { pinoLogger } from './ops/log.ts';
 import { LoopLagMonitor } from './ops/loop-lag.ts';
 import { Metrics, type MetricsSource } from './ops/metrics.ts';
 import { readiness } from './ops/readiness.ts';
+import { defaultWebhookOptions, Webhook } from './ops/webhook.ts';
 import { openStores } from './stores.ts';
 import type { Stores } from '../storage/ports.ts';
 
@@ -31,6 +32,11 @@ import type { Stores } from '../storage/ports.ts';
 const MAX_RESTARTS_PER_MINUTE = 10;
 /** Workers still running this long after the drain's grace period are killed. */
 const DRAIN_KILL_MARGIN_MS = 5_000;
+
+function webhookFor(config: ServerConfig, logger: Logger): Webhook | undefined {
+  if (!config.webhook) return undefined;
+  return new Webhook({ ...defaultWebhookOptions, ...config.webhook, clock: systemClock, onError: errorReporter(logger, 'webhook-error') });
+}
 
 /** What the flags change in a gateway's configuration. */
 function gatewayOverrides(config: ServerConfig): Partial<GatewayConfig> {
@@ -76,8 +82,10 @@ async function runSingle(config: ServerConfig): Promise<void> {
   const lag = new LoopLagMonitor();
   // The registry exists before the node (the stores' commit timing feeds it); it reads the node once up.
   const live: { node?: RunningNode } = {};
+  const webhook = webhookFor(config, logger);
   const admin = ops(config, logger, {
     processLabel: 'main',
+    ...(webhook ? { webhook: () => webhook.stats } : {}),
     workers: async () => (live.node ? [{ worker: '0', gateway: live.node.gateway.snapshot() }] : []),
     online: () => live.node?.logic.admin.online() ?? { users: 0, sessions: 0 },
     loopLag: () => lag.read(),
@@ -92,6 +100,7 @@ async function runSingle(config: ServerConfig): Promise<void> {
     logger,
     gateway: gatewayOverrides(config),
     decorateStores: (stores) => timeCommits(stores, (seconds) => admin.metrics.commitSeconds.observe(seconds)),
+    ...(webhook ? { offline: (event) => webhook.offlineMessage(event) } : {}),
     ...(tls ? { tls } : {}),
   });
   live.node = running;
@@ -102,6 +111,7 @@ async function runSingle(config: ServerConfig): Promise<void> {
     await running.gateway.drain({ graceMs: config.drainGraceMs, spreadMs: config.drainSpreadMs });
     await admin.close();
     await running.close();
+    webhook?.close();
     lag.stop();
   });
 }
@@ -111,15 +121,17 @@ async function runLogicProcess(config: ServerConfig): Promise<void> {
   const lag = new LoopLagMonitor();
   let draining = false;
   const live: { host?: LogicHost; logic?: Logic } = {};
+  const webhook = webhookFor(config, logger);
   const admin = ops(config, logger, {
     processLabel: 'logic',
+    ...(webhook ? { webhook: () => webhook.stats } : {}),
     workers: () => live.host?.snapshots(1_000) ?? Promise.resolve([]),
     online: () => live.logic?.admin.online() ?? { users: 0, sessions: 0 },
     loopLag: () => lag.read(),
   });
   const opened = await openStores(config.store, errorReporter(logger, 'routing-error'));
   const stores = timeCommits(opened.stores, (seconds) => admin.metrics.commitSeconds.observe(seconds));
-  const logic = new Logic(stores, systemClock, { auth: { passwords: { cost: config.scryptCost }, tokenTtlMs: DEFAULT_TOKEN_TTL_MS }, routing: opened.routing });
+  const logic = new Logic(stores, systemClock, { auth: { passwords: { cost: config.scryptCost }, tokenTtlMs: DEFAULT_TOKEN_TTL_MS }, routing: opened.routing, ...(webhook ? { offline: (event) => webhook.offlineMessage(event) } : {}) });
   const logicHost = new LogicHost(logic, errorReporter(logger, 'internal-error'));
   Object.assign(live, { host: logicHost, logic });
   logic.attachGateway(logicHost);
@@ -151,6 +163,7 @@ async function runLogicProcess(config: ServerConfig): Promise<void> {
     await supervisor.stop('SIGTERM', config.drainGraceMs + DRAIN_KILL_MARGIN_MS);
     await admin.close();
     await opened.close();
+    webhook?.close();
     lag.stop();
   });
 }

@@ -5,7 +5,7 @@ import { defaultGatewayConfig, type GatewayConfig } from './gateway/config.ts';
 import { Gateway, type Logger } from './gateway/gateway.ts';
 import { systemClock, type Clock } from './logic/clock.ts';
 import { DEFAULT_TOKEN_TTL_MS } from './logic/auth.ts';
-import { Logic } from './logic/logic.ts';
+import { Logic, type OfflineHook } from './logic/logic.ts';
 import { DEFAULT_SCRYPT_COST } from './logic/passwords.ts';
 import { openStores, type ProductionStoreConfig } from './stores.ts';
 
@@ -26,6 +26,8 @@ export interface NodeOptions {
   readonly decorateStores?: (stores: Stores) => Stores;
   readonly clock?: Clock;
   readonly logger?: Logger;
+  /** Told of each message whose receiver has no online device. */
+  readonly offline?: OfflineHook;
 }
 
 export interface RunningNode {
@@ -56,6 +58,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const stores = options.decorateStores ? options.decorateStores(opened.stores) : opened.stores;
   const logic = new Logic(stores, clock, {
     routing,
+    ...(options.offline ? { offline: options.offline } : {}),
     auth: { passwords: { cost: options.scryptCost ?? DEFAULT_SCRYPT_COST }, tokenTtlMs: options.tokenTtlMs ?? DEFAULT_TOKEN_TTL_MS },
   });
   const config: GatewayConfig = { ...defaultGatewayConfig, ...options.gateway };

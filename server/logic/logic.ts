@@ -1,6 +1,6 @@
 /** The logic behind the seam: sessions, presence, messaging and sync, on the storage ports. */
 import type { BodyOf } from '../../protocol/bodies.ts';
-import { KickReason } from '../../protocol/bodies.ts';
+import { EntryType, KickReason, type MessageRecord } from '../../protocol/bodies.ts';
 import type { Stores } from '../../storage/ports.ts';
 import type { AuthResult, ClientInfo, GatewayApi, LogicApi, SessionInfo, SessionRequestName, SessionRequests } from '../seam.ts';
 import { Admin } from './admin.ts';
@@ -17,7 +17,16 @@ export interface LogicOptions {
   readonly recallWindowMs?: number;
   /** Where users' devices are connected; default one node, in memory. */
   readonly routing?: Routing;
+  /** Told of each message whose receiver has no online device (the offline-push webhook). */
+  readonly offline?: OfflineHook;
 }
+
+export interface OfflineMessage {
+  readonly userId: string;
+  readonly message: MessageRecord;
+}
+
+export type OfflineHook = (event: OfflineMessage) => void;
 
 type Handlers = { [N in SessionRequestName]: (session: SessionInfo, body: SessionRequests[N]['body']) => Promise<SessionRequests[N]['reply']> };
 
@@ -30,9 +39,11 @@ export class Logic implements LogicApi {
   private readonly syncing: Sync;
   private readonly conversations: Conversations;
   private readonly handlers: Handlers;
+  private readonly offline: OfflineHook | undefined;
 
   constructor(stores: Stores, clock: Clock, options: LogicOptions) {
     this.routing = options.routing ?? new LocalRouting();
+    this.offline = options.offline;
     this.auth = new Auth(stores.accounts, stores.tokens, stores.inbox, clock, options.auth);
     this.messaging = new Messaging(stores, clock, (userId, entry, except) => this.fanout(userId, entry, except));
     this.conversations = new Conversations(stores, clock, (userId, entry, except) => this.fanout(userId, entry, except), {
@@ -103,6 +114,10 @@ export class Logic implements LogicApi {
   }
 
   private fanout(userId: string, entry: BodyOf<'push'>, exceptDeviceId?: string): void {
-    this.routing.push(userId, PushPayload.of(entry), exceptDeviceId);
+    const { message } = entry;
+    // Only a message to its receiver: carbons, read marks and recalls do not call for a notification.
+    const hook = this.offline;
+    const offline = hook && message && entry.type === EntryType.message && message.to === userId ? () => hook({ userId, message }) : undefined;
+    this.routing.push(userId, PushPayload.of(entry), exceptDeviceId, offline);
   }
 }

@@ -151,7 +151,7 @@ export class RedisRouting implements Routing {
     removeScript.run(this.redis, [this.keys.online(session.userId)], [session.deviceId, this.nodeId, session.connectionId]).catch(this.onError);
   }
 
-  push(userId: string, payload: PushPayload, exceptDeviceId?: string): void {
+  push(userId: string, payload: PushPayload, exceptDeviceId?: string, offline?: () => void): void {
     this.redis.hgetall(this.keys.online(userId)).then((devices) => {
       const now = Date.now();
       const byNode = new Map<string, ConnectionId[]>();
@@ -163,6 +163,7 @@ export class RedisRouting implements Routing {
         if (connections) connections.push(route.c);
         else byNode.set(route.n, [route.c]);
       }
+      if (byNode.size === 0) offline?.();
       for (const [nodeId, connectionIds] of byNode) {
         if (nodeId === this.nodeId) this.local?.push(connectionIds, payload);
         else if (payload.entry) this.publish(nodeId, { kind: 'push', connectionIds, entry: payload.entry });

@@ -30,8 +30,11 @@ export interface Routing {
   add(session: SessionInfo): Promise<Route[]>;
   /** Forgets the session if it is still its device's connection. */
   remove(session: SessionInfo): void;
-  /** Delivers an entry to every online device of a user, optionally without one device. */
-  push(userId: string, payload: PushPayload, exceptDeviceId?: string): void;
+  /**
+   * Delivers an entry to every online device of a user, optionally without one device; calls
+   * `offline` when the user has no online device to deliver it to.
+   */
+  push(userId: string, payload: PushPayload, exceptDeviceId?: string, offline?: () => void): void;
   /** Kicks a session returned by `add`, on whichever node holds it. */
   kick(route: Route, body: BodyOf<'kick'>): void;
   /** The user's online devices, wherever they are connected. */
@@ -58,9 +61,10 @@ export class LocalRouting implements Routing {
     this.presence.remove(session);
   }
 
-  push(userId: string, payload: PushPayload, exceptDeviceId?: string): void {
+  push(userId: string, payload: PushPayload, exceptDeviceId?: string, offline?: () => void): void {
     const connectionIds = this.presence.connections(userId, exceptDeviceId);
     if (this.local && connectionIds.length > 0) this.local.push(connectionIds, payload);
+    else offline?.();
   }
 
   kick(route: Route, body: BodyOf<'kick'>): void {

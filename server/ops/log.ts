@@ -12,6 +12,7 @@ const LEVELS: Readonly<Record<string, Level>> = {
   'internal-error': 'error',
   'routing-error': 'error',
   'admin-error': 'error',
+  'webhook-error': 'warn',
   'worker-crash': 'error',
   'fatal-error': 'warn',
   'push-timeout': 'warn',

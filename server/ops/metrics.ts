@@ -6,6 +6,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { GatewaySnapshot } from '../gateway/gateway.ts';
 import type { LoopLag } from './loop-lag.ts';
+import type { WebhookStats } from './webhook.ts';
 
 /** One gateway's figures at a scrape; `loopLag` for gateway processes other than this one. */
 export interface WorkerMetrics {
@@ -20,6 +21,8 @@ export interface MetricsSource {
   /** Event-loop lag of the process serving /metrics (the logic in cluster mode). */
   loopLag(): LoopLag;
   readonly processLabel: string;
+  /** The offline-push webhook's counters, when one is configured. */
+  readonly webhook?: () => WebhookStats;
 }
 
 type Read = (worker: WorkerMetrics) => number;
@@ -145,6 +148,17 @@ export class Metrics {
       help: 'Time from a message commit to its durability, seconds.',
       buckets: COMMIT_BUCKETS,
       registers: [registry],
+    });
+    new Counter({
+      name: 'tern_webhook_events_total',
+      help: 'Offline-push webhook events, by outcome: enqueued, delivered, retries, failed (attempts exhausted or refused), dropped (queue full).',
+      labelNames: ['outcome'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        const stats = source.webhook?.();
+        if (stats) for (const [outcome, n] of Object.entries(stats)) this.inc({ outcome }, n);
+      },
     });
     collectDefaultMetrics({ register: registry });
   }

@@ -45,6 +45,13 @@ describe('configuration file and schema', () => {
     assert.throws(() => parse(['--prot', '1'], {}, {}), /Unknown option '--prot'/);
   });
 
+  it('takes a webhook only with a secret and an http(s) URL', () => {
+    assert.equal(parse([], {}, {}).webhook, undefined);
+    assert.deepEqual(parse(['--webhook-url', 'http://127.0.0.1:9/hook'], { TERN_WEBHOOK_SECRET: 's' }, {}).webhook, { url: 'http://127.0.0.1:9/hook', secret: 's' });
+    assert.throws(() => parse(['--webhook-url', 'http://127.0.0.1:9/hook'], {}, {}), /needs --webhook-secret/);
+    assert.throws(() => parse(['--webhook-url', 'ftp://x/hook', '--webhook-secret', 's'], {}, {}), /must be an http\(s\) URL/);
+  });
+
   it('documents every option of the schema, with its environment variable, in --help', () => {
     for (const [name, option] of Object.entries(OPTIONS)) {
       assert.ok(USAGE.includes(`--${name}`), `--${name} in the usage`);

@@ -26,7 +26,7 @@ export interface TestServer extends RunningNode {
 }
 
 export async function startTestServer(
-  options: { gateway?: Partial<GatewayConfig>; clock?: Clock; dataDir?: string; tls?: NodeOptions['tls']; inboxMaxEntries?: number; decorateStores?: NodeOptions['decorateStores']; logger?: NodeOptions['logger'] } = {},
+  options: { gateway?: Partial<GatewayConfig>; clock?: Clock; dataDir?: string; tls?: NodeOptions['tls']; inboxMaxEntries?: number; decorateStores?: NodeOptions['decorateStores']; logger?: NodeOptions['logger']; offline?: NodeOptions['offline'] } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'tern-spec-'));
   const node = await startNode({
@@ -40,6 +40,7 @@ export async function startTestServer(
     ...(options.inboxMaxEntries ? { inboxMaxEntries: options.inboxMaxEntries } : {}),
     ...(options.decorateStores ? { decorateStores: options.decorateStores } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.offline ? { offline: options.offline } : {}),
   });
   const clients: Client[] = [];
   return {
