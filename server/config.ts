@@ -30,6 +30,8 @@ export interface ServerConfig {
   readonly drainSpreadMs: number;
   /** The offline-push webhook: POSTed for each message whose receiver has no online device. */
   readonly webhook: { readonly url: string; readonly secret: string } | undefined;
+  /** A word list (one per line) masked or rejected in message content; reloaded on SIGHUP. */
+  readonly contentFilter: { readonly file: string; readonly policy: 'replace' | 'reject' } | undefined;
   /** --print-config: print the configuration and exit. */
   readonly printConfig: boolean;
   /** The embedded store in dataDir, or Redis + Cassandra shared with other nodes. */
@@ -70,6 +72,8 @@ const HELP = `Usage: npm start -- [options]
   --webhook-url URL     POST an offline-push event for each message whose receiver has no online device
                                                    (TERN_WEBHOOK_URL, default none)
   --webhook-secret S    HMAC-SHA256 key of the webhook's x-tern-signature (TERN_WEBHOOK_SECRET)
+  --content-filter FILE words to filter in messages, one per line; SIGHUP reloads it (TERN_CONTENT_FILTER)
+  --content-filter-policy P  replace (mask with *) or reject (3003) (TERN_CONTENT_FILTER_POLICY, default replace)
   --config FILE         a JSON file of options, keys as the flags above without "--" (TERN_CONFIG);
                         flags win over the environment, the environment over the file
   --print-config        print the resolved configuration as JSON (the admin token redacted) and exit
@@ -124,6 +128,8 @@ export const OPTIONS = {
   'drain-spread-ms': { type: 'string', env: 'TERN_DRAIN_SPREAD_MS' },
   'webhook-url': { type: 'string', env: 'TERN_WEBHOOK_URL' },
   'webhook-secret': { type: 'string', env: 'TERN_WEBHOOK_SECRET' },
+  'content-filter': { type: 'string', env: 'TERN_CONTENT_FILTER' },
+  'content-filter-policy': { type: 'string', env: 'TERN_CONTENT_FILTER_POLICY' },
   config: { type: 'string', env: 'TERN_CONFIG' },
   'print-config': { type: 'boolean', env: '' },
   help: { type: 'boolean', env: '' },
@@ -183,6 +189,11 @@ function webhook(url: string | undefined, secret: string | undefined): ServerCon
   return { url, secret };
 }
 
+function contentFilter(file: string | undefined, policy: string): ServerConfig['contentFilter'] {
+  if (policy !== 'replace' && policy !== 'reject') throw new Error(`--content-filter-policy must be replace or reject, got "${policy}"`);
+  return file === undefined ? undefined : { file, policy };
+}
+
 export function parseConfig(argv: string[], env: NodeJS.ProcessEnv, readFile: (path: string) => string = (path) => readFileSync(path, 'utf8')): ServerConfig | 'help' {
   const command = parseFlags(argv);
   if (command.help) return 'help';
@@ -235,6 +246,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv, readFile: (p
     drainSpreadMs: integer('--drain-spread-ms', values['drain-spread-ms'] ?? env.TERN_DRAIN_SPREAD_MS, 10_000),
     printConfig: values['print-config'] === true,
     webhook: webhook(values['webhook-url'], values['webhook-secret']),
+    contentFilter: contentFilter(values['content-filter'], values['content-filter-policy'] ?? 'replace'),
     store,
   };
 }

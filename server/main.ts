@@ -24,6 +24,7 @@ import { pinoLogger } from './ops/log.ts';
 import { LoopLagMonitor } from './ops/loop-lag.ts';
 import { Metrics, type MetricsSource } from './ops/metrics.ts';
 import { readiness } from './ops/readiness.ts';
+import { ContentFilter, parseWordList } from './logic/content-filter/content-filter.ts';
 import { defaultWebhookOptions, Webhook } from './ops/webhook.ts';
 import { openStores } from './stores.ts';
 import type { Stores } from '../storage/ports.ts';
@@ -32,6 +33,23 @@ import type { Stores } from '../storage/ports.ts';
 const MAX_RESTARTS_PER_MINUTE = 10;
 /** Workers still running this long after the drain's grace period are killed. */
 const DRAIN_KILL_MARGIN_MS = 5_000;
+
+/** The content filter of the config, loaded now and reloaded from its file on SIGHUP. */
+function contentFilterFor(config: ServerConfig, logger: Logger): ContentFilter | undefined {
+  if (!config.contentFilter) return undefined;
+  const { file, policy } = config.contentFilter;
+  const filter = new ContentFilter(policy, parseWordList(readFileSync(file, 'utf8')));
+  process.on('SIGHUP', () => {
+    try {
+      filter.reload(parseWordList(readFileSync(file, 'utf8')));
+      logger('content-filter-reloaded', { file, words: filter.words });
+    } catch (error) {
+      // Policy: keep the list in force; a broken file must not turn the filter off.
+      logger('content-filter-error', { file, error: (error as Error).message });
+    }
+  });
+  return filter;
+}
 
 function webhookFor(config: ServerConfig, logger: Logger): Webhook | undefined {
   if (!config.webhook) return undefined;
@@ -83,6 +101,7 @@ async function runSingle(config: ServerConfig): Promise<void> {
   // The registry exists before the node (the stores' commit timing feeds it); it reads the node once up.
   const live: { node?: RunningNode } = {};
   const webhook = webhookFor(config, logger);
+  const contentFilter = contentFilterFor(config, logger);
   const admin = ops(config, logger, {
     processLabel: 'main',
     ...(webhook ? { webhook: () => webhook.stats } : {}),
@@ -101,6 +120,7 @@ async function runSingle(config: ServerConfig): Promise<void> {
     gateway: gatewayOverrides(config),
     decorateStores: (stores) => timeCommits(stores, (seconds) => admin.metrics.commitSeconds.observe(seconds)),
     ...(webhook ? { offline: (event) => webhook.offlineMessage(event) } : {}),
+    ...(contentFilter ? { contentFilter } : {}),
     ...(tls ? { tls } : {}),
   });
   live.node = running;
@@ -122,6 +142,7 @@ async function runLogicProcess(config: ServerConfig): Promise<void> {
   let draining = false;
   const live: { host?: LogicHost; logic?: Logic } = {};
   const webhook = webhookFor(config, logger);
+  const contentFilter = contentFilterFor(config, logger);
   const admin = ops(config, logger, {
     processLabel: 'logic',
     ...(webhook ? { webhook: () => webhook.stats } : {}),
@@ -131,7 +152,7 @@ async function runLogicProcess(config: ServerConfig): Promise<void> {
   });
   const opened = await openStores(config.store, errorReporter(logger, 'routing-error'));
   const stores = timeCommits(opened.stores, (seconds) => admin.metrics.commitSeconds.observe(seconds));
-  const logic = new Logic(stores, systemClock, { auth: { passwords: { cost: config.scryptCost }, tokenTtlMs: DEFAULT_TOKEN_TTL_MS }, routing: opened.routing, ...(webhook ? { offline: (event) => webhook.offlineMessage(event) } : {}) });
+  const logic = new Logic(stores, systemClock, { auth: { passwords: { cost: config.scryptCost }, tokenTtlMs: DEFAULT_TOKEN_TTL_MS }, routing: opened.routing, ...(webhook ? { offline: (event) => webhook.offlineMessage(event) } : {}), ...(contentFilter ? { contentFilter } : {}) });
   const logicHost = new LogicHost(logic, errorReporter(logger, 'internal-error'));
   Object.assign(live, { host: logicHost, logic });
   logic.attachGateway(logicHost);
@@ -172,6 +193,8 @@ async function runGatewayWorker(config: ServerConfig): Promise<void> {
   const workerId = String(cluster.worker?.id ?? process.pid);
   const logger = pinoLogger(config.logLevel, 2, { role: 'gateway', worker: workerId });
   const lag = new LoopLagMonitor();
+  // The content filter is reloaded by the logic process; a SIGHUP sent to the whole group must not end a worker.
+  process.on('SIGHUP', () => undefined);
   const channel = process as NodeJS.Process & { send(message: unknown): boolean };
   const logic = new LogicClient(channel);
   const gateway = new Gateway({ ...defaultGatewayConfig, ...gatewayOverrides(config) }, systemClock, logic, workerId, logger);

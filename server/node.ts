@@ -5,7 +5,7 @@ import { defaultGatewayConfig, type GatewayConfig } from './gateway/config.ts';
 import { Gateway, type Logger } from './gateway/gateway.ts';
 import { systemClock, type Clock } from './logic/clock.ts';
 import { DEFAULT_TOKEN_TTL_MS } from './logic/auth.ts';
-import { Logic, type OfflineHook } from './logic/logic.ts';
+import { Logic, type LogicOptions, type OfflineHook } from './logic/logic.ts';
 import { DEFAULT_SCRYPT_COST } from './logic/passwords.ts';
 import { openStores, type ProductionStoreConfig } from './stores.ts';
 
@@ -28,6 +28,7 @@ export interface NodeOptions {
   readonly logger?: Logger;
   /** Told of each message whose receiver has no online device. */
   readonly offline?: OfflineHook;
+  readonly contentFilter?: LogicOptions['contentFilter'];
 }
 
 export interface RunningNode {
@@ -59,6 +60,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const logic = new Logic(stores, clock, {
     routing,
     ...(options.offline ? { offline: options.offline } : {}),
+    ...(options.contentFilter ? { contentFilter: options.contentFilter } : {}),
     auth: { passwords: { cost: options.scryptCost ?? DEFAULT_SCRYPT_COST }, tokenTtlMs: options.tokenTtlMs ?? DEFAULT_TOKEN_TTL_MS },
   });
   const config: GatewayConfig = { ...defaultGatewayConfig, ...options.gateway };

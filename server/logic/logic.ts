@@ -17,6 +17,8 @@ export interface LogicOptions {
   readonly recallWindowMs?: number;
   /** Where users' devices are connected; default one node, in memory. */
   readonly routing?: Routing;
+  /** Masks or rejects message content before it is stored (content-filter/). */
+  readonly contentFilter?: { apply(content: string): string };
   /** Told of each message whose receiver has no online device (the offline-push webhook). */
   readonly offline?: OfflineHook;
 }
@@ -45,7 +47,8 @@ export class Logic implements LogicApi {
     this.routing = options.routing ?? new LocalRouting();
     this.offline = options.offline;
     this.auth = new Auth(stores.accounts, stores.tokens, stores.inbox, clock, options.auth);
-    this.messaging = new Messaging(stores, clock, (userId, entry, except) => this.fanout(userId, entry, except));
+    const filter = options.contentFilter;
+    this.messaging = new Messaging(stores, clock, (userId, entry, except) => this.fanout(userId, entry, except), filter ? (content) => filter.apply(content) : undefined);
     this.conversations = new Conversations(stores, clock, (userId, entry, except) => this.fanout(userId, entry, except), {
       recallWindowMs: options.recallWindowMs ?? 2 * 60 * 1000,
     });

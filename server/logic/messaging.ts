@@ -29,6 +29,8 @@ export class Messaging {
     private readonly stores: Pick<Stores, 'accounts' | 'messages'>,
     private readonly clock: Clock,
     private readonly fanout: Fanout,
+    /** The content to store for the content a sender gave (masked), or a 3003 ProtocolError. */
+    private readonly filter: (content: string) => string = (content) => content,
   ) {
     this.receivers = new KnownUsers(stores.accounts);
   }
@@ -39,6 +41,7 @@ export class Messaging {
     const exists = this.receivers.exists(to);
     if (!(exists === true || (await exists))) throw new ProtocolError(ErrorCode.notFound, `user "${to}" does not exist`);
     const conversationId = directConversationId(session.userId, to);
+    const content = this.filter(body.content);
     const sentAt = this.clock.now();
     const committing = this.stores.messages.commit({
       from: session.userId,
@@ -46,7 +49,7 @@ export class Messaging {
       conversationId,
       clientMsgId: body.clientMsgId,
       kind: body.kind,
-      content: body.content,
+      content,
       messageId: newMessageId(sentAt),
       sentAt,
     });

@@ -13,6 +13,7 @@ const LEVELS: Readonly<Record<string, Level>> = {
   'routing-error': 'error',
   'admin-error': 'error',
   'webhook-error': 'warn',
+  'content-filter-error': 'error',
   'worker-crash': 'error',
   'fatal-error': 'warn',
   'push-timeout': 'warn',

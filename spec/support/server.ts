@@ -26,7 +26,7 @@ export interface TestServer extends RunningNode {
 }
 
 export async function startTestServer(
-  options: { gateway?: Partial<GatewayConfig>; clock?: Clock; dataDir?: string; tls?: NodeOptions['tls']; inboxMaxEntries?: number; decorateStores?: NodeOptions['decorateStores']; logger?: NodeOptions['logger']; offline?: NodeOptions['offline'] } = {},
+  options: { gateway?: Partial<GatewayConfig>; clock?: Clock; dataDir?: string; tls?: NodeOptions['tls']; inboxMaxEntries?: number; decorateStores?: NodeOptions['decorateStores']; logger?: NodeOptions['logger']; offline?: NodeOptions['offline']; contentFilter?: NodeOptions['contentFilter'] } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'tern-spec-'));
   const node = await startNode({
@@ -41,6 +41,7 @@ export async function startTestServer(
     ...(options.decorateStores ? { decorateStores: options.decorateStores } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.offline ? { offline: options.offline } : {}),
+    ...(options.contentFilter ? { contentFilter: options.contentFilter } : {}),
   });
   const clients: Client[] = [];
   return {
