@@ -44,20 +44,29 @@ describe('the built server in dist/', function () {
     }
   });
 
-  it('registers two users and delivers a message between them, run by plain node', async () => {
-    const port = await freePort();
-    server = await spawnBuiltServer(['--workers', '1', '--data-dir', dataDir, '--scrypt-cost', '1024'], port);
-    const make = (userId: string) =>
-      new Client({ endpoint: { host: '127.0.0.1', port }, userId, deviceId: `${userId}-phone`, platform: Platform.android, password: `pw-${userId}`, register: true, reconnect: { baseMs: 50, maxMs: 300 } });
-    const alice = make('alice');
-    const bob = make('bob');
-    clients.push(alice, bob);
-    await Promise.all([alice.connect(), bob.connect()]);
-    const received: MessageRecord[] = [];
-    bob.on('message', (m) => received.push(m));
-    const ack = await alice.send('bob', 'hello from the build');
-    assert.ok(ack.seq > 0);
-    await waitUntil(() => received.length === 1, 'bob receives the message');
-    assert.equal(received[0]!.from, 'alice');
-  });
+  for (const workers of [1, 2]) {
+    it(`registers two users, delivers a message between them and drains on SIGTERM, run by plain node (--workers ${workers})`, async () => {
+      const port = await freePort();
+      server = await spawnBuiltServer(['--workers', String(workers), '--data-dir', dataDir, '--scrypt-cost', '1024'], port);
+      const make = (userId: string) =>
+        new Client({ endpoint: { host: '127.0.0.1', port }, userId, deviceId: `${userId}-phone`, platform: Platform.android, password: `pw-${userId}`, register: true, reconnect: { baseMs: 50, maxMs: 300 } });
+      const alice = make('alice');
+      const bob = make('bob');
+      clients.push(alice, bob);
+      await Promise.all([alice.connect(), bob.connect()]);
+      const received: MessageRecord[] = [];
+      bob.on('message', (m) => received.push(m));
+      const ack = await alice.send('bob', 'hello from the build');
+      assert.ok(ack.seq > 0);
+      await waitUntil(() => received.length === 1, 'bob receives the message');
+      assert.equal(received[0]!.from, 'alice');
+      const goAways: number[] = [];
+      alice.on('goAway', (g) => goAways.push(g.reconnectAfterMs));
+      const exited = new Promise<number | null>((resolve) => server!.child.once('exit', (code) => resolve(code)));
+      server.child.kill('SIGTERM');
+      assert.equal(await exited, 0, 'exit code 0 after the drain');
+      assert.equal(goAways.length, 1, 'alice was told to go away');
+      server = undefined;
+    });
+  }
 });
