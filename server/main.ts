@@ -75,7 +75,7 @@ function describe(config: ServerConfig, port: number, tlsPort: number | undefine
 
 interface Ops {
   readonly metrics: Metrics;
-  start(admin: AdminOperations, stores: Pick<Stores, 'accounts'>, draining: () => boolean): Promise<number | undefined>;
+  start(admin: AdminOperations, stores: Pick<Stores, 'accounts' | 'inbox'>, draining: () => boolean): Promise<number | undefined>;
   close(): Promise<void>;
 }
 

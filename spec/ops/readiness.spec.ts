@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import type { Account, AccountStore } from '../../storage/ports.ts';
+import type { Account, AccountStore, InboxStore } from '../../storage/ports.ts';
 import { readiness } from '../../server/ops/readiness.ts';
 
-function accounts(get: () => Promise<Account | undefined>): { accounts: AccountStore } {
-  return { accounts: { create: () => Promise.resolve(true), get } };
+function accounts(get: () => Promise<Account | undefined>, latestVersion: () => Promise<number> = () => Promise.resolve(0)): { accounts: AccountStore; inbox: InboxStore } {
+  const unused = () => Promise.reject(new Error('not used by the probe'));
+  return { accounts: { create: () => Promise.resolve(true), get }, inbox: { append: unused, read: unused, latestVersion, setCursor: unused, cursor: unused } };
 }
 
 describe('/ready', () => {
@@ -22,5 +23,7 @@ describe('/ready', () => {
     const hung = await readiness(accounts(() => new Promise(() => {})), () => false);
     assert.equal(hung.ready, false);
     assert.match(hung.reason ?? '', /did not answer/);
+    const hotStateDown = await readiness(accounts(() => Promise.resolve(undefined), () => new Promise(() => {})), () => false);
+    assert.equal(hotStateDown.ready, false, 'the inbox (Redis in production) is probed too');
   });
 });
