@@ -19,6 +19,9 @@ import { FrameRate } from './rate-limit.ts';
 import { admit } from './opcode-policy.ts';
 import type { Displaceable } from './admission.ts';
 import type { Expirable, TimerWheel } from './timer-wheel.ts';
+import type { ConnectionCounters } from './counters.ts';
+
+export type { ConnectionCounters } from './counters.ts';
 
 export type ConnectionState = 'connected' | 'greeted' | 'authenticating' | 'authenticated' | 'closed';
 
@@ -41,28 +44,6 @@ export interface ConnectionHost {
   /** The connection logged in: it no longer counts against the pre-login limits. */
   authenticated(connection: Connection): void;
   log(event: string, fields: Record<string, unknown>): void;
-}
-
-/**
- * Counters the connections of one gateway increment on the hot path: plain numbers, read by the
- * metrics endpoint when it is scraped.
- */
-export interface ConnectionCounters {
-  /** Socket flushes: one per connection per turn in which something was written to it. */
-  flushes: number;
-  /** Frames written, first sends, retransmissions and replies alike. */
-  frames: number;
-  framesIn: number;
-  logins: number;
-  /** Failed register and login requests, by error code. */
-  loginFailures: Record<number, number>;
-  /** `send` requests acknowledged with a sendAck. */
-  messagesIn: number;
-  /** Inbox entries pushed (first sends) and pushes resent with their SID. */
-  pushes: number;
-  retransmits: number;
-  syncPages: number;
-  syncBytes: number;
 }
 
 export type Transport = 'tcp' | 'tls';

@@ -56,10 +56,8 @@ export interface DrainOptions {
   readonly random?: () => number;
 }
 
-interface Drain {
-  readonly deadline: number;
-  readonly done: () => void;
-}
+/** serving → draining (goAway sent, waiting for quiet or the deadline) → drained (the owner closes). */
+type DrainState = { readonly kind: 'serving' } | { readonly kind: 'draining'; readonly deadline: number; readonly done: () => void } | { readonly kind: 'drained' };
 
 export class Gateway implements GatewayApi, ConnectionHost {
   readonly wheel: TimerWheel<Connection>;
@@ -80,7 +78,7 @@ export class Gateway implements GatewayApi, ConnectionHost {
     syncBytes: 0,
   };
   private pending = 0;
-  private drainState: Drain | undefined;
+  private drainState: DrainState = { kind: 'serving' };
   private readonly connections = new Map<ConnectionId, Connection>();
   private toFlush: Connection[] = [];
   private readonly servers: Server[] = [];
@@ -123,11 +121,11 @@ export class Gateway implements GatewayApi, ConnectionHost {
   tick(now: number): void {
     this.wheel.advance(now);
     const drain = this.drainState;
-    if (drain && (now >= drain.deadline || this.quiet())) drain.done();
+    if (drain.kind === 'draining' && (now >= drain.deadline || this.quiet())) drain.done();
   }
 
   get draining(): boolean {
-    return this.drainState !== undefined;
+    return this.drainState.kind !== 'serving';
   }
 
   requestsPending(delta: 1 | -1): void {
@@ -183,7 +181,7 @@ export class Gateway implements GatewayApi, ConnectionHost {
    * or when the grace period ends, whichever is first (SPEC §13.2). The caller then closes.
    */
   drain(options: DrainOptions): Promise<void> {
-    if (this.drainState) return Promise.resolve();
+    if (this.drainState.kind !== 'serving') return Promise.resolve();
     const random = options.random ?? Math.random;
     for (const server of this.servers) server.close();
     this.logger('drain', { connections: this.connections.size, graceMs: options.graceMs });
@@ -193,9 +191,10 @@ export class Gateway implements GatewayApi, ConnectionHost {
     return new Promise((resolve) => {
       const now = this.clock.now();
       this.drainState = {
+        kind: 'draining',
         deadline: now + options.graceMs,
         done: () => {
-          this.drainState = { deadline: -Infinity, done: () => {} };
+          this.drainState = { kind: 'drained' };
           this.logger('drained', { connections: this.connections.size, pending: this.pending });
           resolve();
         },
