@@ -3,7 +3,7 @@
  * makes `npm start` run a working node on the embedded store.
  */
 import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { DEFAULT_SCRYPT_COST } from './logic/passwords.ts';
 import type { StoreConfig } from './stores.ts';
@@ -32,6 +32,10 @@ export interface ServerConfig {
   readonly webhook: { readonly url: string; readonly secret: string } | undefined;
   /** A word list (one per line) masked or rejected in message content; reloaded on SIGHUP. */
   readonly contentFilter: { readonly file: string; readonly policy: 'replace' | 'reject' } | undefined;
+  /** The public dispatch listener (GET /dispatch); undefined when off. */
+  readonly dispatch: { readonly host: string; readonly port: number } | undefined;
+  /** The host clients reach this node at, published to the dispatch board. */
+  readonly publicHost: string;
   /** --print-config: print the configuration and exit. */
   readonly printConfig: boolean;
   /** The embedded store in dataDir, or Redis + Cassandra shared with other nodes. */
@@ -74,6 +78,10 @@ const HELP = `Usage: npm start -- [options]
   --webhook-secret S    HMAC-SHA256 key of the webhook's x-tern-signature (TERN_WEBHOOK_SECRET)
   --content-filter FILE words to filter in messages, one per line; SIGHUP reloads it (TERN_CONTENT_FILTER)
   --content-filter-policy P  replace (mask with *) or reject (3003) (TERN_CONTENT_FILTER_POLICY, default replace)
+  --dispatch-port N     public listener of GET /dispatch?user=… (TERN_DISPATCH_PORT, default off)
+  --dispatch-host ADDR  its address                (TERN_DISPATCH_HOST, default 0.0.0.0)
+  --public-host H       the host clients reach this node at, for dispatch
+                                                   (TERN_PUBLIC_HOST, default --host, or the host name for 0.0.0.0)
   --config FILE         a JSON file of options, keys as the flags above without "--" (TERN_CONFIG);
                         flags win over the environment, the environment over the file
   --print-config        print the resolved configuration as JSON (the admin token redacted) and exit
@@ -130,6 +138,9 @@ export const OPTIONS = {
   'webhook-secret': { type: 'string', env: 'TERN_WEBHOOK_SECRET' },
   'content-filter': { type: 'string', env: 'TERN_CONTENT_FILTER' },
   'content-filter-policy': { type: 'string', env: 'TERN_CONTENT_FILTER_POLICY' },
+  'dispatch-host': { type: 'string', env: 'TERN_DISPATCH_HOST' },
+  'dispatch-port': { type: 'string', env: 'TERN_DISPATCH_PORT' },
+  'public-host': { type: 'string', env: 'TERN_PUBLIC_HOST' },
   config: { type: 'string', env: 'TERN_CONFIG' },
   'print-config': { type: 'boolean', env: '' },
   help: { type: 'boolean', env: '' },
@@ -187,6 +198,11 @@ function webhook(url: string | undefined, secret: string | undefined): ServerCon
   // Unsigned events could be forged by anyone who can reach the receiver.
   if (!secret) throw new Error('--webhook-url needs --webhook-secret (TERN_WEBHOOK_SECRET) to sign its events');
   return { url, secret };
+}
+
+/** A bind address that is every interface says nothing about where clients reach the node. */
+function publicHostOf(host: string): string {
+  return host === '0.0.0.0' || host === '::' ? hostname() : host;
 }
 
 function contentFilter(file: string | undefined, policy: string): ServerConfig['contentFilter'] {
@@ -247,6 +263,9 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv, readFile: (p
     printConfig: values['print-config'] === true,
     webhook: webhook(values['webhook-url'], values['webhook-secret']),
     contentFilter: contentFilter(values['content-filter'], values['content-filter-policy'] ?? 'replace'),
+    dispatch:
+      values['dispatch-port'] === undefined ? undefined : { host: values['dispatch-host'] ?? '0.0.0.0', port: integer('--dispatch-port', values['dispatch-port'], 0) },
+    publicHost: values['public-host'] ?? publicHostOf(values.host ?? '0.0.0.0'),
     store,
   };
 }

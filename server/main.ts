@@ -27,6 +27,7 @@ import { readiness } from './ops/readiness.ts';
 import { ContentFilter, parseWordList } from './logic/content-filter/content-filter.ts';
 import { defaultWebhookOptions, Webhook } from './ops/webhook.ts';
 import { openStores } from './stores.ts';
+import { startDispatch, type RunningDispatch } from './dispatch/start.ts';
 import type { Stores } from '../storage/ports.ts';
 
 /** Worker replacements allowed per minute before a crash loop is assumed (Supervisor). */
@@ -66,11 +67,12 @@ function tlsOptions(config: ServerConfig) {
   return { port: config.tlsPort, options: { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } };
 }
 
-function describe(config: ServerConfig, port: number, tlsPort: number | undefined, adminPort: number | undefined): string {
+function describe(config: ServerConfig, port: number, tlsPort: number | undefined, adminPort: number | undefined, dispatchPort?: number): string {
   const tls = tlsPort === undefined ? 'TLS off (give --tls-cert and --tls-key)' : `TLS on ${config.host}:${tlsPort}`;
   const store = config.store.kind === 'embedded' ? `data in ${config.dataDir}` : `store Redis ${config.store.redisUrl} + Cassandra ${config.store.cassandra.join(',')}`;
   const admin = adminPort === undefined ? 'admin off' : `admin http://${config.admin?.host}:${adminPort}`;
-  return `tern listening on tcp ${config.host}:${port}, ${tls}; ${store}; ${config.workers} worker(s); ${admin}`;
+  const dispatch = dispatchPort === undefined ? '' : `; dispatch http://${config.dispatch?.host}:${dispatchPort}/dispatch`;
+  return `tern listening on tcp ${config.host}:${port}, ${tls}; ${store}; ${config.workers} worker(s); ${admin}${dispatch}`;
 }
 
 interface Ops {
@@ -126,8 +128,11 @@ async function runSingle(config: ServerConfig): Promise<void> {
   live.node = running;
   await running.logic.admin.reserveSystemUser();
   const adminPort = await admin.start(running.logic.admin, running.stores, () => running.gateway.draining);
-  console.log(describe(config, running.port, running.tlsPort, adminPort));
+  const dispatch = await startDispatch(config, logger, running.logic.routing, running, async () => running.gateway.size);
+  console.log(describe(config, running.port, running.tlsPort, adminPort, dispatch?.port));
   onSignals(logger, async () => {
+    // Off the board first: no client is sent to a node that is going away.
+    await dispatch?.close();
     await running.gateway.drain({ graceMs: config.drainGraceMs, spreadMs: config.drainSpreadMs });
     await admin.close();
     await running.close();
@@ -160,6 +165,13 @@ async function runLogicProcess(config: ServerConfig): Promise<void> {
   const adminPort = await admin.start(logic.admin, stores, () => draining);
   cluster.setupPrimary({ serialization: 'advanced' });
   let listening = 0;
+  const dispatch: { running?: RunningDispatch } = {};
+  // Every worker listens: the node is up, and its bound ports are known for the dispatch board.
+  const up = async (port: number, tlsPort: number | undefined) => {
+    const connections = async () => (await logicHost.snapshots(1_000)).reduce((n, w) => n + w.gateway.stats.connections, 0);
+    dispatch.running = await startDispatch(config, logger, opened.routing, { port, tlsPort }, connections);
+    console.log(describe(config, port, tlsPort, adminPort, dispatch.running?.port));
+  };
   const supervisor = new Supervisor({
     count: config.workers,
     clock: systemClock,
@@ -171,7 +183,7 @@ async function runLogicProcess(config: ServerConfig): Promise<void> {
       logicHost.attach(worker);
       worker.on('message', (message: WorkerToLogic) => {
         if (message.kind !== 'listening') return;
-        if (++listening === config.workers) console.log(describe(config, message.port, message.tlsPort, adminPort));
+        if (++listening === config.workers) up(message.port, message.tlsPort).catch(errorReporter(logger, 'internal-error'));
         else if (listening > config.workers) logger('worker-listening', { worker: worker.id, pid: worker.process.pid });
       });
       return worker;
@@ -181,6 +193,7 @@ async function runLogicProcess(config: ServerConfig): Promise<void> {
   onSignals(logger, async () => {
     draining = true;
     logger('drain', { workers: supervisor.workers.length, graceMs: config.drainGraceMs });
+    await dispatch.running?.close();
     await supervisor.stop('SIGTERM', config.drainGraceMs + DRAIN_KILL_MARGIN_MS);
     await admin.close();
     await opened.close();
