@@ -6,6 +6,7 @@
  * in this process in both cases.
  */
 import cluster from 'node:cluster';
+import type { BodyOf } from '../protocol/bodies.ts';
 import { readFileSync } from 'node:fs';
 import { LogicClient } from './cluster/logic-client.ts';
 import { LogicHost } from './cluster/logic-host.ts';
@@ -131,9 +132,10 @@ async function runSingle(config: ServerConfig): Promise<void> {
   const dispatch = await startDispatch(config, logger, running.logic.routing, running, async () => running.gateway.size);
   console.log(describe(config, running.port, running.tlsPort, adminPort, dispatch?.port));
   onSignals(logger, async () => {
-    // Off the board first: no client is sent to a node that is going away.
+    // Off the board first: no client is sent to a node that is going away; its clients go to the others.
+    const alternatives = (await dispatch?.alternatives()) ?? [];
     await dispatch?.close();
-    await running.gateway.drain({ graceMs: config.drainGraceMs, spreadMs: config.drainSpreadMs });
+    await running.gateway.drain({ graceMs: config.drainGraceMs, spreadMs: config.drainSpreadMs, alternatives });
     await admin.close();
     await running.close();
     webhook?.close();
@@ -193,8 +195,10 @@ async function runLogicProcess(config: ServerConfig): Promise<void> {
   onSignals(logger, async () => {
     draining = true;
     logger('drain', { workers: supervisor.workers.length, graceMs: config.drainGraceMs });
+    const alternatives = (await dispatch.running?.alternatives()) ?? [];
     await dispatch.running?.close();
-    await supervisor.stop('SIGTERM', config.drainGraceMs + DRAIN_KILL_MARGIN_MS);
+    const drain: LogicToWorker = { kind: 'drain', alternatives };
+    await supervisor.stop((worker) => worker.isConnected() && worker.send(drain), config.drainGraceMs + DRAIN_KILL_MARGIN_MS);
     await admin.close();
     await opened.close();
     webhook?.close();
@@ -212,7 +216,16 @@ async function runGatewayWorker(config: ServerConfig): Promise<void> {
   const logic = new LogicClient(channel);
   const gateway = new Gateway({ ...defaultGatewayConfig, ...gatewayOverrides(config) }, systemClock, logic, workerId, logger);
   logic.attachGateway(gateway);
+  let alternatives: BodyOf<'goAway'>['alternatives'] = [];
+  const drain = onSignals(logger, async () => {
+    await gateway.drain({ graceMs: config.drainGraceMs, spreadMs: config.drainSpreadMs, alternatives });
+    await gateway.close();
+  });
   process.on('message', (message: LogicToWorker) => {
+    if (message.kind === 'drain') {
+      alternatives = message.alternatives;
+      return drain('drain');
+    }
     if (message.kind !== 'snapshotRequest') return;
     const reply: WorkerToLogic = { kind: 'snapshot', id: message.id, value: { gateway: gateway.snapshot(), loopLag: lag.read() } };
     channel.send(reply);
@@ -221,15 +234,12 @@ async function runGatewayWorker(config: ServerConfig): Promise<void> {
   const { port, tlsPort } = await gateway.listen({ host: config.host, port: config.port, ...(tls ? { tls } : {}) });
   const listening: WorkerToLogic = { kind: 'listening', port, tlsPort };
   process.send?.(listening);
-  onSignals(logger, async () => {
-    await gateway.drain({ graceMs: config.drainGraceMs, spreadMs: config.drainSpreadMs });
-    await gateway.close();
-  });
 }
 
-function onSignals(logger: Logger, stop: () => Promise<void>): void {
+/** Runs `stop` once, on SIGINT, SIGTERM or a call of the returned function, then exits. */
+function onSignals(logger: Logger, stop: () => Promise<void>): (cause: string) => void {
   let stopping = false;
-  const handler = (signal: NodeJS.Signals) => {
+  const handler = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger('stopping', { signal });
@@ -246,6 +256,7 @@ function onSignals(logger: Logger, stop: () => Promise<void>): void {
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
+  return handler;
 }
 
 async function main(): Promise<void> {

@@ -4,6 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { dispatch } from '../client/dispatch.ts';
+import { readBody } from '../codec/index.ts';
+import { Bodies, type BodyOf } from '../protocol/bodies.ts';
+import { Opcode } from '../protocol/opcodes.ts';
 import { freePort, spawnServer, stopProcess, type ServerProcess } from '../spec/support/process.ts';
 import { RawDevice } from '../spec/support/raw-device.ts';
 import { cassandraAt, deleteKeys, redisAt, uniqueName, useServices } from './support/services.ts';
@@ -47,5 +50,15 @@ describe('dispatch across nodes sharing Redis', function () {
     assert.deepEqual(first, [b.port, b.port], 'both nodes send new clients to b, the emptier');
     const both = await dispatch(a.base, 'z');
     assert.deepEqual(new Set(both.map((e) => e.port)), new Set([a.port, b.port]), 'a is still offered, second');
+
+    // Draining a sends its clients to b, and takes a off the board.
+    const goAways: BodyOf<'goAway'>[] = [];
+    devices[0]!.onOther = (frame) => frame.opcode === Opcode.goAway && goAways.push(readBody(frame, Bodies.goAway));
+    const exited = new Promise((resolve) => servers[0]!.child.once('exit', resolve));
+    servers[0]!.child.kill('SIGTERM');
+    await exited;
+    assert.equal(goAways.length, 1);
+    assert.deepEqual(goAways[0]!.alternatives?.map((e) => e.port), [b.port], 'the other node as the alternative');
+    assert.deepEqual((await dispatch(b.base, 'w')).map((e) => e.port), [b.port], 'a left the board');
   });
 });

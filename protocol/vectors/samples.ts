@@ -93,6 +93,7 @@ export const samples: Sample[] = [
   { name: 'error', opcode: 'error', requestId: 2, body: { code: ErrorCode.badCredentials, message: 'unknown user or wrong password', retry: false } },
   { name: 'kick', opcode: 'kick', requestId: 0, body: { reason: KickReason.replacedBySamePlatform, message: 'logged in on another ios device' } },
   { name: 'go away', opcode: 'goAway', requestId: 0, body: { reconnectAfterMs: 2500, reason: 'draining' } },
+  { name: 'go away with alternatives', opcode: 'goAway', requestId: 0, body: { reconnectAfterMs: 2500, reason: 'draining', alternatives: [{ host: 'gw2.example', port: 7000, tlsPort: 7443 }, { host: 'gw3.example', port: 7000 }] } },
 ];
 
 export interface RawFrame {

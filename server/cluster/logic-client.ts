@@ -69,7 +69,8 @@ export class LogicClient implements LogicApi {
       case 'kick':
         return this.gateway?.kick(message.connectionId, message.body);
       case 'snapshotRequest':
-        // Answered by the worker's entry point, which owns the gateway and its metrics.
+      case 'drain':
+        // Handled by the worker's entry point, which owns the gateway, its metrics and its drain.
         return;
       case 'result':
       case 'failure': {

@@ -27,6 +27,8 @@ export type LogicToWorker =
   | { readonly kind: 'push'; readonly connectionIds: readonly ConnectionId[]; readonly body: PreparedBody }
   | { readonly kind: 'kick'; readonly connectionId: ConnectionId; readonly body: BodyOf<'kick'> }
   | { readonly kind: 'snapshotRequest'; readonly id: number }
+  /** Drain now (as on SIGTERM), telling clients these other gateways. */
+  | { readonly kind: 'drain'; readonly alternatives: BodyOf<'goAway'>['alternatives'] }
   | { readonly kind: 'batch'; readonly messages: readonly LogicToWorker[] };
 
 /** Connection ids start with the worker id, so the logic knows which worker holds a connection. */

@@ -32,13 +32,19 @@ export class Supervisor {
     return [...this.live];
   }
 
-  /** No more replacements; resolves when every worker has exited, killing the rest at the deadline. */
-  stop(signal: NodeJS.Signals, deadlineMs: number): Promise<void> {
+  /**
+   * No more replacements; `stop` tells each worker to end (a signal, or a message); resolves when
+   * every worker has exited, killing the rest at the deadline.
+   */
+  stop(stop: NodeJS.Signals | ((worker: Worker) => void), deadlineMs: number): Promise<void> {
     this.stopping = true;
     const exits = [...this.live].map((worker) => new Promise<void>((resolve) => (worker.isDead() ? resolve() : worker.process.once('exit', () => resolve()))));
     // process.kill, not worker.kill: worker.kill disconnects the IPC channel first, and a draining
     // worker still needs it to finish its in-flight requests with the logic.
-    for (const worker of this.live) worker.process.kill(signal);
+    for (const worker of this.live) {
+      if (typeof stop === 'function') stop(worker);
+      else worker.process.kill(stop);
+    }
     const timer = setTimeout(() => {
       for (const worker of this.live) worker.process.kill('SIGKILL');
     }, deadlineMs);

@@ -57,6 +57,13 @@ export class Dispatcher {
     return ranked.map((r) => ({ host: r.host, port: r.port, ...(r.tlsPort !== undefined ? { tlsPort: r.tlsPort } : {}) }));
   }
 
+  /** The other nodes, best first: where this node's clients should go when it drains. */
+  async alternatives(): Promise<DispatchEndpoint[]> {
+    const reports = await this.options.board.reports();
+    const others = reports.filter((r) => r.nodeId !== this.nodeId);
+    return rank(others, this.options.clock.now(), this.options.staleMs).slice(0, this.options.limit).map((r) => ({ host: r.host, port: r.port, ...(r.tlsPort !== undefined ? { tlsPort: r.tlsPort } : {}) }));
+  }
+
   private async publish(): Promise<void> {
     const report = await this.options.measure();
     this.nodeId = report.nodeId;

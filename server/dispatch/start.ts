@@ -12,7 +12,7 @@ import { errorReporter } from '../node.ts';
 import { redisConnection } from '../stores.ts';
 import { LocalBoard, type LoadBoard } from './board.ts';
 import { DispatchHttp } from './dispatch-http.ts';
-import { Dispatcher } from './dispatcher.ts';
+import { Dispatcher, type DispatchEndpoint } from './dispatcher.ts';
 
 /** Every 2 s a node publishes its load; a report older than 3 intervals is ignored. */
 const INTERVAL_MS = 2_000;
@@ -20,6 +20,8 @@ const ENDPOINTS_PER_ANSWER = 3;
 
 export interface RunningDispatch {
   readonly port: number;
+  /** The other nodes for goAway.alternatives; empty on error (a drain must not wait on Redis). */
+  alternatives(): Promise<DispatchEndpoint[]>;
   close(): Promise<void>;
 }
 
@@ -63,6 +65,7 @@ export async function startDispatch(
   const port = await http.listen(config.dispatch.host, config.dispatch.port);
   return {
     port,
+    alternatives: () => dispatcher.alternatives().catch(() => []),
     async close() {
       await http.close();
       await dispatcher.stop().catch(() => undefined);

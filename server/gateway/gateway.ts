@@ -54,10 +54,21 @@ export interface DrainOptions {
   readonly spreadMs: number;
   /** Source of the jitter; Math.random unless a test fixes it. */
   readonly random?: () => number;
+  /**
+   * How long nothing must be in flight before the drain ends while connections are open: requests
+   * a client sent before it read the goAway are still on their way, and get an answer (5003)
+   * rather than a closed connection. Default 1 s.
+   */
+  readonly quietMs?: number;
+  /** Other gateways for the clients to go to (from dispatch), best first. */
+  readonly alternatives?: BodyOf<'goAway'>['alternatives'];
 }
 
 /** serving → draining (goAway sent, waiting for quiet or the deadline) → drained (the owner closes). */
-type DrainState = { readonly kind: 'serving' } | { readonly kind: 'draining'; readonly deadline: number; readonly done: () => void } | { readonly kind: 'drained' };
+type DrainState =
+  | { readonly kind: 'serving' }
+  | { readonly kind: 'draining'; readonly deadline: number; readonly quietMs: number; quietSince: number | undefined; readonly done: () => void }
+  | { readonly kind: 'drained' };
 
 export class Gateway implements GatewayApi, ConnectionHost {
   readonly wheel: TimerWheel<Connection>;
@@ -121,7 +132,11 @@ export class Gateway implements GatewayApi, ConnectionHost {
   tick(now: number): void {
     this.wheel.advance(now);
     const drain = this.drainState;
-    if (drain.kind === 'draining' && (now >= drain.deadline || this.quiet())) drain.done();
+    if (drain.kind !== 'draining') return;
+    if (!this.quiet()) drain.quietSince = undefined;
+    else drain.quietSince ??= now;
+    const settled = drain.quietSince !== undefined && (this.connections.size === 0 || now - drain.quietSince >= drain.quietMs);
+    if (settled || now >= drain.deadline) drain.done();
   }
 
   get draining(): boolean {
@@ -186,13 +201,16 @@ export class Gateway implements GatewayApi, ConnectionHost {
     for (const server of this.servers) server.close();
     this.logger('drain', { connections: this.connections.size, graceMs: options.graceMs });
     for (const connection of this.connections.values()) {
-      connection.goAway({ reconnectAfterMs: Math.floor(random() * options.spreadMs), reason: 'draining' });
+      const alternatives = options.alternatives?.length ? { alternatives: options.alternatives } : {};
+      connection.goAway({ reconnectAfterMs: Math.floor(random() * options.spreadMs), reason: 'draining', ...alternatives });
     }
     return new Promise((resolve) => {
       const now = this.clock.now();
       this.drainState = {
         kind: 'draining',
         deadline: now + options.graceMs,
+        quietMs: options.quietMs ?? 1_000,
+        quietSince: undefined,
         done: () => {
           this.drainState = { kind: 'drained' };
           this.logger('drained', { connections: this.connections.size, pending: this.pending });

@@ -94,6 +94,25 @@ describe('graceful drain', function () {
     assert.deepEqual(page.messages.map((m) => m.content), ['in flight'], 'the acknowledged message is stored, the refused one is not');
   });
 
+  it('names the alternatives in goAway, and the SDK reconnects to the first one', async () => {
+    server = await startTestServer();
+    const other = await startTestServer();
+    try {
+      const alice = server.client('alice', { reconnect: { baseMs: 10, maxMs: 50 } });
+      const goAways: BodyOf<'goAway'>[] = [];
+      alice.on('goAway', (g) => goAways.push(g));
+      await alice.connect();
+      const accepted = other.gateway.stats.accepted;
+      await server.gateway.drain({ graceMs: 5_000, spreadMs: 1, alternatives: [{ host: '127.0.0.1', port: other.port }, { host: 'gw3.example', port: 7000 }] });
+      await waitUntil(() => goAways.length === 1, 'goAway');
+      assert.deepEqual(goAways[0]!.alternatives, [{ host: '127.0.0.1', port: other.port }, { host: 'gw3.example', port: 7000 }]);
+      await waitUntil(() => other.gateway.stats.accepted > accepted, 'alice connects to the alternative');
+      alice.close();
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('ends at the grace period when a request never settles', async () => {
     const gate = gated();
     const clock = new ManualClock();
