@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Client } from '../../client/client.ts';
 import { dispatch, tcpEndpoints } from '../../client/dispatch.ts';
 import { Platform } from '../../protocol/bodies.ts';
-import { LocalBoard, rank, type LoadBoard, type LoadReport } from '../../server/dispatch/board.ts';
+import { rank, type LoadBoard, type LoadReport } from '../../server/dispatch/board.ts';
 import { Dispatcher } from '../../server/dispatch/dispatcher.ts';
 import { call } from '../support/admin.ts';
 import { freePort, spawnServer, stopProcess, type ServerProcess } from '../support/process.ts';
@@ -42,14 +42,6 @@ describe('dispatch', function () {
     for (let i = 0; i < 6; i++) firsts.push((await dispatcher.endpoints())[0]!.host);
     assert.deepEqual(firsts.slice(0, 3), ['a.example', 'a.example', 'a.example'], 'a first while it is emptier');
     assert.ok(firsts.slice(3).includes('b.example'), 'then b gets its share');
-  });
-
-  it('holds one node\'s own report on the local board, until it is withdrawn', async () => {
-    const board = new LocalBoard();
-    await board.publish(report('local', 3));
-    assert.deepEqual((await board.reports()).map((r) => r.nodeId), ['local']);
-    await board.withdraw();
-    assert.deepEqual(await board.reports(), []);
   });
 
   describe('the dispatch listener of one node', () => {
