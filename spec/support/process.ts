@@ -20,8 +20,12 @@ export interface ServerProcess {
   readonly output: () => string;
 }
 
-/** Starts `server/main.ts` as a real process and resolves once it says it is listening. */
+/**
+ * Starts the server as a real process and resolves once it says it is listening: from source
+ * through tsx, or the build in dist/ with TERN_TEST_BUILT=1 (`npm run test:built`).
+ */
 export function spawnServer(args: string[], port: number, timeoutMs = 20_000): Promise<ServerProcess> {
+  if (process.env.TERN_TEST_BUILT === '1') return spawnBuiltServer(args, port, timeoutMs);
   return spawnListening('server/main.ts', ['--host', '127.0.0.1', '--port', String(port), '--quiet', '--admin-port', '0', ...args], port, timeoutMs);
 }
 
