@@ -21,7 +21,7 @@ import { errorReporter, startNode, type RunningNode } from './node.ts';
 import { DEFAULT_TOKEN_TTL_MS } from './logic/auth.ts';
 import { AdminHttp, type AdminOperations } from './ops/admin-http.ts';
 import { timeCommits } from './ops/commit-timing.ts';
-import { pinoLogger } from './ops/log.ts';
+import { pinoLogger, type FlushableLogger } from './ops/log.ts';
 import { LoopLagMonitor } from './ops/loop-lag.ts';
 import { Metrics, type MetricsSource } from './ops/metrics.ts';
 import { readiness } from './ops/readiness.ts';
@@ -237,7 +237,7 @@ async function runGatewayWorker(config: ServerConfig): Promise<void> {
 }
 
 /** Runs `stop` once, on SIGINT, SIGTERM or a call of the returned function, then exits. */
-function onSignals(logger: Logger, stop: () => Promise<void>): (cause: string) => void {
+function onSignals(logger: FlushableLogger, stop: () => Promise<void>): (cause: string) => void {
   let stopping = false;
   const handler = (signal: string) => {
     if (stopping) return;
@@ -246,10 +246,12 @@ function onSignals(logger: Logger, stop: () => Promise<void>): (cause: string) =
     stop().then(
       () => {
         logger('stopped', {});
+        logger.flush();
         process.exit(0);
       },
       (error: unknown) => {
         logger('internal-error', { error: String((error as Error)?.stack ?? error) });
+        logger.flush();
         process.exit(1);
       },
     );
