@@ -7,7 +7,7 @@
  */
 import cluster from 'node:cluster';
 import type { BodyOf } from '../protocol/bodies.ts';
-import { readFileSync } from 'node:fs';
+import { readFileSync, watchFile } from 'node:fs';
 import { LogicClient } from './cluster/logic-client.ts';
 import { LogicHost } from './cluster/logic-host.ts';
 import type { LogicToWorker, WorkerToLogic } from './cluster/messages.ts';
@@ -33,22 +33,29 @@ import type { Stores } from '../storage/ports.ts';
 
 /** Worker replacements allowed per minute before a crash loop is assumed (Supervisor). */
 const MAX_RESTARTS_PER_MINUTE = 10;
+/** How often the content filter's word list is checked for changes. */
+const CONTENT_FILTER_POLL_MS = 1_000;
 /** Workers still running this long after the drain's grace period are killed. */
 const DRAIN_KILL_MARGIN_MS = 5_000;
 
-/** The content filter of the config, loaded now and reloaded from its file on SIGHUP. */
+/** The content filter of the config, loaded now and reloaded from its file on SIGHUP and when it changes. */
 function contentFilterFor(config: ServerConfig, logger: Logger): ContentFilter | undefined {
   if (!config.contentFilter) return undefined;
   const { file, policy } = config.contentFilter;
   const filter = new ContentFilter(policy, parseWordList(readFileSync(file, 'utf8')));
-  process.on('SIGHUP', () => {
+  const reload = (cause: string) => {
     try {
       filter.reload(parseWordList(readFileSync(file, 'utf8')));
-      logger('content-filter-reloaded', { file, words: filter.words });
+      logger('content-filter-reloaded', { file, words: filter.words, cause });
     } catch (error) {
       // Policy: keep the list in force; a broken file must not turn the filter off.
       logger('content-filter-error', { file, error: (error as Error).message });
     }
+  };
+  process.on('SIGHUP', () => reload('SIGHUP'));
+  // Polling the file's stat survives editors that replace the file by a rename, which fs.watch does not.
+  watchFile(file, { interval: CONTENT_FILTER_POLL_MS, persistent: false }, (now, before) => {
+    if (now.mtimeMs !== before.mtimeMs || now.size !== before.size) reload('changed');
   });
   return filter;
 }

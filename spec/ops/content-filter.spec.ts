@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -97,6 +97,26 @@ describe('the content filter', function () {
       rmSync(dir, { recursive: true, force: true });
     });
 
+    it('reloads the word list when the file changes', async () => {
+      const words = join(dir, 'words.txt');
+      writeFileSync(words, 'alpha\n');
+      const port = await freePort();
+      proc = await spawnServer(['--workers', '1', '--data-dir', join(dir, 'data'), '--scrypt-cost', '1024', '--content-filter', words], port);
+      const alice = await RawDevice.register(port, 'alice');
+      const bob = await RawDevice.register(port, 'bob');
+      devices.push(alice, bob);
+      const pushed: string[] = [];
+      bob.onPush = (entry) => entry.message && pushed.push(entry.message.content);
+      writeFileSync(words, 'alpha\ngamma-delta\n');
+      // Polled every second: send (bounded, 100 ms apart) until the new word is masked.
+      for (let i = 0; i < 60 && !pushed.includes('***********'); i++) {
+        if (i > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+        alice.send(`w${i}`, 'bob', 'gamma-delta', () => undefined);
+        await waitUntil(() => pushed.length === i + 1, `push ${i + 1}`);
+      }
+      assert.ok(pushed.includes('***********'), 'the changed file is in force without a signal');
+    });
+
     it('reloads the word list on SIGHUP', async () => {
       const words = join(dir, 'words.txt');
       writeFileSync(words, 'alpha\n');
@@ -109,7 +129,10 @@ describe('the content filter', function () {
       bob.onPush = (entry) => entry.message && pushed.push(entry.message.content);
       alice.send('c1', 'bob', 'alpha beta', () => undefined);
       await waitUntil(() => pushed.length === 1, 'first push');
-      writeFileSync(words, 'beta\n');
+      // Same size and mtime as before, so that only the signal, not the change poll, can see it.
+      const before = statSync(words);
+      writeFileSync(words, 'beta \n');
+      utimesSync(words, before.atime, before.mtime);
       proc.child.kill('SIGHUP');
       // The reload is not observable from outside but by its effect: send until beta is masked.
       for (let i = 0; i < 50 && !pushed.includes('alpha ****'); i++) {
