@@ -136,7 +136,7 @@ async function runSingle(config: ServerConfig): Promise<void> {
   live.node = running;
   await running.logic.admin.reserveSystemUser();
   const adminPort = await admin.start(running.logic.admin, running.stores, () => running.gateway.draining);
-  const dispatch = await startDispatch(config, logger, running.logic.routing, running, async () => running.gateway.size);
+  const dispatch = await startDispatch(config, logger, running.logic.routing, running, async () => ({ connections: running.gateway.size, accepted: running.gateway.stats.accepted }));
   console.log(describe(config, running.port, running.tlsPort, adminPort, dispatch?.port));
   onSignals(logger, async () => {
     // Off the board first: no client is sent to a node that is going away; its clients go to the others.
@@ -177,8 +177,11 @@ async function runLogicProcess(config: ServerConfig): Promise<void> {
   const dispatch: { running?: RunningDispatch } = {};
   // Every worker listens: the node is up, and its bound ports are known for the dispatch board.
   const up = async (port: number, tlsPort: number | undefined) => {
-    const connections = async () => (await logicHost.snapshots(1_000)).reduce((n, w) => n + w.gateway.stats.connections, 0);
-    dispatch.running = await startDispatch(config, logger, opened.routing, { port, tlsPort }, connections);
+    const load = async () => {
+      const workers = await logicHost.snapshots(1_000);
+      return { connections: workers.reduce((n, w) => n + w.gateway.stats.connections, 0), accepted: workers.reduce((n, w) => n + w.gateway.stats.accepted, 0) };
+    };
+    dispatch.running = await startDispatch(config, logger, opened.routing, { port, tlsPort }, load);
     console.log(describe(config, port, tlsPort, adminPort, dispatch.running?.port));
   };
   const supervisor = new Supervisor({

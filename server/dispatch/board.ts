@@ -16,6 +16,8 @@ export interface LoadReport {
   readonly capacity: number;
   /** Busy fraction of the node's cores, 0–1. */
   readonly cpu: number;
+  /** Connections accepted per second since the node's previous report (reconnect storms show here). */
+  readonly acceptRate?: number;
   /** When the report was made, ms. */
   readonly at: number;
 }

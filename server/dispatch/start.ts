@@ -30,7 +30,7 @@ export async function startDispatch(
   logger: Logger,
   routing: Routing,
   bound: { readonly port: number; readonly tlsPort: number | undefined },
-  connections: () => Promise<number>,
+  load: () => Promise<{ readonly connections: number; readonly accepted: number }>,
 ): Promise<RunningDispatch | undefined> {
   if (!config.dispatch) return undefined;
   let redis: Redis | undefined;
@@ -42,6 +42,7 @@ export async function startDispatch(
   const nodeId = routing instanceof RedisRouting ? routing.nodeId : 'local';
   const cores = availableParallelism();
   const capacity = config.maxConnectionsPerWorker * Math.max(1, config.workers);
+  let previous: { accepted: number; at: number } | undefined;
   const dispatcher = new Dispatcher({
     board,
     clock: systemClock,
@@ -49,16 +50,23 @@ export async function startDispatch(
     staleMs: 3 * INTERVAL_MS,
     limit: ENDPOINTS_PER_ANSWER,
     onError: errorReporter(logger, 'dispatch-error'),
-    measure: async () => ({
-      nodeId,
-      host: config.publicHost,
-      port: bound.port,
-      ...(bound.tlsPort !== undefined ? { tlsPort: bound.tlsPort } : {}),
-      connections: await connections(),
-      capacity,
-      cpu: Math.min(1, (loadavg()[0] ?? 0) / cores),
-      at: systemClock.now(),
-    }),
+    measure: async () => {
+      const { connections, accepted } = await load();
+      const at = systemClock.now();
+      const acceptRate = previous && at > previous.at ? ((accepted - previous.accepted) * 1000) / (at - previous.at) : 0;
+      previous = { accepted, at };
+      return {
+        nodeId,
+        host: config.publicHost,
+        port: bound.port,
+        ...(bound.tlsPort !== undefined ? { tlsPort: bound.tlsPort } : {}),
+        connections,
+        capacity,
+        cpu: Math.min(1, (loadavg()[0] ?? 0) / cores),
+        acceptRate: Math.max(0, Math.round(acceptRate)),
+        at,
+      };
+    },
   });
   await dispatcher.start();
   const http = new DispatchHttp(dispatcher, errorReporter(logger, 'dispatch-error'));

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { LoadBoard, LoadReport } from '../../server/dispatch/board.ts';
 
 function report(nodeId: string, connections: number, at: number): LoadReport {
-  return { nodeId, host: '127.0.0.1', port: 7000, tlsPort: 7443, connections, capacity: 100, cpu: 0.25, at };
+  return { nodeId, host: '127.0.0.1', port: 7000, tlsPort: 7443, connections, capacity: 100, cpu: 0.25, acceptRate: 12, at };
 }
 
 export function describeBoardConformance(name: string, open: () => Promise<{ board: LoadBoard; close(): Promise<void> }>): void {
