@@ -158,6 +158,12 @@ export interface MessageStore {
   commit(input: MessageInput): Promise<CommittedMessage>;
 }
 
+/** An operator's sanctions of a user: muted (may not send) until a time, in ms; 0 when not muted. */
+export interface ModerationStore {
+  setMutedUntil(userId: string, untilMs: number): Promise<void>;
+  mutedUntil(userId: string): Promise<number>;
+}
+
 export interface Stores {
   readonly messages: MessageStore;
   readonly accounts: AccountStore;
@@ -168,6 +174,7 @@ export interface Stores {
   readonly dedup: DedupStore;
   readonly conversations: ConversationStore;
   readonly hidden: HiddenStore;
+  readonly moderation: ModerationStore;
   /** Resolves once every write issued before the call is durable; rejects if one failed. */
   durable(): Promise<void>;
   close(): Promise<void>;

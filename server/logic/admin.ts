@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { KickReason, type BodyOf } from '../../protocol/bodies.ts';
 import { ErrorCode, ProtocolError } from '../../protocol/errors.ts';
-import type { AccountStore } from '../../storage/ports.ts';
+import type { AccountStore, ModerationStore } from '../../storage/ports.ts';
 import type { SessionInfo } from '../seam.ts';
 import type { Auth } from './auth.ts';
 import type { Clock } from './clock.ts';
@@ -33,6 +33,7 @@ export class Admin {
     private readonly auth: Auth,
     private readonly messaging: Messaging,
     private readonly accounts: AccountStore,
+    private readonly moderation: ModerationStore,
     private readonly clock: Clock,
   ) {}
 
@@ -64,6 +65,13 @@ export class Admin {
     const revoked = await this.auth.revokeOfConnections(routes.map((route) => route.session.connectionId));
     for (const route of routes) this.routing.kick(route, { reason: KickReason.tokenRevoked, message: 'the session token was revoked' });
     return { revoked, kicked: routes.length };
+  }
+
+  /** Mutes the user's sends for `seconds` (0 lifts a mute): 3002 until then. Returns the end, ms (0: not muted). */
+  async mute(userId: string, seconds: number): Promise<number> {
+    const until = seconds > 0 ? this.clock.now() + seconds * 1000 : 0;
+    await this.moderation.setMutedUntil(checkUserId(userId), until);
+    return until;
   }
 
   /** A message from the system user, stored, synced and pushed like any 1:1 message. */

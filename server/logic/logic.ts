@@ -52,7 +52,7 @@ export class Logic implements LogicApi {
     this.conversations = new Conversations(stores, clock, (userId, entry, except) => this.fanout(userId, entry, except), {
       recallWindowMs: options.recallWindowMs ?? 2 * 60 * 1000,
     });
-    this.admin = new Admin(this.routing, this.auth, this.messaging, stores.accounts, clock);
+    this.admin = new Admin(this.routing, this.auth, this.messaging, stores.accounts, stores.moderation, clock);
     this.syncing = new Sync(stores.inbox, stores.history, (userId, messages) => this.conversations.visible(userId, messages));
     this.handlers = {
       send: (s, b) => this.messaging.send(s, b),

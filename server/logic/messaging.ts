@@ -26,7 +26,7 @@ export class Messaging {
   private readonly releases = new Map<string, Promise<unknown>>();
 
   constructor(
-    private readonly stores: Pick<Stores, 'accounts' | 'messages'>,
+    private readonly stores: Pick<Stores, 'accounts' | 'messages' | 'moderation'>,
     private readonly clock: Clock,
     private readonly fanout: Fanout,
     /** The content to store for the content a sender gave (masked), or a 3003 ProtocolError. */
@@ -39,7 +39,10 @@ export class Messaging {
     const to = checkUserId(body.to);
     if (to === session.userId) throw new ProtocolError(ErrorCode.forbidden, 'a 1:1 message needs another user as receiver');
     const exists = this.receivers.exists(to);
+    const muted = this.stores.moderation.mutedUntil(session.userId);
     if (!(exists === true || (await exists))) throw new ProtocolError(ErrorCode.notFound, `user "${to}" does not exist`);
+    const mutedUntil = await muted;
+    if (mutedUntil > this.clock.now()) throw new ProtocolError(ErrorCode.forbidden, `muted by an operator until ${new Date(mutedUntil).toISOString()}`);
     const conversationId = directConversationId(session.userId, to);
     const content = this.filter(body.content);
     const sentAt = this.clock.now();

@@ -9,7 +9,7 @@ import { ProtocolError } from '../../protocol/errors.ts';
 import type { Admin } from '../logic/admin.ts';
 import type { Metrics } from './metrics.ts';
 
-export type AdminOperations = Pick<Admin, 'online' | 'devices' | 'kick' | 'revokeTokens' | 'systemMessage'>;
+export type AdminOperations = Pick<Admin, 'online' | 'devices' | 'kick' | 'revokeTokens' | 'systemMessage' | 'mute'>;
 
 export interface Readiness {
   readonly ready: boolean;
@@ -144,6 +144,12 @@ export class AdminHttp {
         return this.json(response, 200, { kicked: await admin.kick(userId, optionalString(body, 'deviceId'), optionalString(body, 'message')) });
       case 'revoke-tokens':
         return this.json(response, 200, await admin.revokeTokens(userId, optionalString(body, 'deviceId')));
+      case 'mute': {
+        const seconds = body.seconds;
+        // At most a year: a mute is a sanction with an end; a ban is a different tool.
+        if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < 0 || seconds > 366 * 86_400) throw new HttpError(400, 'seconds must be an integer from 0 (lift the mute) to 31,622,400');
+        return this.json(response, 200, { mutedUntil: await admin.mute(userId, seconds) });
+      }
       case 'messages': {
         const content = optionalString(body, 'content');
         if (content === undefined) throw new HttpError(400, 'content is required');

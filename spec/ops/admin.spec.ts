@@ -91,6 +91,27 @@ describe('the admin API', function () {
     assert.equal((await call(`${base}/admin/users/bob/messages`, { method: 'POST', token: TOKEN, body: { content: 7 } })).status, 400);
   });
 
+  it('mutes a user: sends get 3002 until the mute is lifted', async () => {
+    const base = await start(['--admin-token', TOKEN]);
+    const alice = await device('alice');
+    await device('bob');
+    const answers: Array<number | 'ack'> = [];
+    const send = async (id: string) => {
+      const before = answers.length;
+      alice.send(id, 'bob', 'hello', (ack, code) => answers.push(ack ? 'ack' : (code ?? -1)));
+      await waitUntil(() => answers.length === before + 1, `answer to ${id}`);
+      return answers.at(-1);
+    };
+    const muted = await call(`${base}/admin/users/alice/mute`, { method: 'POST', token: TOKEN, body: { seconds: 600 } });
+    assert.equal(muted.status, 200);
+    assert.ok((muted.body as { mutedUntil: number }).mutedUntil > 0);
+    assert.equal(await send('m1'), ErrorCode.forbidden);
+    assert.deepEqual((await call(`${base}/admin/users/alice/mute`, { method: 'POST', token: TOKEN, body: { seconds: 0 } })).body, { mutedUntil: 0 });
+    assert.equal(await send('m2'), 'ack');
+    assert.equal((await call(`${base}/admin/users/alice/mute`, { method: 'POST', token: TOKEN, body: { seconds: -1 } })).status, 400);
+    assert.equal((await call(`${base}/admin/users/alice/mute`, { method: 'POST', token: TOKEN, body: { seconds: 'long' } })).status, 400);
+  });
+
   it('revokes the tokens of a user\'s online devices: the token no longer logs in', async () => {
     const base = await start(['--admin-token', TOKEN]);
     const options = { endpoint: { host: '127.0.0.1', port }, userId: 'carol', deviceId: 'carol-phone', platform: Platform.ios, reconnect: false as const };

@@ -8,6 +8,7 @@ import type { Stores } from '../../storage/ports.ts';
 import { describeConversations } from './conformance/conversations.ts';
 import { describeIdentity } from './conformance/identity.ts';
 import { describeInbox } from './conformance/inbox.ts';
+import { describeModeration } from './conformance/moderation.ts';
 import { describeHistory, describeSequences } from './conformance/ordering.ts';
 
 export interface OpenOptions {
@@ -46,5 +47,6 @@ export function describeStoreConformance(name: string, open: OpenStore): void {
     describeHistory(harness);
     describeInbox(harness);
     describeConversations(harness);
+    describeModeration(harness);
   });
 }

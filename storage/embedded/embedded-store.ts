@@ -14,6 +14,7 @@ import type {
   DedupStore,
   HistoryPage,
   HiddenStore,
+  ModerationStore,
   HistoryStore,
   InboxRead,
   InboxStore,
@@ -283,6 +284,21 @@ class EmbeddedHidden implements HiddenStore {
   }
 }
 
+class EmbeddedModeration implements ModerationStore {
+  constructor(
+    private readonly db: Database<number, Key>,
+    private readonly track: WriteTracker,
+    private readonly pending: PendingWrites,
+  ) {}
+  async setMutedUntil(userId: string, untilMs: number): Promise<void> {
+    this.track(untilMs > 0 ? this.db.put(userId, untilMs) : this.db.remove(userId), `m\0${userId}`);
+  }
+  async mutedUntil(userId: string): Promise<number> {
+    await this.pending.settled(`m\0${userId}`);
+    return this.db.get(userId) ?? 0;
+  }
+}
+
 export function openEmbeddedStore(options: EmbeddedStoreOptions): Stores {
   mkdirSync(options.path, { recursive: true });
   const root = open({ path: options.path, compression: false, maxDbs: 16 });
@@ -339,6 +355,7 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): Stores {
     dedup: new EmbeddedDedup(dedupDb, track, pending),
     conversations,
     hidden: new EmbeddedHidden(sub(root, 'hidden'), track, pending),
+    moderation: new EmbeddedModeration(sub(root, 'moderation'), track, pending),
     durable: async () => {
       await lastWrite;
     },

@@ -19,6 +19,7 @@ import type {
   DedupRecord,
   DedupStore,
   HiddenStore,
+  ModerationStore,
   HistoryPage,
   HistoryStore,
   SequenceStore,
@@ -137,6 +138,18 @@ class RedisHidden implements HiddenStore {
   }
 }
 
+class RedisModeration implements ModerationStore {
+  constructor(private readonly redis: Redis, private readonly keys: Keys) {}
+  async setMutedUntil(userId: string, untilMs: number): Promise<void> {
+    if (untilMs <= 0) await this.redis.del(this.keys.muted(userId));
+    else await this.redis.set(this.keys.muted(userId), untilMs, 'PXAT', untilMs);
+  }
+  async mutedUntil(userId: string): Promise<number> {
+    const value = await this.redis.get(this.keys.muted(userId));
+    return value === null ? 0 : toInt('GET mute', value);
+  }
+}
+
 export const redisScripts: readonly LuaScript[] = [recordMessageScript, markReadScript, updateMessageScript, historyPageScript, ...inboxScripts];
 
 /** Builds the ports on an open connection; `close()` closes that connection. */
@@ -163,6 +176,7 @@ export function redisPorts(redis: Redis, options: RedisStoreOptions = {}): Store
     accounts: new RedisAccounts(redis, keys),
     tokens: new RedisTokens(redis, keys),
     hidden: new RedisHidden(redis, keys),
+    moderation: new RedisModeration(redis, keys),
     close: async () => {
       await redis.quit();
     },
