@@ -158,10 +158,20 @@ export interface MessageStore {
   commit(input: MessageInput): Promise<CommittedMessage>;
 }
 
-/** An operator's sanctions of a user: muted (may not send) until a time, in ms; 0 when not muted. */
+/** An operator's sanctions of a user, each until a time in ms; 0 when not in force. */
+export interface Sanctions {
+  /** May not send at all. */
+  readonly mutedUntil: number;
+  /** May send text (kind 1) only: no media or other kinds. */
+  readonly textOnlyUntil: number;
+}
+
+export const NO_SANCTIONS: Sanctions = { mutedUntil: 0, textOnlyUntil: 0 };
+
 export interface ModerationStore {
-  setMutedUntil(userId: string, untilMs: number): Promise<void>;
-  mutedUntil(userId: string): Promise<number>;
+  /** Replaces the user's sanctions; all 0 removes them. */
+  set(userId: string, sanctions: Sanctions): Promise<void>;
+  get(userId: string): Promise<Sanctions>;
 }
 
 export interface Stores {

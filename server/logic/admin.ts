@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { KickReason, type BodyOf } from '../../protocol/bodies.ts';
 import { ErrorCode, ProtocolError } from '../../protocol/errors.ts';
-import type { AccountStore, ModerationStore } from '../../storage/ports.ts';
+import type { AccountStore, ModerationStore, Sanctions } from '../../storage/ports.ts';
 import type { SessionInfo } from '../seam.ts';
 import type { Auth } from './auth.ts';
 import type { Clock } from './clock.ts';
@@ -67,11 +67,21 @@ export class Admin {
     return { revoked, kicked: routes.length };
   }
 
-  /** Mutes the user's sends for `seconds` (0 lifts a mute): 3002 until then. Returns the end, ms (0: not muted). */
-  async mute(userId: string, seconds: number): Promise<number> {
-    const until = seconds > 0 ? this.clock.now() + seconds * 1000 : 0;
-    await this.moderation.setMutedUntil(checkUserId(userId), until);
-    return until;
+  /**
+   * Sets the user's sanctions for the given durations from now (0 lifts one; one not given is kept):
+   * `mutedSeconds`, every send is 3002; `textOnlySeconds`, a send of a kind other than text is 3002.
+   */
+  async sanction(userId: string, durations: { mutedSeconds?: number; textOnlySeconds?: number }): Promise<Sanctions> {
+    checkUserId(userId);
+    const now = this.clock.now();
+    const until = (seconds: number) => (seconds > 0 ? now + seconds * 1000 : 0);
+    const current = await this.moderation.get(userId);
+    const next: Sanctions = {
+      mutedUntil: durations.mutedSeconds === undefined ? current.mutedUntil : until(durations.mutedSeconds),
+      textOnlyUntil: durations.textOnlySeconds === undefined ? current.textOnlyUntil : until(durations.textOnlySeconds),
+    };
+    await this.moderation.set(userId, next);
+    return next;
   }
 
   /** A message from the system user, stored, synced and pushed like any 1:1 message. */

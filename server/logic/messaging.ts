@@ -15,6 +15,9 @@ import { KnownUsers } from './known-users.ts';
 /** Where the logic sends entries for delivery to a user's online devices. */
 export type Fanout = (userId: string, entry: BodyOf<'push'>, exceptDeviceId?: string) => void;
 
+/** `kind` 1 is text (SPEC §5.2); every other kind is media or application-defined. */
+const TEXT_KIND = 1;
+
 export class Messaging {
   private readonly receivers: KnownUsers;
 
@@ -39,10 +42,12 @@ export class Messaging {
     const to = checkUserId(body.to);
     if (to === session.userId) throw new ProtocolError(ErrorCode.forbidden, 'a 1:1 message needs another user as receiver');
     const exists = this.receivers.exists(to);
-    const muted = this.stores.moderation.mutedUntil(session.userId);
+    const sanctions = this.stores.moderation.get(session.userId);
     if (!(exists === true || (await exists))) throw new ProtocolError(ErrorCode.notFound, `user "${to}" does not exist`);
-    const mutedUntil = await muted;
-    if (mutedUntil > this.clock.now()) throw new ProtocolError(ErrorCode.forbidden, `muted by an operator until ${new Date(mutedUntil).toISOString()}`);
+    const { mutedUntil, textOnlyUntil } = await sanctions;
+    const now = this.clock.now();
+    if (mutedUntil > now) throw new ProtocolError(ErrorCode.forbidden, `muted by an operator until ${new Date(mutedUntil).toISOString()}`);
+    if (body.kind !== TEXT_KIND && textOnlyUntil > now) throw new ProtocolError(ErrorCode.forbidden, `only text may be sent until ${new Date(textOnlyUntil).toISOString()}`);
     const conversationId = directConversationId(session.userId, to);
     const content = this.filter(body.content);
     const sentAt = this.clock.now();

@@ -9,7 +9,7 @@ import { ProtocolError } from '../../protocol/errors.ts';
 import type { Admin } from '../logic/admin.ts';
 import type { Metrics } from './metrics.ts';
 
-export type AdminOperations = Pick<Admin, 'online' | 'devices' | 'kick' | 'revokeTokens' | 'systemMessage' | 'mute'>;
+export type AdminOperations = Pick<Admin, 'online' | 'devices' | 'kick' | 'revokeTokens' | 'systemMessage' | 'sanction'>;
 
 export interface Readiness {
   readonly ready: boolean;
@@ -73,6 +73,16 @@ function optionalString(body: Record<string, unknown>, key: string): string | un
   const value = body[key];
   if (value === undefined) return undefined;
   if (typeof value !== 'string') throw new HttpError(400, `${key} must be a string`);
+  return value;
+}
+
+/** At most a year: a sanction has an end; a ban is a different tool. */
+const MAX_SANCTION_SECONDS = 366 * 86_400;
+
+function duration(body: Record<string, unknown>, key: string): number | undefined {
+  const value = body[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_SANCTION_SECONDS) throw new HttpError(400, `${key} must be an integer from 0 (lift it) to ${MAX_SANCTION_SECONDS}`);
   return value;
 }
 
@@ -144,11 +154,11 @@ export class AdminHttp {
         return this.json(response, 200, { kicked: await admin.kick(userId, optionalString(body, 'deviceId'), optionalString(body, 'message')) });
       case 'revoke-tokens':
         return this.json(response, 200, await admin.revokeTokens(userId, optionalString(body, 'deviceId')));
-      case 'mute': {
-        const seconds = body.seconds;
-        // At most a year: a mute is a sanction with an end; a ban is a different tool.
-        if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < 0 || seconds > 366 * 86_400) throw new HttpError(400, 'seconds must be an integer from 0 (lift the mute) to 31,622,400');
-        return this.json(response, 200, { mutedUntil: await admin.mute(userId, seconds) });
+      case 'sanctions': {
+        const mutedSeconds = duration(body, 'mutedSeconds');
+        const textOnlySeconds = duration(body, 'textOnlySeconds');
+        if (mutedSeconds === undefined && textOnlySeconds === undefined) throw new HttpError(400, 'give mutedSeconds, textOnlySeconds or both');
+        return this.json(response, 200, await admin.sanction(userId, { ...(mutedSeconds !== undefined ? { mutedSeconds } : {}), ...(textOnlySeconds !== undefined ? { textOnlySeconds } : {}) }));
       }
       case 'messages': {
         const content = optionalString(body, 'content');

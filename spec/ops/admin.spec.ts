@@ -91,25 +91,30 @@ describe('the admin API', function () {
     assert.equal((await call(`${base}/admin/users/bob/messages`, { method: 'POST', token: TOKEN, body: { content: 7 } })).status, 400);
   });
 
-  it('mutes a user: sends get 3002 until the mute is lifted', async () => {
+  it('mutes a user, or allows them text only: sends get 3002 until the sanction is lifted', async () => {
     const base = await start(['--admin-token', TOKEN]);
     const alice = await device('alice');
     await device('bob');
     const answers: Array<number | 'ack'> = [];
-    const send = async (id: string) => {
+    const send = async (id: string, kind = 1) => {
       const before = answers.length;
-      alice.send(id, 'bob', 'hello', (ack, code) => answers.push(ack ? 'ack' : (code ?? -1)));
+      alice.send(id, 'bob', 'hello', (ack, code) => answers.push(ack ? 'ack' : (code ?? -1)), kind);
       await waitUntil(() => answers.length === before + 1, `answer to ${id}`);
       return answers.at(-1);
     };
-    const muted = await call(`${base}/admin/users/alice/mute`, { method: 'POST', token: TOKEN, body: { seconds: 600 } });
+    const sanction = (body: unknown) => call(`${base}/admin/users/alice/sanctions`, { method: 'POST', token: TOKEN, body });
+    const muted = await sanction({ mutedSeconds: 600 });
     assert.equal(muted.status, 200);
     assert.ok((muted.body as { mutedUntil: number }).mutedUntil > 0);
     assert.equal(await send('m1'), ErrorCode.forbidden);
-    assert.deepEqual((await call(`${base}/admin/users/alice/mute`, { method: 'POST', token: TOKEN, body: { seconds: 0 } })).body, { mutedUntil: 0 });
-    assert.equal(await send('m2'), 'ack');
-    assert.equal((await call(`${base}/admin/users/alice/mute`, { method: 'POST', token: TOKEN, body: { seconds: -1 } })).status, 400);
-    assert.equal((await call(`${base}/admin/users/alice/mute`, { method: 'POST', token: TOKEN, body: { seconds: 'long' } })).status, 400);
+    assert.equal((await sanction({ mutedSeconds: 0, textOnlySeconds: 600 })).status, 200);
+    assert.equal(await send('m2'), 'ack', 'text is allowed');
+    assert.equal(await send('m3', 2), ErrorCode.forbidden, 'another kind is not');
+    assert.deepEqual((await sanction({ textOnlySeconds: 0 })).body, { mutedUntil: 0, textOnlyUntil: 0 });
+    assert.equal(await send('m4', 2), 'ack');
+    assert.equal((await sanction({ mutedSeconds: -1 })).status, 400);
+    assert.equal((await sanction({ mutedSeconds: 'long' })).status, 400);
+    assert.equal((await sanction({})).status, 400);
   });
 
   it('revokes the tokens of a user\'s online devices: the token no longer logs in', async () => {

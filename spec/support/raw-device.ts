@@ -56,13 +56,13 @@ export class RawDevice {
     return this.closed;
   }
 
-  send(clientMsgId: string, to: string, content: string, onAck: AckHandler): void {
+  send(clientMsgId: string, to: string, content: string, onAck: AckHandler, kind = 1): void {
     const requestId = this.nextRequest++;
     this.waiting.set(requestId, (frame) => {
       if (frame.opcode === Opcode.sendAck) onAck(readBody(frame, Bodies.sendAck));
       else onAck(undefined, frame.opcode === Opcode.error ? readBody(frame, Bodies.error).code : -1);
     });
-    this.socket.write(encodeFrame(Opcode.send, requestId, Bodies.send, { clientMsgId, to, kind: 1, content }));
+    this.socket.write(encodeFrame(Opcode.send, requestId, Bodies.send, { clientMsgId, to, kind, content }));
   }
 
   ping(onPong: () => void): void {

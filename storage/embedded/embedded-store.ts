@@ -15,6 +15,7 @@ import type {
   HistoryPage,
   HiddenStore,
   ModerationStore,
+  Sanctions,
   HistoryStore,
   InboxRead,
   InboxStore,
@@ -24,6 +25,7 @@ import type {
   TokenRecord,
   TokenStore,
 } from '../ports.ts';
+import { NO_SANCTIONS } from '../ports.ts';
 import { Counters, type WriteTracker } from './counters.ts';
 import { EmbeddedConversations } from './conversations.ts';
 import { decodeHistoryRow, encodeHistoryRow, historyRowStoredAt } from './history-row.ts';
@@ -286,16 +288,17 @@ class EmbeddedHidden implements HiddenStore {
 
 class EmbeddedModeration implements ModerationStore {
   constructor(
-    private readonly db: Database<number, Key>,
+    private readonly db: Database<Sanctions, Key>,
     private readonly track: WriteTracker,
     private readonly pending: PendingWrites,
   ) {}
-  async setMutedUntil(userId: string, untilMs: number): Promise<void> {
-    this.track(untilMs > 0 ? this.db.put(userId, untilMs) : this.db.remove(userId), `m\0${userId}`);
+  async set(userId: string, sanctions: Sanctions): Promise<void> {
+    const none = sanctions.mutedUntil <= 0 && sanctions.textOnlyUntil <= 0;
+    this.track(none ? this.db.remove(userId) : this.db.put(userId, { mutedUntil: sanctions.mutedUntil, textOnlyUntil: sanctions.textOnlyUntil }), `m\0${userId}`);
   }
-  async mutedUntil(userId: string): Promise<number> {
+  async get(userId: string): Promise<Sanctions> {
     await this.pending.settled(`m\0${userId}`);
-    return this.db.get(userId) ?? 0;
+    return this.db.get(userId) ?? NO_SANCTIONS;
   }
 }
 

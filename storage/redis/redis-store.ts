@@ -20,6 +20,7 @@ import type {
   DedupStore,
   HiddenStore,
   ModerationStore,
+  Sanctions,
   HistoryPage,
   HistoryStore,
   SequenceStore,
@@ -27,6 +28,7 @@ import type {
   TokenRecord,
   TokenStore,
 } from '../ports.ts';
+import { NO_SANCTIONS } from '../ports.ts';
 import { connectRedis, type RedisConnection } from './connect.ts';
 import { markReadScript, recordMessageScript, RedisConversations, updateMessageScript } from './conversations.ts';
 import { toArray, toInt } from './errors.ts';
@@ -138,15 +140,19 @@ class RedisHidden implements HiddenStore {
   }
 }
 
+/** `mute:{user}` → "mutedUntil textOnlyUntil", expiring with the later of the two. */
 class RedisModeration implements ModerationStore {
   constructor(private readonly redis: Redis, private readonly keys: Keys) {}
-  async setMutedUntil(userId: string, untilMs: number): Promise<void> {
-    if (untilMs <= 0) await this.redis.del(this.keys.muted(userId));
-    else await this.redis.set(this.keys.muted(userId), untilMs, 'PXAT', untilMs);
+  async set(userId: string, sanctions: Sanctions): Promise<void> {
+    const until = Math.max(sanctions.mutedUntil, sanctions.textOnlyUntil);
+    if (until <= 0) await this.redis.del(this.keys.muted(userId));
+    else await this.redis.set(this.keys.muted(userId), `${Math.max(0, sanctions.mutedUntil)} ${Math.max(0, sanctions.textOnlyUntil)}`, 'PXAT', until);
   }
-  async mutedUntil(userId: string): Promise<number> {
+  async get(userId: string): Promise<Sanctions> {
     const value = await this.redis.get(this.keys.muted(userId));
-    return value === null ? 0 : toInt('GET mute', value);
+    if (value === null) return NO_SANCTIONS;
+    const [muted, textOnly] = value.split(' ');
+    return { mutedUntil: toInt('mute value', muted ?? ''), textOnlyUntil: toInt('mute value', textOnly ?? '') };
   }
 }
 

@@ -1,21 +1,22 @@
-/** Mutes set by an operator. */
+/** Sanctions set by an operator. */
 import assert from 'node:assert/strict';
+import { NO_SANCTIONS } from '../../../storage/ports.ts';
 import type { Harness } from '../conformance.ts';
 
 export function describeModeration(h: Harness): void {
   describe('moderation', () => {
-    it('reads 0 for a user never muted, and a mute back until it is lifted with 0', async () => {
+    it('reads no sanctions for a user never sanctioned, and sanctions back until they are lifted', async () => {
       const { moderation } = await h.open();
-      // A time well in the future, so that a store that expires mutes with the clock keeps it.
+      // Times well in the future, so that a store that expires sanctions with the clock keeps them.
       const until = Date.now() + 3_600_000;
-      assert.equal(await moderation.mutedUntil('ann'), 0);
-      await moderation.setMutedUntil('ann', until);
-      assert.equal(await moderation.mutedUntil('ann'), until);
-      assert.equal(await moderation.mutedUntil('ben'), 0, 'one user\'s mute is not another\'s');
-      await moderation.setMutedUntil('ann', until + 1_000);
-      assert.equal(await moderation.mutedUntil('ann'), until + 1_000, 'a new mute replaces the old one');
-      await moderation.setMutedUntil('ann', 0);
-      assert.equal(await moderation.mutedUntil('ann'), 0);
+      assert.deepEqual(await moderation.get('ann'), NO_SANCTIONS);
+      await moderation.set('ann', { mutedUntil: until, textOnlyUntil: 0 });
+      assert.deepEqual(await moderation.get('ann'), { mutedUntil: until, textOnlyUntil: 0 });
+      assert.deepEqual(await moderation.get('ben'), NO_SANCTIONS, 'one user\'s sanctions are not another\'s');
+      await moderation.set('ann', { mutedUntil: 0, textOnlyUntil: until + 1_000 });
+      assert.deepEqual(await moderation.get('ann'), { mutedUntil: 0, textOnlyUntil: until + 1_000 }, 'a new set replaces the old one');
+      await moderation.set('ann', NO_SANCTIONS);
+      assert.deepEqual(await moderation.get('ann'), NO_SANCTIONS);
     });
   });
 }
