@@ -91,6 +91,8 @@ export class Client extends EventEmitter<ClientEvents> {
   private reconnectTimer: NodeJS.Timeout | undefined;
   /** Which of endpoint and alternateEndpoints the next connection goes to. */
   private endpointIndex = 0;
+  /** The first alternative of the last goAway: the next connection tries it once (SPEC §13.2). */
+  private redirect: Endpoint | undefined;
   private highestSid = 0;
   private ackScheduled = false;
   private syncing: Promise<void> | undefined;
@@ -228,7 +230,9 @@ export class Client extends EventEmitter<ClientEvents> {
 
   private async open(): Promise<BodyOf<'session'>> {
     const endpoints = [this.options.endpoint, ...(this.options.alternateEndpoints ?? [])];
-    const transport = await Transport.open(endpoints[this.endpointIndex % endpoints.length]!);
+    const target = this.redirect ?? endpoints[this.endpointIndex % endpoints.length]!;
+    this.redirect = undefined;
+    const transport = await Transport.open(target);
     this.transport = transport;
     transport.on('frame', (frame) => this.onFrame(transport, frame));
     transport.on('close', (error) => this.onClose(transport, error));
@@ -457,6 +461,11 @@ export class Client extends EventEmitter<ClientEvents> {
 
   private onGoAway(transport: Transport, body: BodyOf<'goAway'>): void {
     this.emit('goAway', body);
+    const next = body.alternatives?.[0];
+    // The same transport as now: a TLS client goes only where the alternative serves TLS, with its options.
+    const { tls } = this.options.endpoint;
+    if (next && !tls) this.redirect = { host: next.host, port: next.port };
+    else if (next && tls && next.tlsPort !== undefined) this.redirect = { host: next.host, port: next.tlsPort, tls };
     setTimeout(() => transport.close(), Math.min(body.reconnectAfterMs, 60_000)).unref();
   }
 

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * tern-loadgen: simulated phones against a tern server, or the same conversations through an
  * MQTT broker for comparison.

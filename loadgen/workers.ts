@@ -17,10 +17,12 @@ export interface WorkerHandle {
   stop(): void;
 }
 
-const WORKER_SCRIPT = new URL('./worker.ts', import.meta.url).pathname;
+// Run from source (through tsx) or from the build in dist/ (plain node): the worker is a sibling either way.
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+const WORKER_SCRIPT = new URL(FROM_SOURCE ? './worker.ts' : './worker.js', import.meta.url).pathname;
 
 export function forkWorker(label: string): WorkerHandle {
-  const child = fork(WORKER_SCRIPT, ['--loadgen-worker'], { execArgv: ['--import', 'tsx'], serialization: 'advanced' });
+  const child = fork(WORKER_SCRIPT, ['--loadgen-worker'], { execArgv: FROM_SOURCE ? ['--import', 'tsx'] : [], serialization: 'advanced' });
   return {
     label,
     start: (assignment) => child.send(assignment),

@@ -124,6 +124,11 @@ export const RoomMessage = record({
   sentAt: uint,
   seq: uint,
 });
+/** Another gateway a client may connect to (goAway.alternatives); `tlsPort` when it serves TLS. */
+export const GatewayEndpoint = record({ host: str(255, 1), port: uint, tlsPort: optional(uint) });
+
+/** Alternatives in one goAway. */
+export const MAX_GOAWAY_ALTERNATIVES = 8;
 
 export const Bodies = {
   hello: record({ version: uint, client: str(64) }),
@@ -180,7 +185,7 @@ export const Bodies = {
   ok: empty,
   error: record({ code: uint, message: str(1024), retry: bool }),
   kick: record({ reason: uint, message: str(256) }),
-  goAway: record({ reconnectAfterMs: uint, reason: str(256) }),
+  goAway: record({ reconnectAfterMs: uint, reason: str(256), alternatives: optional(list(GatewayEndpoint, MAX_GOAWAY_ALTERNATIVES)) }),
   roomJoin: record({ roomId }),
   roomLeave: record({ roomId }),
   roomSend: record({ roomId, clientMsgId: id, kind: uint, content: str(MAX_ROOM_CONTENT_LENGTH), reliable: bool }),

@@ -6,7 +6,7 @@ import { Gateway, type GatewayRoomOptions, type Logger } from './gateway/gateway
 import type { RoomOptions } from './logic/rooms/rooms.ts';
 import { systemClock, type Clock } from './logic/clock.ts';
 import { DEFAULT_TOKEN_TTL_MS } from './logic/auth.ts';
-import { Logic } from './logic/logic.ts';
+import { Logic, type LogicOptions, type OfflineHook } from './logic/logic.ts';
 import type { SendQuotaPolicy } from './logic/send-quota.ts';
 import { PAGE_ENVELOPE_BYTES, pageBudgetFor } from './logic/page-budget.ts';
 import { HEADER_SIZE } from '../protocol/header.ts';
@@ -42,6 +42,9 @@ export interface NodeOptions {
   /** Per-user send quota; default DEFAULT_SEND_QUOTA. */
   readonly sendQuota?: SendQuotaPolicy;
   readonly groups?: GroupLimits;
+  /** Told of each message whose receiver has no online device. */
+  readonly offline?: OfflineHook;
+  readonly contentFilter?: LogicOptions['contentFilter'];
 }
 
 export interface RunningNode {
@@ -54,10 +57,6 @@ export interface RunningNode {
 }
 
 export const quietLogger: Logger = () => {};
-
-export function jsonLogger(stream: NodeJS.WritableStream = process.stderr): Logger {
-  return (event, fields) => stream.write(`${JSON.stringify({ t: new Date().toISOString(), event, ...fields })}\n`);
-}
 
 /** A callback that logs an unexpected error under `event`, with its stack. */
 export function errorReporter(logger: Logger, event: string): (error: unknown) => void {
@@ -92,6 +91,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     pageBudget: pageBudgetFor(config.maxFrameSize, options.pageBudgetBytes ?? Limits.pageBudgetBytes),
     ...(options.sendQuota ? { sendQuota: options.sendQuota } : {}),
     ...(options.groups ? { groups: options.groups } : {}),
+    ...(options.offline ? { offline: options.offline } : {}),
+    ...(options.contentFilter ? { contentFilter: options.contentFilter } : {}),
     auth: { passwords: { cost: options.scryptCost ?? DEFAULT_SCRYPT_COST, ...options.scryptQueue }, tokenTtlMs: options.tokenTtlMs ?? DEFAULT_TOKEN_TTL_MS },
   });
   const gateway = new Gateway(config, clock, logic, String(process.pid), logger, options.gatewayRooms);

@@ -303,6 +303,22 @@ export interface RoomLogStore {
   state(roomId: string): Promise<RoomLogState>;
 }
 
+/** An operator's sanctions of a user, each until a time in ms; 0 when not in force. */
+export interface Sanctions {
+  /** May not send at all. */
+  readonly mutedUntil: number;
+  /** May send text (kind 1) only: no media or other kinds. */
+  readonly textOnlyUntil: number;
+}
+
+export const NO_SANCTIONS: Sanctions = { mutedUntil: 0, textOnlyUntil: 0 };
+
+export interface ModerationStore {
+  /** Replaces the user's sanctions; all 0 removes them. */
+  set(userId: string, sanctions: Sanctions): Promise<void>;
+  get(userId: string): Promise<Sanctions>;
+}
+
 export interface Stores {
   readonly messages: MessageStore;
   readonly roomLog: RoomLogStore;
@@ -316,6 +332,7 @@ export interface Stores {
   readonly hidden: HiddenStore;
   /** Absent on stores that do not serve groups yet: group requests then answer 1011. */
   readonly groups?: GroupStore;
+  readonly moderation: ModerationStore;
   /** Resolves once every write issued before the call is durable; rejects if one failed. */
   durable(): Promise<void>;
   close(): Promise<void>;

@@ -61,6 +61,7 @@ export async function openProductionStore(options: ProductionStoreOptions = {}):
     accounts: durable.accounts,
     tokens: hot.tokens,
     hidden: durable.hidden,
+    moderation: hot.moderation,
     close: async () => {
       await Promise.all([hot.close(), durable.close()]);
     },

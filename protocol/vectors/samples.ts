@@ -134,6 +134,7 @@ export const samples: Sample[] = [
   { name: 'room pull', opcode: 'roomPull', requestId: 16, body: { roomId: 'live-1', afterSeq: 40, limit: 100 } },
   { name: 'room page', opcode: 'roomPage', requestId: 16, body: { roomId: 'live-1', messages: [roomMessage('m42', 'rose', 42)], hasMore: false, latestSeq: 42, oldestSeq: 1 } },
   { name: 'room left: slow viewer', opcode: 'roomLeft', requestId: 0, body: { roomId: 'live-1', reason: RoomLeftReason.slowViewer } },
+  { name: 'go away with alternatives', opcode: 'goAway', requestId: 0, body: { reconnectAfterMs: 2500, reason: 'draining', alternatives: [{ host: 'gw2.example', port: 7000, tlsPort: 7443 }, { host: 'gw3.example', port: 7000 }] } },
 ];
 
 export interface RawFrame {

@@ -74,6 +74,10 @@ export class LogicClient implements LogicApi {
         return this.gateway?.kick(message.connectionId, message.body);
       case 'room':
         return this.gateway?.roomPublish(message.batch);
+      case 'snapshotRequest':
+      case 'drain':
+        // Handled by the worker's entry point, which owns the gateway, its metrics and its drain.
+        return;
       case 'result':
       case 'failure': {
         const waiting = this.waiting.get(message.id);

@@ -7,6 +7,7 @@
 import type { BodyOf } from '../../protocol/bodies.ts';
 import type { PreparedBody } from '../../codec/index.ts';
 import type { ClientInfo, ConnectionId, RoomBroadcastBatch, SessionInfo, SessionRequestName } from '../seam.ts';
+import type { WorkerMetrics } from '../ops/metrics.ts';
 
 export type LogicCall =
   | { readonly method: 'register'; readonly client: ClientInfo; readonly body: BodyOf<'register'> }
@@ -18,6 +19,7 @@ export type WorkerToLogic =
   | { readonly kind: 'disconnected'; readonly session: SessionInfo }
   | { readonly kind: 'roomLeft'; readonly session: SessionInfo; readonly roomId: string }
   | { readonly kind: 'listening'; readonly port: number; readonly tlsPort: number | undefined }
+  | { readonly kind: 'snapshot'; readonly id: number; readonly value: Omit<WorkerMetrics, 'worker'> }
   | { readonly kind: 'batch'; readonly messages: readonly WorkerToLogic[] };
 
 export type LogicToWorker =
@@ -26,6 +28,9 @@ export type LogicToWorker =
   | { readonly kind: 'push'; readonly connectionIds: readonly ConnectionId[]; readonly body: PreparedBody }
   | { readonly kind: 'kick'; readonly connectionId: ConnectionId; readonly body: BodyOf<'kick'> }
   | { readonly kind: 'room'; readonly batch: RoomBroadcastBatch }
+  | { readonly kind: 'snapshotRequest'; readonly id: number }
+  /** Drain now (as on SIGTERM), telling clients these other gateways. */
+  | { readonly kind: 'drain'; readonly alternatives: BodyOf<'goAway'>['alternatives'] }
   | { readonly kind: 'batch'; readonly messages: readonly LogicToWorker[] };
 
 /** Connection ids start with the worker id, so the logic knows which worker holds a connection. */

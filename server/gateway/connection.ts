@@ -21,6 +21,9 @@ import type { Displaceable } from './admission.ts';
 import type { Expirable, TimerWheel } from './timer-wheel.ts';
 import { RequestGate } from './request-gate.ts';
 import type { RoomViewer } from './rooms/viewer.ts';
+import type { ConnectionCounters } from './counters.ts';
+
+export type { ConnectionCounters } from './counters.ts';
 
 export type ConnectionState = 'connected' | 'greeted' | 'authenticating' | 'authenticated' | 'closed';
 
@@ -32,7 +35,11 @@ export interface ConnectionHost {
   readonly clock: Clock;
   readonly logic: LogicApi;
   readonly wheel: TimerWheel<Connection>;
-  readonly stats: { flushes: number; frames: number };
+  readonly stats: ConnectionCounters;
+  /** True once the gateway drains: new requests are answered 5003 (SPEC §13.2). */
+  readonly draining: boolean;
+  /** A request went to the logic (+1) or was settled (-1); the drain waits for none to be pending. */
+  requestsPending(delta: 1 | -1): void;
   /** Uncorks the connection's socket (`flush()`) once the current turn of the event loop ends. */
   flushLater(connection: Connection): void;
   /** The logic accepted a roomJoin / roomLeave of this connection (SPEC §19). */
@@ -43,6 +50,8 @@ export interface ConnectionHost {
   authenticated(connection: Connection): void;
   log(event: string, fields: Record<string, unknown>): void;
 }
+
+export type Transport = 'tcp' | 'tls';
 
 export class Connection implements Expirable, Displaceable, RoomViewer {
   state: ConnectionState = 'connected';
@@ -56,12 +65,17 @@ export class Connection implements Expirable, Displaceable, RoomViewer {
   private readonly acceptedAt: number;
   private client = '';
   private badBodies = 0;
+  /** Set by a request refused with 5003 during a drain: close once the earlier requests are answered. */
+  private closeWhenAnswered = false;
+  /** Session requests received and not yet answered (waiting in the gate or with the logic). */
+  private unanswered = 0;
 
   constructor(
     readonly id: ConnectionId,
     private readonly socket: Socket,
     private readonly host: ConnectionHost,
     acceptedAt = host.clock.now(),
+    readonly transport: Transport = 'tcp',
   ) {
     const { config } = host;
     // No valid request is larger than maxRequestSize, so neither a frame nor a decompressed body
@@ -87,6 +101,20 @@ export class Connection implements Expirable, Displaceable, RoomViewer {
 
   get remoteAddress(): string {
     return `${this.socket.remoteAddress ?? '?'}:${this.socket.remotePort ?? 0}`;
+  }
+
+  /** Pushes sent and not yet acknowledged, and pushes waiting for room in the window. */
+  get pushesInFlight(): number {
+    return this.window?.inFlightCount ?? 0;
+  }
+
+  get pushesQueued(): number {
+    return this.window?.queuedCount ?? 0;
+  }
+
+  /** Nothing of this connection is waiting for the logic or for the client's pushAck. */
+  get quiet(): boolean {
+    return this.unanswered === 0 && this.pushesInFlight === 0 && this.pushesQueued === 0 && this.state !== 'authenticating';
   }
 
   /** Queues an inbox entry for reliable delivery. */
@@ -186,6 +214,7 @@ export class Connection implements Expirable, Displaceable, RoomViewer {
     if (this.state === 'closed') return;
     const now = this.host.clock.now();
     this.lastActivity = now;
+    this.host.stats.framesIn++;
     // Counted before decompression from the header, so inflating past the budget never happens.
     const verdict = this.rate.hit(now, frame.rawLength || frame.body.length);
     if (verdict === 'abuse') return this.fail(new ProtocolError(ErrorCode.rateLimited, 'frame or byte rate far above the limit'), 'abuse');
@@ -200,10 +229,12 @@ export class Connection implements Expirable, Displaceable, RoomViewer {
   private dispatch(frame: Frame): void {
     const admitted = admit(this.state, frame.opcode);
     if (admitted instanceof ProtocolError) throw admitted;
+    if (this.host.draining && (admitted.kind === 'auth' || admitted.kind === 'session')) return this.refuseWhileDraining(frame.requestId);
     switch (admitted.kind) {
       case 'ping':
         readBody(frame, Bodies.ping);
-        return this.reply(Opcode.pong, frame.requestId, Bodies.pong, { serverTime: this.host.clock.now() });
+        this.reply(Opcode.pong, frame.requestId, Bodies.pong, { serverTime: this.host.clock.now() });
+        return;
       case 'hello':
         return this.onHello(frame);
       case 'auth':
@@ -240,16 +271,26 @@ export class Connection implements Expirable, Displaceable, RoomViewer {
     const pending: Promise<AuthResult> =
       frame.opcode === Opcode.register ? this.host.logic.register(info, readBody(frame, Bodies.register)) : this.host.logic.login(info, readBody(frame, Bodies.login));
     this.state = 'authenticating';
+    this.host.requestsPending(1);
     pending.then(
       (result) => {
+        this.host.requestsPending(-1);
         if (this.state !== 'authenticating') return this.host.logic.disconnected(result.session);
         this.state = 'authenticated';
         this.session = result.session;
+        this.host.stats.logins++;
         this.host.authenticated(this);
         this.reply(Opcode.session, frame.requestId, Bodies.session, result.reply);
+        this.host.log('login', { connection: this.id, user: result.session.userId, device: result.session.deviceId, platform: result.session.platform, transport: this.transport });
       },
       (error: unknown) => {
+        this.host.requestsPending(-1);
         if (this.state === 'authenticating') this.state = 'greeted';
+        const code = error instanceof ProtocolError ? error.code : ErrorCode.internal;
+        const failures = this.host.stats.loginFailures;
+        failures[code] = (failures[code] ?? 0) + 1;
+        // Never the password or the token: the user id and the code are enough to follow an attack.
+        this.host.log('login-failed', { connection: this.id, address: this.remoteAddress, code });
         this.replyError(frame.requestId, error);
       },
     );
@@ -257,16 +298,34 @@ export class Connection implements Expirable, Displaceable, RoomViewer {
 
   private onSessionRequest(name: SessionRequestName, replyName: keyof typeof Opcode, requestId: number, body: unknown, session: SessionInfo, bytes: number): void {
     // Requests go to the logic in arrival order (the gate keeps it); the logic keeps one conversation's sends in that order.
+    this.unanswered++;
+    this.host.requestsPending(1);
     this.gate.run(bytes, () =>
       this.host.logic.request(session, name, body as never).then(
         (reply) => {
           if (this.state === 'authenticated') this.afterRoomRequest(name, body);
-          this.reply(Opcode[replyName], requestId, Bodies[replyName as 'ok'] as FieldType<unknown>, reply);
+          const written = this.reply(Opcode[replyName], requestId, Bodies[replyName as 'ok'] as FieldType<unknown>, reply);
+          const { stats } = this.host;
+          if (name === 'send') stats.messagesIn++;
+          else if (name === 'sync') {
+            stats.syncPages++;
+            stats.syncBytes += written;
+          }
+          this.requestAnswered();
           if (name === 'logout') this.end('logout');
         },
-        (error: unknown) => this.replyError(requestId, error),
+        (error: unknown) => {
+          this.requestAnswered();
+          this.replyError(requestId, error);
+        },
       ),
     );
+  }
+
+  private requestAnswered(): void {
+    this.unanswered--;
+    this.host.requestsPending(-1);
+    if (this.closeWhenAnswered && this.unanswered === 0) this.end('shutdown');
   }
 
   /** A join takes effect before its reply is written, so the room's first batch follows roomJoined. */
@@ -284,7 +343,20 @@ export class Connection implements Expirable, Displaceable, RoomViewer {
     if (window.queuedCount > 0) this.sendPushes(window.take(this.host.clock.now()));
   }
 
+  /**
+   * A new request during a drain: 5003, and the connection closes once the requests it sent
+   * before are answered, so none of those replies is lost (SPEC §13.2).
+   */
+  private refuseWhileDraining(requestId: number): void {
+    const code = ErrorCode.shuttingDown;
+    this.reply(Opcode.error, requestId, Bodies.error, { code, message: ERROR_INFO[code].meaning, retry: true });
+    if (this.unanswered === 0) return this.end('shutdown');
+    this.closeWhenAnswered = true;
+    this.socket.pause();
+  }
+
   private sendPushes(pushes: InFlight<PushPayload>[]): void {
+    this.host.stats.pushes += pushes.length;
     for (const pushed of pushes) this.writePush(pushed);
     const first = pushes[0];
     if (first) this.host.wheel.schedule(this, first.dueAt);
@@ -298,21 +370,25 @@ export class Connection implements Expirable, Displaceable, RoomViewer {
       this.end('pushTimeout', true);
       return false;
     }
+    this.host.stats.retransmits += overdue.length;
     for (const pushed of overdue) this.writePush(pushed);
     return this.state !== 'closed';
   }
 
-  private reply<T>(opcode: number, requestId: number, schema: FieldType<T>, body: T): void {
-    if (this.state === 'closed') return;
+  /** Writes a reply frame; returns its size in bytes (0 when the connection is closed or the reply was refused). */
+  private reply<T>(opcode: number, requestId: number, schema: FieldType<T>, body: T): number {
+    if (this.state === 'closed') return 0;
     let frame: Buffer;
     try {
       // The encoder refuses a frame above the advertised maxFrameSize / maxRawBodySize.
       frame = encodeFrame(opcode, requestId, schema, body, this.host.config);
     } catch (error) {
       if (!(error instanceof OversizedFrameError) || opcode === Opcode.error) throw error;
-      return this.replyError(requestId, error);
+      this.replyError(requestId, error);
+      return 0;
     }
     this.write(frame);
+    return frame.length;
   }
 
   private replyError(requestId: number, error: unknown): void {
@@ -320,6 +396,7 @@ export class Connection implements Expirable, Displaceable, RoomViewer {
     if (!protocolError) this.host.log('internal-error', { connection: this.id, error: String((error as Error)?.stack ?? error) });
     const code: ErrorCodeValue = protocolError?.code ?? ErrorCode.internal;
     const info = ERROR_INFO[code];
+    if (info.fatal) this.host.log('fatal-error', { connection: this.id, code, state: this.state });
     // A framing error's frame cannot be trusted, its request id included (SPEC §2.3).
     const id = code >= ErrorCode.frameTooLarge && code <= ErrorCode.badCompression ? 0 : requestId;
     this.reply(Opcode.error, id, Bodies.error, { code, message: protocolError?.message ?? info.meaning, retry: info.retry });
@@ -380,6 +457,7 @@ export class Connection implements Expirable, Displaceable, RoomViewer {
   private finish(reason: CloseReason): void {
     if (this.state === 'closed') return;
     const wasAuthenticated = this.state === 'authenticated';
+    this.host.log('close', { connection: this.id, reason, state: this.state, ...(this.session ? { user: this.session.userId, device: this.session.deviceId } : {}) });
     this.state = 'closed';
     this.gate.close();
     if (wasAuthenticated && this.session) this.host.logic.disconnected(this.session);

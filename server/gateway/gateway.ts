@@ -12,7 +12,7 @@ import type { Clock } from '../logic/clock.ts';
 import type { PushPayload } from '../push-payload.ts';
 import type { ConnectionId, GatewayApi, LogicApi, RoomBroadcastBatch } from '../seam.ts';
 import type { GatewayConfig } from './config.ts';
-import { Connection, type CloseReason, type ConnectionHost } from './connection.ts';
+import { Connection, type CloseReason, type ConnectionCounters, type ConnectionHost, type ConnectionState, type Transport } from './connection.ts';
 import { Admission } from './admission.ts';
 import { TimerWheel } from './timer-wheel.ts';
 import { LocalRooms, type Schedule } from './rooms/local-rooms.ts';
@@ -39,22 +39,69 @@ export interface ListenOptions {
 
 export type Logger = (event: string, fields: Record<string, unknown>) => void;
 
-export interface GatewayStats {
+export interface GatewayStats extends ConnectionCounters {
   connections: number;
   accepted: number;
   rejected: number;
   closed: Partial<Record<CloseReason, number>>;
-  /** Socket flushes: one per connection per turn in which something was written to it. */
-  flushes: number;
-  /** Frames written, first sends, retransmissions and replies alike. */
-  frames: number;
   rooms: RoomDeliveryStats;
 }
 
+/** What the metrics endpoint reads from a gateway when it is scraped: counters and current levels. */
+export interface GatewaySnapshot {
+  readonly stats: GatewayStats;
+  /** Open connections by transport and state. */
+  readonly connections: Record<Transport, Partial<Record<ConnectionState, number>>>;
+  readonly pushesInFlight: number;
+  readonly pushesQueued: number;
+  readonly draining: boolean;
+}
+
+export interface DrainOptions {
+  /** Longest wait for in-flight requests and unacknowledged pushes before closing anyway. */
+  readonly graceMs: number;
+  /** goAway.reconnectAfterMs is drawn uniformly from [0, spreadMs). */
+  readonly spreadMs: number;
+  /** Source of the jitter; Math.random unless a test fixes it. */
+  readonly random?: () => number;
+  /**
+   * How long nothing must be in flight before the drain ends while connections are open: requests
+   * a client sent before it read the goAway are still on their way, and get an answer (5003)
+   * rather than a closed connection. Default 1 s.
+   */
+  readonly quietMs?: number;
+  /** Other gateways for the clients to go to (from dispatch), best first. */
+  readonly alternatives?: BodyOf<'goAway'>['alternatives'];
+}
+
+/** serving → draining (goAway sent, waiting for quiet or the deadline) → drained (the owner closes). */
+type DrainState =
+  | { readonly kind: 'serving' }
+  | { readonly kind: 'draining'; readonly deadline: number; readonly quietMs: number; quietSince: number | undefined; readonly done: () => void }
+  | { readonly kind: 'drained' };
+
 export class Gateway implements GatewayApi, ConnectionHost {
   readonly wheel: TimerWheel<Connection>;
-  readonly stats: GatewayStats = { connections: 0, accepted: 0, rejected: 0, closed: {}, flushes: 0, frames: 0, rooms: emptyRoomStats() };
+  readonly stats: GatewayStats = {
+    connections: 0,
+    accepted: 0,
+    rejected: 0,
+    closed: {},
+    flushes: 0,
+    frames: 0,
+    framesIn: 0,
+    logins: 0,
+    loginFailures: {},
+    messagesIn: 0,
+    pushes: 0,
+    retransmits: 0,
+    syncPages: 0,
+    syncBytes: 0,
+    rooms: emptyRoomStats(),
+  };
   readonly rooms: LocalRooms;
+  private pending = 0;
+  private drainState: DrainState = { kind: 'serving' };
   private readonly connections = new Map<ConnectionId, Connection>();
   private toFlush: Connection[] = [];
   private readonly servers: Server[] = [];
@@ -115,6 +162,40 @@ export class Gateway implements GatewayApi, ConnectionHost {
   /** Runs the deadline sweep up to `now`; tests call it with an injected clock instead of sleeping. */
   tick(now: number): void {
     this.wheel.advance(now);
+    const drain = this.drainState;
+    if (drain.kind !== 'draining') return;
+    if (!this.quiet()) drain.quietSince = undefined;
+    else drain.quietSince ??= now;
+    const settled = drain.quietSince !== undefined && (this.connections.size === 0 || now - drain.quietSince >= drain.quietMs);
+    if (settled || now >= drain.deadline) drain.done();
+  }
+
+  get draining(): boolean {
+    return this.drainState.kind !== 'serving';
+  }
+
+  requestsPending(delta: 1 | -1): void {
+    this.pending += delta;
+  }
+
+  /** No request is with the logic and no push waits for its ACK. */
+  private quiet(): boolean {
+    if (this.pending > 0) return false;
+    for (const connection of this.connections.values()) if (!connection.quiet) return false;
+    return true;
+  }
+
+  snapshot(): GatewaySnapshot {
+    const connections: GatewaySnapshot['connections'] = { tcp: {}, tls: {} };
+    let pushesInFlight = 0;
+    let pushesQueued = 0;
+    for (const connection of this.connections.values()) {
+      const byState = connections[connection.transport];
+      byState[connection.state] = (byState[connection.state] ?? 0) + 1;
+      pushesInFlight += connection.pushesInFlight;
+      pushesQueued += connection.pushesQueued;
+    }
+    return { stats: { ...this.stats, closed: { ...this.stats.closed }, loginFailures: { ...this.stats.loginFailures } }, connections, pushesInFlight, pushesQueued, draining: this.draining };
   }
 
   push(connectionIds: readonly ConnectionId[], payload: PushPayload): void {
@@ -153,12 +234,35 @@ export class Gateway implements GatewayApi, ConnectionHost {
     this.rooms.leave(connection.id, roomId);
   }
 
-  /** Asks every client to reconnect elsewhere after a jittered delay, then stops accepting. */
-  drain(spreadMs: number): void {
+  /**
+   * Stops accepting, asks every client to reconnect after a jittered delay (goAway), answers new
+   * requests 5003 and resolves once no request is with the logic and every push window is empty,
+   * or when the grace period ends, whichever is first (SPEC §13.2). The caller then closes.
+   */
+  drain(options: DrainOptions): Promise<void> {
+    if (this.drainState.kind !== 'serving') return Promise.resolve();
+    const random = options.random ?? Math.random;
     for (const server of this.servers) server.close();
+    this.logger('drain', { connections: this.connections.size, graceMs: options.graceMs });
     for (const connection of this.connections.values()) {
-      connection.goAway({ reconnectAfterMs: Math.floor(Math.random() * spreadMs), reason: 'draining' });
+      const alternatives = options.alternatives?.length ? { alternatives: options.alternatives } : {};
+      connection.goAway({ reconnectAfterMs: Math.floor(random() * options.spreadMs), reason: 'draining', ...alternatives });
     }
+    return new Promise((resolve) => {
+      const now = this.clock.now();
+      this.drainState = {
+        kind: 'draining',
+        deadline: now + options.graceMs,
+        quietMs: options.quietMs ?? 1_000,
+        quietSince: undefined,
+        done: () => {
+          this.drainState = { kind: 'drained' };
+          this.logger('drained', { connections: this.connections.size, pending: this.pending });
+          resolve();
+        },
+      };
+      this.tick(now);
+    });
   }
 
   async close(): Promise<void> {
@@ -199,9 +303,10 @@ export class Gateway implements GatewayApi, ConnectionHost {
     this.open(socket, now);
   }
 
-  private open(socket: Socket, acceptedAt: number): void {
+  private open(socket: Socket, acceptedAt: number, transport: Transport = 'tcp'): void {
     const id = `${this.idPrefix}.${++this.counter}`;
-    const connection = new Connection(id, socket, this, acceptedAt);
+    const connection = new Connection(id, socket, this, acceptedAt, transport);
+    this.logger('open', { connection: id, address: connection.remoteAddress, transport });
     this.connections.set(id, connection);
     this.admission.enter(connection, socket.remoteAddress ?? '');
     this.stats.accepted++;
@@ -227,7 +332,7 @@ export class Gateway implements GatewayApi, ConnectionHost {
   private acceptTls(socket: Socket): void {
     const handshake = this.endHandshake(handshakeKey(socket));
     if (!handshake) return void socket.destroy();
-    this.open(socket, handshake.acceptedAt);
+    this.open(socket, handshake.acceptedAt, 'tls');
   }
 
   private endHandshake(key: string): { acceptedAt: number } | undefined {

@@ -90,6 +90,20 @@ export class Auth {
     return users;
   }
 
+  /**
+   * Revokes the tokens the given live connections logged in with; returns how many tokens. The
+   * token store has no index by user, so a token of a device that is offline is not found here.
+   */
+  async revokeOfConnections(connectionIds: readonly string[]): Promise<number> {
+    const hashes = new Set<string>();
+    for (const connectionId of connectionIds) {
+      const hash = this.tokenByConnection.get(connectionId);
+      if (hash !== undefined) hashes.add(hash);
+    }
+    for (const hash of hashes) await this.tokens.revoke(hash);
+    return hashes.size;
+  }
+
   forget(connectionId: string): void {
     this.tokenByConnection.delete(connectionId);
   }

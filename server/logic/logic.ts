@@ -1,9 +1,10 @@
 /** The logic behind the seam: sessions, presence, messaging and sync, on the storage ports. */
 import type { BodyOf } from '../../protocol/bodies.ts';
-import { KickReason, MAX_PAGE_ENTRIES } from '../../protocol/bodies.ts';
+import { EntryType, KickReason, MAX_PAGE_ENTRIES, type MessageRecord } from '../../protocol/bodies.ts';
 import { ErrorCode, ProtocolError } from '../../protocol/errors.ts';
 import type { Stores } from '../../storage/ports.ts';
 import type { AuthResult, ClientInfo, GatewayApi, LogicApi, SessionInfo, SessionRequestName, SessionRequests } from '../seam.ts';
+import { Admin } from './admin.ts';
 import { Auth, type AuthOptions } from './auth.ts';
 import type { Passwords } from './passwords.ts';
 import { SendQuota, type SendQuotaPolicy } from './send-quota.ts';
@@ -34,7 +35,18 @@ export interface LogicOptions {
   /** Where room messages are published; default this node's gateways only. */
   readonly roomBroadcast?: RoomBroadcast;
   readonly rooms?: Partial<RoomOptions>;
+  /** Masks or rejects message content before it is stored (content-filter/). */
+  readonly contentFilter?: { apply(content: string): string };
+  /** Told of each message whose receiver has no online device (the offline-push webhook). */
+  readonly offline?: OfflineHook;
 }
+
+export interface OfflineMessage {
+  readonly userId: string;
+  readonly message: MessageRecord;
+}
+
+export type OfflineHook = (event: OfflineMessage) => void;
 
 type Handlers = { [N in SessionRequestName]: (session: SessionInfo, body: SessionRequests[N]['body']) => Promise<SessionRequests[N]['reply']> };
 
@@ -42,6 +54,7 @@ export class Logic implements LogicApi {
   readonly routing: Routing;
   readonly roomBroadcast: RoomBroadcast;
   private readonly rooms: Rooms;
+  readonly admin: Admin;
   private gateway: GatewayApi | undefined;
   private readonly auth: Auth;
   /** Password hashing, exposed so tests can count scrypt derivations. */
@@ -52,9 +65,11 @@ export class Logic implements LogicApi {
   private readonly groups: Groups;
   private readonly handlers: Handlers;
   private readonly budget: PageBudget;
+  private readonly offline: OfflineHook | undefined;
 
   constructor(stores: Stores, clock: Clock, options: LogicOptions) {
     this.routing = options.routing ?? new LocalRouting();
+    this.offline = options.offline;
     const budget = options.pageBudget ?? pageBudgetFor(DEFAULT_MAX_FRAME_SIZE, Limits.pageBudgetBytes);
     this.budget = budget;
     this.auth = new Auth(stores.accounts, stores.tokens, stores.inbox, clock, options.auth);
@@ -63,11 +78,14 @@ export class Logic implements LogicApi {
     this.passwords = this.auth.passwords;
     // One quota per user for everything it sends, 1:1 and to groups.
     const quota = new SendQuota(clock, options.sendQuota);
-    this.messaging = new Messaging(stores, clock, (userId, entry, except) => this.fanout(userId, entry, except), quota);
+    const filter = options.contentFilter;
+    const filterContent = filter ? (content: string) => filter.apply(content) : undefined;
+    this.messaging = new Messaging(stores, clock, (userId, entry, except) => this.fanout(userId, entry, except), quota, filterContent);
     this.conversations = new Conversations(stores, clock, (userId, entry, except) => this.fanout(userId, entry, except), {
       recallWindowMs: options.recallWindowMs ?? 2 * 60 * 1000,
       budget,
     });
+    this.admin = new Admin(this.routing, this.auth, this.messaging, stores.accounts, stores.moderation, clock);
     this.syncing = new Sync(stores.inbox, stores.history, (userId, messages) => this.conversations.visible(userId, messages), budget);
     this.groups = new Groups(stores, clock, () => this.routing, (userId, entry, except) => this.fanout(userId, entry, except), quota, options.groups);
     const inGroup = (conversationId: string) => this.groups.groupOf(conversationId);
@@ -166,6 +184,10 @@ export class Logic implements LogicApi {
   }
 
   private fanout(userId: string, entry: BodyOf<'push'>, exceptDeviceId?: string): void {
-    this.routing.push(userId, PushPayload.of(entry), exceptDeviceId);
+    const { message } = entry;
+    // Only a message to its receiver: carbons, read marks and recalls do not call for a notification.
+    const hook = this.offline;
+    const offline = hook && message && entry.type === EntryType.message && message.to === userId ? () => hook({ userId, message }) : undefined;
+    this.routing.push(userId, PushPayload.of(entry), exceptDeviceId, offline);
   }
 }

@@ -17,6 +17,9 @@ import { OrderedRelease } from './ordered-release.ts';
 /** Where the logic sends entries for delivery to a user's online devices. */
 export type Fanout = (userId: string, entry: BodyOf<'push'>, exceptDeviceId?: string) => void;
 
+/** `kind` 1 is text (SPEC §5.2); every other kind is media or application-defined. */
+const TEXT_KIND = 1;
+
 export class Messaging {
   private readonly receivers: KnownUsers;
 
@@ -24,10 +27,12 @@ export class Messaging {
   private readonly releases = new OrderedRelease();
 
   constructor(
-    private readonly stores: Pick<Stores, 'accounts' | 'messages'>,
+    private readonly stores: Pick<Stores, 'accounts' | 'messages' | 'moderation'>,
     private readonly clock: Clock,
     private readonly fanout: Fanout,
     private readonly quota: SendQuota,
+    /** The content to store for the content a sender gave (masked), or a 3003 ProtocolError. */
+    private readonly filter: (content: string) => string = (content) => content,
   ) {
     this.receivers = new KnownUsers(stores.accounts);
   }
@@ -36,10 +41,16 @@ export class Messaging {
     const to = checkUserId(body.to);
     if (to === session.userId) throw new ProtocolError(ErrorCode.forbidden, 'a 1:1 message needs another user as receiver');
     const exists = this.receivers.exists(to);
+    const sanctions = this.stores.moderation.get(session.userId);
     if (!(exists === true || (await exists))) throw new ProtocolError(ErrorCode.notFound, `user "${to}" does not exist`);
+    const { mutedUntil, textOnlyUntil } = await sanctions;
+    const now = this.clock.now();
+    if (mutedUntil > now) throw new ProtocolError(ErrorCode.forbidden, `muted by an operator until ${new Date(mutedUntil).toISOString()}`);
+    if (body.kind !== TEXT_KIND && textOnlyUntil > now) throw new ProtocolError(ErrorCode.forbidden, `only text may be sent until ${new Date(textOnlyUntil).toISOString()}`);
     // Charged before anything is stored; a resend is a send too (it costs a request and a lookup).
     this.quota.charge(session.userId, Buffer.byteLength(body.content, 'utf8'));
     const conversationId = directConversationId(session.userId, to);
+    const content = this.filter(body.content);
     const sentAt = this.clock.now();
     const committing = this.stores.messages.commit({
       from: session.userId,
@@ -47,7 +58,7 @@ export class Messaging {
       conversationId,
       clientMsgId: body.clientMsgId,
       kind: body.kind,
-      content: body.content,
+      content,
       messageId: newMessageId(sentAt),
       sentAt,
     });

@@ -49,7 +49,18 @@ export class Presence {
     for (const session of devices.values()) if (session.deviceId !== exceptDeviceId) out.push(session.connectionId);
   }
 
+  /** The sessions of a user's online devices. */
+  sessions(userId: string): SessionInfo[] {
+    return [...(this.byUser.get(userId)?.values() ?? [])];
+  }
+
   get onlineUsers(): number {
     return this.byUser.size;
+  }
+
+  get sessionCount(): number {
+    let n = 0;
+    for (const devices of this.byUser.values()) n += devices.size;
+    return n;
   }
 }

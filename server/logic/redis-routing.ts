@@ -151,7 +151,7 @@ export class RedisRouting implements Routing {
     removeScript.run(this.redis, [this.keys.online(session.userId)], [session.deviceId, this.nodeId, session.connectionId]).catch(this.onError);
   }
 
-  push(userId: string, payload: PushPayload, exceptDeviceId?: string): void {
+  push(userId: string, payload: PushPayload, exceptDeviceId?: string, offline?: () => void): void {
     this.redis.hgetall(this.keys.online(userId)).then((devices) => {
       const now = Date.now();
       const byNode = new Map<string, ConnectionId[]>();
@@ -163,11 +163,29 @@ export class RedisRouting implements Routing {
         if (connections) connections.push(route.c);
         else byNode.set(route.n, [route.c]);
       }
+      if (byNode.size === 0) offline?.();
       for (const [nodeId, connectionIds] of byNode) {
         if (nodeId === this.nodeId) this.local?.push(connectionIds, payload);
         else if (payload.entry) this.publish(nodeId, { kind: 'push', connectionIds, entry: payload.entry });
       }
     }, this.onError);
+  }
+
+  async devices(userId: string): Promise<Route[]> {
+    const devices = await this.redis.hgetall(this.keys.online(userId));
+    const now = Date.now();
+    const routes: Route[] = [];
+    for (const [deviceId, stored] of Object.entries(devices)) {
+      const entry = JSON.parse(stored) as Entry;
+      if (entry.e >= now) routes.push({ nodeId: entry.n, session: { connectionId: entry.c, userId, deviceId, platform: entry.p } });
+    }
+    return routes;
+  }
+
+  online(): { users: number; sessions: number } {
+    const users = new Set<string>();
+    for (const session of this.sessions.values()) users.add(session.userId);
+    return { users: users.size, sessions: this.sessions.size };
   }
 
   kick(route: Route, body: BodyOf<'kick'>): void {

@@ -35,8 +35,11 @@ export interface Routing {
   add(session: SessionInfo): Promise<Route[]>;
   /** Forgets the session if it is still its device's connection. */
   remove(session: SessionInfo): void;
-  /** Delivers an entry to every online device of a user, optionally without one device. */
-  push(userId: string, payload: PushPayload, exceptDeviceId?: string): void;
+  /**
+   * Delivers an entry to every online device of a user, optionally without one device; calls
+   * `offline` when the user has no online device to deliver it to.
+   */
+  push(userId: string, payload: PushPayload, exceptDeviceId?: string, offline?: () => void): void;
   /**
    * Delivers one entry to every online device of many users (a group's members), without the
    * sending device: one payload, so one encode, for all of them.
@@ -44,6 +47,10 @@ export interface Routing {
   pushToUsers(userIds: readonly string[], payload: PushPayload, except?: DeviceRef): void;
   /** Kicks a session returned by `add`, on whichever node holds it. */
   kick(route: Route, body: BodyOf<'kick'>): void;
+  /** The user's online devices, wherever they are connected. */
+  devices(userId: string): Promise<Route[]>;
+  /** Users and sessions connected to this node. */
+  online(): { users: number; sessions: number };
   close(): Promise<void>;
 }
 
@@ -64,9 +71,10 @@ export class LocalRouting implements Routing {
     this.presence.remove(session);
   }
 
-  push(userId: string, payload: PushPayload, exceptDeviceId?: string): void {
+  push(userId: string, payload: PushPayload, exceptDeviceId?: string, offline?: () => void): void {
     const connectionIds = this.presence.connections(userId, exceptDeviceId);
     if (this.local && connectionIds.length > 0) this.local.push(connectionIds, payload);
+    else offline?.();
   }
 
   pushToUsers(userIds: readonly string[], payload: PushPayload, except?: DeviceRef): void {
@@ -77,6 +85,14 @@ export class LocalRouting implements Routing {
 
   kick(route: Route, body: BodyOf<'kick'>): void {
     this.local?.kick(route.session.connectionId, body);
+  }
+
+  devices(userId: string): Promise<Route[]> {
+    return Promise.resolve(this.presence.sessions(userId).map((session) => ({ nodeId: '', session })));
+  }
+
+  online(): { users: number; sessions: number } {
+    return { users: this.presence.onlineUsers, sessions: this.presence.sessionCount };
   }
 
   close(): Promise<void> {

@@ -34,6 +34,15 @@ export class OwnRedis {
     await this.script('start.sh', '--dir', this.dir);
   }
 
+  /** Stops the server keeping its AOF; `resume` starts it again on the same port. */
+  async pause(): Promise<void> {
+    await this.script('stop.sh', '--keep');
+  }
+
+  async resume(): Promise<void> {
+    await this.script('start.sh', '--dir', this.dir);
+  }
+
   async stop(): Promise<void> {
     await this.script('stop.sh');
   }

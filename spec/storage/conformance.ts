@@ -9,6 +9,7 @@ import { describeConversations } from './conformance/conversations.ts';
 import { describeGroups } from './conformance/groups.ts';
 import { describeIdentity } from './conformance/identity.ts';
 import { describeInbox } from './conformance/inbox.ts';
+import { describeModeration } from './conformance/moderation.ts';
 import { describeHistory, describeSequences } from './conformance/ordering.ts';
 import { describeRoomLog } from './conformance/room-log.ts';
 
@@ -50,5 +51,6 @@ export function describeStoreConformance(name: string, open: OpenStore): void {
     describeConversations(harness);
     describeRoomLog(harness);
     describeGroups(harness);
+    describeModeration(harness);
   });
 }

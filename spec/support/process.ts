@@ -20,14 +20,28 @@ export interface ServerProcess {
   readonly output: () => string;
 }
 
-/** Starts `server/main.ts` as a real process and resolves once it says it is listening. */
+/**
+ * Starts the server as a real process and resolves once it says it is listening: from source
+ * through tsx, or the build in dist/ with TERN_TEST_BUILT=1 (`npm run test:built`).
+ */
 export function spawnServer(args: string[], port: number, timeoutMs = 20_000): Promise<ServerProcess> {
-  return spawnListening('server/main.ts', ['--host', '127.0.0.1', '--port', String(port), '--quiet', ...args], port, timeoutMs);
+  if (process.env.TERN_TEST_BUILT === '1') return spawnBuiltServer(args, port, timeoutMs);
+  return spawnListening('server/main.ts', ['--host', '127.0.0.1', '--port', String(port), '--quiet', '--admin-port', '0', ...args], port, timeoutMs);
 }
 
 /** Starts a TypeScript entry point and resolves once it prints "tern listening". */
 export function spawnListening(script: string, args: string[], port: number, timeoutMs = 20_000): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawnNode(['--import', 'tsx', script, ...args], port, timeoutMs);
+}
+
+/** Starts the built server (`npm run build` first) as a real process, with no TypeScript loader. */
+export function spawnBuiltServer(args: string[], port: number, timeoutMs = 20_000): Promise<ServerProcess> {
+  return spawnNode(['dist/server/main.js', '--host', '127.0.0.1', '--port', String(port), '--quiet', '--admin-port', '0', ...args], port, timeoutMs);
+}
+
+/** Runs node with `nodeArgs` and resolves once the process prints "tern listening". */
+export function spawnNode(nodeArgs: string[], port: number, timeoutMs = 20_000): Promise<ServerProcess> {
+  const child = spawn(process.execPath, nodeArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));

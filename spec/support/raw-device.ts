@@ -23,6 +23,8 @@ export class RawDevice {
   /** False: pushes are counted and ACKed by header alone, without decoding their bodies (a cheap viewer for benches). */
   decodePushes = true;
   pushesReceived = 0;
+  /** Frames that answer no request and are not pushes: goAway, kick, fatal errors with request id 0. */
+  onOther: (frame: Frame) => void = () => undefined;
 
   private constructor(socket: Socket) {
     this.socket = socket;
@@ -38,7 +40,7 @@ export class RawDevice {
   }
 
   /** Connects, greets and registers or logs in one device of `userId` (password "pw"). */
-  static async open(port: number, userId: string, options: { host?: string; register?: boolean; deviceId?: string; platform?: number } = {}): Promise<RawDevice> {
+  static async open(port: number, userId: string, options: { host?: string; register?: boolean; deviceId?: string; platform?: number; password?: string } = {}): Promise<RawDevice> {
     const host = options.host ?? '127.0.0.1';
     const socket = connect({ host, port });
     await new Promise<void>((resolve, reject) => {
@@ -47,7 +49,7 @@ export class RawDevice {
     });
     const device = new RawDevice(socket);
     await device.request(Opcode.hello, Bodies.hello, { version: PROTOCOL_VERSION, client: 'bench' });
-    const credentials = { userId, password: 'pw', deviceId: options.deviceId ?? `${userId}-d`, platform: options.platform ?? Platform.android };
+    const credentials = { userId, password: options.password ?? 'pw', deviceId: options.deviceId ?? `${userId}-d`, platform: options.platform ?? Platform.android };
     const reply = options.register === false ? await device.request(Opcode.login, Bodies.login, credentials) : await device.request(Opcode.register, Bodies.register, credentials);
     if (reply.opcode !== Opcode.session) throw new Error(`${options.register === false ? 'login' : 'register'} ${userId}: opcode 0x${reply.opcode.toString(16)}`);
     return device;
@@ -57,13 +59,13 @@ export class RawDevice {
     return this.closed;
   }
 
-  send(clientMsgId: string, to: string, content: string, onAck: AckHandler): void {
+  send(clientMsgId: string, to: string, content: string, onAck: AckHandler, kind = 1): void {
     const requestId = this.nextRequest++;
     this.waiting.set(requestId, (frame) => {
       if (frame.opcode === Opcode.sendAck) onAck(readBody(frame, Bodies.sendAck));
       else onAck(undefined, frame.opcode === Opcode.error ? readBody(frame, Bodies.error).code : -1);
     });
-    this.socket.write(encodeFrame(Opcode.send, requestId, Bodies.send, { clientMsgId, to, kind: 1, content }));
+    this.socket.write(encodeFrame(Opcode.send, requestId, Bodies.send, { clientMsgId, to, kind, content }));
   }
 
   ping(onPong: () => void): void {
@@ -105,7 +107,7 @@ export class RawDevice {
       return;
     }
     const waiting = this.waiting.get(frame.requestId);
-    if (!waiting) return;
+    if (!waiting) return this.onOther(frame);
     this.waiting.delete(frame.requestId);
     waiting(frame);
   }

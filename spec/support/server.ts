@@ -39,6 +39,9 @@ export async function startTestServer(
     sendQuota?: NodeOptions['sendQuota'];
     scryptCost?: number;
     scryptQueue?: NodeOptions['scryptQueue'];
+    logger?: NodeOptions['logger'];
+    offline?: NodeOptions['offline'];
+    contentFilter?: NodeOptions['contentFilter'];
   } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'tern-spec-'));
@@ -57,6 +60,9 @@ export async function startTestServer(
     ...(options.groups ? { groups: options.groups } : {}),
     ...(options.pageBudgetBytes ? { pageBudgetBytes: options.pageBudgetBytes } : {}),
     ...(options.sendQuota ? { sendQuota: options.sendQuota } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.offline ? { offline: options.offline } : {}),
+    ...(options.contentFilter ? { contentFilter: options.contentFilter } : {}),
   });
   const clients: Client[] = [];
   return {

@@ -16,6 +16,8 @@ import type {
   DedupStore,
   HistoryPage,
   HiddenStore,
+  ModerationStore,
+  Sanctions,
   HistoryStore,
   InboxRead,
   InboxStore,
@@ -25,6 +27,7 @@ import type {
   TokenRecord,
   TokenStore,
 } from '../ports.ts';
+import { NO_SANCTIONS } from '../ports.ts';
 import { Counters, type WriteTracker } from './counters.ts';
 import { EmbeddedConversations } from './conversations.ts';
 import { decodeHistoryRow, encodeHistoryRow, historyRowStoredAt } from './history-row.ts';
@@ -346,12 +349,28 @@ function openPrivateEnvironment(path: string): RootDatabase {
   chmodSync(path, 0o700);
   const umask = process.umask(0o077);
   try {
-    const root = open({ path, noSubdir: false, compression: false, maxDbs: 16 });
+    const root = open({ path, noSubdir: false, compression: false, maxDbs: 24 });
     // Files from before this policy keep their old mode otherwise.
     for (const file of ['data.mdb', 'lock.mdb']) if (existsSync(join(path, file))) chmodSync(join(path, file), 0o600);
     return root;
   } finally {
     process.umask(umask);
+  }
+}
+
+class EmbeddedModeration implements ModerationStore {
+  constructor(
+    private readonly db: Database<Sanctions, Key>,
+    private readonly track: WriteTracker,
+    private readonly pending: PendingWrites,
+  ) {}
+  async set(userId: string, sanctions: Sanctions): Promise<void> {
+    const none = sanctions.mutedUntil <= 0 && sanctions.textOnlyUntil <= 0;
+    this.track(none ? this.db.remove(userId) : this.db.put(userId, { mutedUntil: sanctions.mutedUntil, textOnlyUntil: sanctions.textOnlyUntil }), `m\0${userId}`);
+  }
+  async get(userId: string): Promise<Sanctions> {
+    await this.pending.settled(`m\0${userId}`);
+    return this.db.get(userId) ?? NO_SANCTIONS;
   }
 }
 
@@ -430,6 +449,7 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): Stores {
     dedup: new EmbeddedDedup(dedupDb, track, pending),
     conversations,
     hidden: new EmbeddedHidden(sub(root, 'hidden'), track, pending),
+    moderation: new EmbeddedModeration(sub(root, 'moderation'), track, pending),
     durable: async () => {
       await lastWrite;
     },

@@ -85,6 +85,10 @@ export class Keys {
   hidden(userId: string, conversationId: string): string {
     return `${this.prefix}hid:{${userId}}:${conversationId}`;
   }
+  /** Muted until (ms); the key expires with the mute. */
+  muted(userId: string): string {
+    return `${this.prefix}mute:{${userId}}`;
+  }
 }
 
 export const DEFAULT_KEY_PREFIX = 'tern:';

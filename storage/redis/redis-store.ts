@@ -21,6 +21,8 @@ import type {
   DedupRecord,
   DedupStore,
   HiddenStore,
+  ModerationStore,
+  Sanctions,
   HistoryPage,
   HistoryStore,
   SequenceStore,
@@ -28,6 +30,7 @@ import type {
   TokenRecord,
   TokenStore,
 } from '../ports.ts';
+import { NO_SANCTIONS } from '../ports.ts';
 import { connectRedis, type RedisConnection } from './connect.ts';
 import { markReadScript, recordMessageScript, RedisConversations, updateMessageScript } from './conversations.ts';
 import { toArray, toInt } from './errors.ts';
@@ -146,6 +149,22 @@ class RedisHidden implements HiddenStore {
   }
 }
 
+/** `mute:{user}` → "mutedUntil textOnlyUntil", expiring with the later of the two. */
+class RedisModeration implements ModerationStore {
+  constructor(private readonly redis: Redis, private readonly keys: Keys) {}
+  async set(userId: string, sanctions: Sanctions): Promise<void> {
+    const until = Math.max(sanctions.mutedUntil, sanctions.textOnlyUntil);
+    if (until <= 0) await this.redis.del(this.keys.muted(userId));
+    else await this.redis.set(this.keys.muted(userId), `${Math.max(0, sanctions.mutedUntil)} ${Math.max(0, sanctions.textOnlyUntil)}`, 'PXAT', until);
+  }
+  async get(userId: string): Promise<Sanctions> {
+    const value = await this.redis.get(this.keys.muted(userId));
+    if (value === null) return NO_SANCTIONS;
+    const [muted, textOnly] = value.split(' ');
+    return { mutedUntil: toInt('mute value', muted ?? ''), textOnlyUntil: toInt('mute value', textOnly ?? '') };
+  }
+}
+
 export const redisScripts: readonly LuaScript[] = [recordMessageScript, markReadScript, updateMessageScript, historyPageScript, raiseFieldScript, roomAppendScript, ...inboxScripts];
 
 /** Builds the ports on an open connection; `close()` closes that connection. */
@@ -174,6 +193,7 @@ export function redisPorts(redis: Redis, options: RedisStoreOptions = {}): Store
     accounts: new RedisAccounts(redis, keys),
     tokens: new RedisTokens(redis, keys),
     hidden: new RedisHidden(redis, keys),
+    moderation: new RedisModeration(redis, keys),
     close: async () => {
       await redis.quit();
     },

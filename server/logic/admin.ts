@@ -1,0 +1,100 @@
+/**
+ * What an operator may do to users from outside the protocol: list and kick their devices,
+ * revoke their tokens, send them a system message. Plain data in and out; the admin HTTP
+ * listener (server/ops/) is one caller.
+ */
+import { randomBytes } from 'node:crypto';
+import { KickReason, type BodyOf } from '../../protocol/bodies.ts';
+import { ErrorCode, ProtocolError } from '../../protocol/errors.ts';
+import type { AccountStore, ModerationStore, Sanctions } from '../../storage/ports.ts';
+import type { SessionInfo } from '../seam.ts';
+import type { Auth } from './auth.ts';
+import type { Clock } from './clock.ts';
+import { checkUserId } from './ids.ts';
+import type { Messaging } from './messaging.ts';
+import type { Route, Routing } from './routing.ts';
+
+/** The sender of system messages: an account nobody can log in to, created at start so nobody can register it. */
+export const SYSTEM_USER = 'system';
+
+export interface DeviceInfo {
+  readonly deviceId: string;
+  readonly platform: number;
+  readonly connectionId: string;
+  /** The node holding the connection; empty on a single node. */
+  readonly node: string;
+}
+
+export class Admin {
+  private reserved: Promise<unknown> | undefined;
+
+  constructor(
+    private readonly routing: Routing,
+    private readonly auth: Auth,
+    private readonly messaging: Messaging,
+    private readonly accounts: AccountStore,
+    private readonly moderation: ModerationStore,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Creates the system account if missing; its password hash matches no password. */
+  reserveSystemUser(): Promise<unknown> {
+    this.reserved ??= this.accounts.create({ userId: SYSTEM_USER, salt: randomBytes(16).toString('base64'), passwordHash: '!', createdAt: this.clock.now() });
+    return this.reserved;
+  }
+
+  online(): { users: number; sessions: number } {
+    return this.routing.online();
+  }
+
+  async devices(userId: string): Promise<DeviceInfo[]> {
+    const routes = await this.routing.devices(checkUserId(userId));
+    return routes.map(({ nodeId, session }) => ({ deviceId: session.deviceId, platform: session.platform, connectionId: session.connectionId, node: nodeId }));
+  }
+
+  /** Kicks the user's devices (one device when given) with reason byAdmin; returns how many. */
+  async kick(userId: string, deviceId: string | undefined, message = 'disconnected by an administrator'): Promise<number> {
+    const routes = await this.selected(userId, deviceId);
+    for (const route of routes) this.routing.kick(route, { reason: KickReason.byAdmin, message });
+    return routes.length;
+  }
+
+  /** Revokes the tokens the user's online devices use and kicks them with reason tokenRevoked. */
+  async revokeTokens(userId: string, deviceId: string | undefined): Promise<{ revoked: number; kicked: number }> {
+    const routes = await this.selected(userId, deviceId);
+    const revoked = await this.auth.revokeOfConnections(routes.map((route) => route.session.connectionId));
+    for (const route of routes) this.routing.kick(route, { reason: KickReason.tokenRevoked, message: 'the session token was revoked' });
+    return { revoked, kicked: routes.length };
+  }
+
+  /**
+   * Sets the user's sanctions for the given durations from now (0 lifts one; one not given is kept):
+   * `mutedSeconds`, every send is 3002; `textOnlySeconds`, a send of a kind other than text is 3002.
+   */
+  async sanction(userId: string, durations: { mutedSeconds?: number; textOnlySeconds?: number }): Promise<Sanctions> {
+    checkUserId(userId);
+    const now = this.clock.now();
+    const until = (seconds: number) => (seconds > 0 ? now + seconds * 1000 : 0);
+    const current = await this.moderation.get(userId);
+    const next: Sanctions = {
+      mutedUntil: durations.mutedSeconds === undefined ? current.mutedUntil : until(durations.mutedSeconds),
+      textOnlyUntil: durations.textOnlySeconds === undefined ? current.textOnlyUntil : until(durations.textOnlySeconds),
+    };
+    await this.moderation.set(userId, next);
+    return next;
+  }
+
+  /** A message from the system user, stored, synced and pushed like any 1:1 message. */
+  async systemMessage(userId: string, content: string, kind: number): Promise<BodyOf<'sendAck'>> {
+    // The same bounds as a client's send (SPEC §15.1), which the decoder enforces there.
+    if (content.length > 65_536) throw new ProtocolError(ErrorCode.badBody, 'content above 65,536 characters');
+    await this.reserveSystemUser();
+    const sender: SessionInfo = { connectionId: 'admin', userId: SYSTEM_USER, deviceId: 'admin', platform: 0 };
+    return this.messaging.send(sender, { to: checkUserId(userId), clientMsgId: `admin-${randomBytes(12).toString('base64url')}`, kind, content });
+  }
+
+  private async selected(userId: string, deviceId: string | undefined): Promise<Route[]> {
+    const routes = await this.routing.devices(checkUserId(userId));
+    return deviceId === undefined ? routes : routes.filter((route) => route.session.deviceId === deviceId);
+  }
+}
