@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { DEFAULT_SCRYPT_COST } from './logic/passwords.ts';
+import { DEFAULT_GROUP_LIMITS, type GroupLimits } from './logic/groups/membership.ts';
 import type { StoreConfig } from './stores.ts';
 
 export const LOG_LEVELS = ['silent', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
@@ -36,6 +37,8 @@ export interface ServerConfig {
   readonly dispatch: { readonly host: string; readonly port: number } | undefined;
   /** The host clients reach this node at, published to the dispatch board. */
   readonly publicHost: string;
+  /** Group limits (SPEC §15, §18): members per group, groups per user, write diffusion and receipts by size. */
+  readonly groups: GroupLimits;
   /** --print-config: print the configuration and exit. */
   readonly printConfig: boolean;
   /** The embedded store in dataDir, or Redis + Cassandra shared with other nodes. */
@@ -64,6 +67,13 @@ const HELP = `Usage: npm start -- [options]
   --max-connections N   per gateway process        (TERN_MAX_CONNECTIONS, default 19000)
   --max-accept-rate N   new connections per second per gateway process (TERN_MAX_ACCEPT_RATE, default 5000)
   --scrypt-cost N       scrypt N for new passwords, a power of two (TERN_SCRYPT_COST, default 32768)
+  --group-max-members N members per group (TERN_GROUP_MAX_MEMBERS, default 100000)
+  --groups-per-user N   groups one user may be in (TERN_GROUPS_PER_USER, default 500)
+  --group-write-diffusion-max N
+                        groups of at most N members at creation are also written to every
+                        member's inbox (TERN_GROUP_WRITE_DIFFUSION_MAX, default 0: none)
+  --group-receipts-max N
+                        read receipts for groups of at most N members (TERN_GROUP_RECEIPTS_MAX, default 500)
   --log-level L         silent, fatal, error, warn, info, debug or trace (TERN_LOG_LEVEL, default info)
   --quiet               no logs, as --log-level silent (TERN_QUIET=1)
   --admin-host ADDR     admin HTTP listener address (TERN_ADMIN_HOST, default 127.0.0.1)
@@ -141,6 +151,10 @@ export const OPTIONS = {
   'dispatch-host': { type: 'string', env: 'TERN_DISPATCH_HOST' },
   'dispatch-port': { type: 'string', env: 'TERN_DISPATCH_PORT' },
   'public-host': { type: 'string', env: 'TERN_PUBLIC_HOST' },
+  'group-max-members': { type: 'string', env: 'TERN_GROUP_MAX_MEMBERS' },
+  'groups-per-user': { type: 'string', env: 'TERN_GROUPS_PER_USER' },
+  'group-write-diffusion-max': { type: 'string', env: 'TERN_GROUP_WRITE_DIFFUSION_MAX' },
+  'group-receipts-max': { type: 'string', env: 'TERN_GROUP_RECEIPTS_MAX' },
   config: { type: 'string', env: 'TERN_CONFIG' },
   'print-config': { type: 'boolean', env: '' },
   help: { type: 'boolean', env: '' },
@@ -266,6 +280,12 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv, readFile: (p
     dispatch:
       values['dispatch-port'] === undefined ? undefined : { host: values['dispatch-host'] ?? '0.0.0.0', port: integer('--dispatch-port', values['dispatch-port'], 0) },
     publicHost: values['public-host'] ?? publicHostOf(values.host ?? '0.0.0.0'),
+    groups: {
+      maxMembers: integer('--group-max-members', values['group-max-members'], DEFAULT_GROUP_LIMITS.maxMembers),
+      maxGroupsPerUser: integer('--groups-per-user', values['groups-per-user'], DEFAULT_GROUP_LIMITS.maxGroupsPerUser),
+      writeDiffusionMaxMembers: integer('--group-write-diffusion-max', values['group-write-diffusion-max'], DEFAULT_GROUP_LIMITS.writeDiffusionMaxMembers),
+      receiptsMaxMembers: integer('--group-receipts-max', values['group-receipts-max'], DEFAULT_GROUP_LIMITS.receiptsMaxMembers),
+    },
     store,
   };
 }

@@ -126,6 +126,7 @@ async function runSingle(config: ServerConfig): Promise<void> {
     host: config.host,
     port: config.port,
     scryptCost: config.scryptCost,
+    groups: config.groups,
     logger,
     gateway: gatewayOverrides(config),
     decorateStores: (stores) => timeCommits(stores, (seconds) => admin.metrics.commitSeconds.observe(seconds)),
@@ -170,6 +171,7 @@ async function runLogicProcess(config: ServerConfig): Promise<void> {
     auth: { passwords: { cost: config.scryptCost }, tokenTtlMs: DEFAULT_TOKEN_TTL_MS },
     routing: opened.routing,
     roomBroadcast: opened.roomBroadcast,
+    groups: config.groups,
     ...(webhook ? { offline: (event) => webhook.offlineMessage(event) } : {}),
     ...(contentFilter ? { contentFilter } : {}),
   });

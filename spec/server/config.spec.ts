@@ -9,6 +9,13 @@ function parse(argv: string[], env: NodeJS.ProcessEnv = {}): ServerConfig {
 }
 
 describe('server configuration: the store', () => {
+  it('takes group limits from flags and the environment, with the defaults of SPEC §15 otherwise', () => {
+    assert.deepEqual(parse([]).groups, { maxMembers: 100_000, maxGroupsPerUser: 500, writeDiffusionMaxMembers: 0, receiptsMaxMembers: 500 });
+    const set = parse(['--group-max-members', '2000', '--group-write-diffusion-max', '20'], { TERN_GROUPS_PER_USER: '50' }).groups;
+    assert.deepEqual(set, { maxMembers: 2000, maxGroupsPerUser: 50, writeDiffusionMaxMembers: 20, receiptsMaxMembers: 500 });
+    assert.throws(() => parse(['--group-max-members', 'many']), /--group-max-members/);
+  });
+
   it('runs on the embedded store in the data directory by default', () => {
     assert.deepEqual(parse([]).store, { kind: 'embedded', dataDir: 'var/data' });
     assert.deepEqual(parse(['--data-dir', '/tmp/d']).store, { kind: 'embedded', dataDir: '/tmp/d' });
