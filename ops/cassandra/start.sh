@@ -110,7 +110,7 @@ cdc_raw_directory: $dir/cdc_raw
 # A write is acknowledged only once the commit log holding it is fsynced, so nothing
 # acknowledged is lost to kill -9: batch mode fsyncs as soon as it can, covering every write
 # that arrived meanwhile (a default node's periodic mode acknowledges first and fsyncs every
-# 10 s). Measured with `npm run bench -- storage`, history writes/s with 1 / 64 in flight:
+# 10 s). Measured with 'npm run bench -- storage', history writes/s with 1 / 64 in flight:
 # periodic 967 / 10,859, batch 476 / 2,962, group with a 10 ms window 96 / 1,173.
 # CASSANDRA_COMMITLOG_SYNC=periodic or group selects the others, for comparison.
 ${commitlog_settings}
