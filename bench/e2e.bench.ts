@@ -60,7 +60,7 @@ async function idleMemory(context: BenchContext): Promise<void> {
   writeFileSync(join(dataDir, 'key.pem'), key);
   const [port, tlsPort] = [await freePort(), await freePort()];
   const server = await spawnServer(
-    ['--workers', '1', '--data-dir', join(dataDir, 'data'), '--scrypt-cost', '1024', '--max-connections', '19000', '--max-accept-rate', '100000',
+    ['--workers', '1', '--data-dir', join(dataDir, 'data'), '--scrypt-cost', '1024', '--scrypt-queue', '100000', '--max-connections', '19000', '--max-accept-rate', '100000',
       '--tls-port', String(tlsPort), '--tls-cert', join(dataDir, 'cert.pem'), '--tls-key', join(dataDir, 'key.pem')],
     port,
   );

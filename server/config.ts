@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import { DEFAULT_SCRYPT_COST } from './logic/passwords.ts';
+import { DEFAULT_SCRYPT_COST, DEFAULT_SCRYPT_QUEUE } from './logic/passwords.ts';
 import { DEFAULT_GROUP_LIMITS, type GroupLimits } from './logic/groups/membership.ts';
 import type { StoreConfig } from './stores.ts';
 
@@ -23,6 +23,8 @@ export interface ServerConfig {
   readonly maxConnectionsPerWorker: number;
   readonly maxAcceptsPerSecond: number;
   readonly scryptCost: number;
+  /** Password checks waiting for a slot before one more is refused with 5002. */
+  readonly scryptQueue: number;
   readonly logLevel: LogLevel;
   /** The admin HTTP listener (/health, /ready, /metrics, /admin/); undefined when off. */
   readonly admin: { readonly host: string; readonly port: number; readonly token: string | undefined } | undefined;
@@ -67,6 +69,7 @@ const HELP = `Usage: npm start -- [options]
   --max-connections N   per gateway process        (TERN_MAX_CONNECTIONS, default 19000)
   --max-accept-rate N   new connections per second per gateway process (TERN_MAX_ACCEPT_RATE, default 5000)
   --scrypt-cost N       scrypt N for new passwords, a power of two (TERN_SCRYPT_COST, default 32768)
+  --scrypt-queue N      password checks waiting before one more gets 5002 (TERN_SCRYPT_QUEUE, default 16)
   --group-max-members N members per group (TERN_GROUP_MAX_MEMBERS, default 100000)
   --groups-per-user N   groups one user may be in (TERN_GROUPS_PER_USER, default 500)
   --group-write-diffusion-max N
@@ -128,6 +131,7 @@ export const OPTIONS = {
   workers: { type: 'string', env: 'TERN_WORKERS' },
   'max-connections': { type: 'string', env: 'TERN_MAX_CONNECTIONS' },
   'scrypt-cost': { type: 'string', env: 'TERN_SCRYPT_COST' },
+  'scrypt-queue': { type: 'string', env: 'TERN_SCRYPT_QUEUE' },
   'max-accept-rate': { type: 'string', env: 'TERN_MAX_ACCEPT_RATE' },
   store: { type: 'string', env: 'TERN_STORE' },
   'redis-url': { type: 'string', env: 'TERN_REDIS_URL' },
@@ -270,6 +274,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv, readFile: (p
     maxConnectionsPerWorker: integer('--max-connections', values['max-connections'] ?? env.TERN_MAX_CONNECTIONS, 19_000),
     maxAcceptsPerSecond: integer('--max-accept-rate', values['max-accept-rate'] ?? env.TERN_MAX_ACCEPT_RATE, 5_000),
     scryptCost: powerOfTwo('--scrypt-cost', integer('--scrypt-cost', values['scrypt-cost'] ?? env.TERN_SCRYPT_COST, DEFAULT_SCRYPT_COST)),
+    scryptQueue: integer('--scrypt-queue', values['scrypt-queue'], DEFAULT_SCRYPT_QUEUE),
     logLevel: values.quiet || env.TERN_QUIET === '1' ? 'silent' : (level as LogLevel),
     admin,
     drainGraceMs: integer('--drain-grace-ms', values['drain-grace-ms'] ?? env.TERN_DRAIN_GRACE_MS, 10_000),

@@ -126,6 +126,7 @@ async function runSingle(config: ServerConfig): Promise<void> {
     host: config.host,
     port: config.port,
     scryptCost: config.scryptCost,
+    scryptQueue: { queueLimit: config.scryptQueue },
     groups: config.groups,
     logger,
     gateway: gatewayOverrides(config),
@@ -168,7 +169,7 @@ async function runLogicProcess(config: ServerConfig): Promise<void> {
   const opened = await openStores(config.store, errorReporter(logger, 'routing-error'));
   const stores = timeCommits(opened.stores, (seconds) => admin.metrics.commitSeconds.observe(seconds));
   const logic = new Logic(stores, systemClock, {
-    auth: { passwords: { cost: config.scryptCost }, tokenTtlMs: DEFAULT_TOKEN_TTL_MS },
+    auth: { passwords: { cost: config.scryptCost, queueLimit: config.scryptQueue }, tokenTtlMs: DEFAULT_TOKEN_TTL_MS },
     routing: opened.routing,
     roomBroadcast: opened.roomBroadcast,
     groups: config.groups,

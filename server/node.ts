@@ -26,7 +26,7 @@ export interface NodeOptions {
   /** scrypt N; lower only in tests. */
   readonly scryptCost?: number;
   /** scrypt derivations at once and waiting (PasswordPolicy); defaults in passwords.ts. */
-  readonly scryptQueue?: { readonly concurrency: number; readonly queueLimit: number };
+  readonly scryptQueue?: { readonly concurrency?: number; readonly queueLimit?: number };
   readonly tokenTtlMs?: number;
   /** Inbox entries kept per user. */
   readonly inboxMaxEntries?: number;

@@ -51,7 +51,7 @@ export async function measureThroughput(plan: ThroughputPlan, onResult: (m: Meas
     const dataDir = mkdtempSync(join(tmpdir(), 'tern-bench-'));
     servers.push({
       name: `tern --workers ${workers}`,
-      start: (port) => spawnServer(['--workers', String(workers), '--data-dir', join(dataDir, 'data'), '--scrypt-cost', '16', '--max-accept-rate', '100000'], port),
+      start: (port) => spawnServer(['--workers', String(workers), '--data-dir', join(dataDir, 'data'), '--scrypt-cost', '16', '--scrypt-queue', '100000', '--max-accept-rate', '100000'], port),
       cleanup: () => rmSync(dataDir, { recursive: true, force: true }),
     });
   }

@@ -27,6 +27,7 @@ const node = await startNode({
   host: '127.0.0.1',
   port: Number(values.port ?? 0),
   scryptCost: 2 ** 10,
+  scryptQueue: { queueLimit: 1_000_000 },
   logger: quietLogger,
   gateway: { maxAcceptsPerSecond: 100_000, framesPerSecond: 100_000, maxConnections: 19_000 },
   groups: { ...DEFAULT_GROUP_LIMITS, writeDiffusionMaxMembers: Number(values['write-diffusion-max'] ?? 0) },

@@ -19,7 +19,7 @@ export async function startClusterServer(workers: number): Promise<ClusterServer
   const dataDir = mkdtempSync(join(tmpdir(), 'tern-rooms-cluster-'));
   const port = await freePort();
   const server = await spawnServer(
-    ['--workers', String(workers), '--data-dir', join(dataDir, 'data'), '--scrypt-cost', '16', '--max-accept-rate', '100000', '--max-connections', '20000'],
+    ['--workers', String(workers), '--data-dir', join(dataDir, 'data'), '--scrypt-cost', '16', '--scrypt-queue', '100000', '--max-accept-rate', '100000', '--max-connections', '20000'],
     port,
     60_000,
   );

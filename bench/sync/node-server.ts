@@ -25,6 +25,7 @@ const node = await startNode({
   host: '127.0.0.1',
   port: Number(values.port ?? 0),
   inboxMaxEntries: Number(values['inbox-max-entries'] ?? 10_000),
+  scryptQueue: { queueLimit: 1_000_000 },
   logger: quietLogger,
   gateway: { maxAcceptsPerSecond: 100_000, ...(framesPerSecond === undefined ? {} : { framesPerSecond }) },
 });

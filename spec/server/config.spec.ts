@@ -14,6 +14,8 @@ describe('server configuration: the store', () => {
     const set = parse(['--group-max-members', '2000', '--group-write-diffusion-max', '20'], { TERN_GROUPS_PER_USER: '50' }).groups;
     assert.deepEqual(set, { maxMembers: 2000, maxGroupsPerUser: 50, writeDiffusionMaxMembers: 20, receiptsMaxMembers: 500 });
     assert.throws(() => parse(['--group-max-members', 'many']), /--group-max-members/);
+    assert.equal(parse([]).scryptQueue, 16);
+    assert.equal(parse(['--scrypt-queue', '5000']).scryptQueue, 5000, 'benches that register thousands of users at once lift the 5002 bound');
   });
 
   it('runs on the embedded store in the data directory by default', () => {
