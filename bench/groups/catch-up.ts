@@ -33,7 +33,8 @@ export async function measureCatchUp(groups: number, messages: number): Promise<
       const { groupId } = replyOf(await owner.call('groupCreate', { name: `g${g}`, members: ['away'] }), 'groupInfo');
       ids.push(groupId);
       for (let i = 0; i < messages; i += 50) {
-        await Promise.all(Array.from({ length: Math.min(50, messages - i) }, (_, j) => owner.call('groupSend', { groupId, clientMsgId: `${g}-${i + j}`, kind: 1, content: `message ${i + j} of group ${g}, long enough to look like a chat line` })));
+        const acks = await Promise.all(Array.from({ length: Math.min(50, messages - i) }, (_, j) => owner.call('groupSend', { groupId, clientMsgId: `${g}-${i + j}`, kind: 1, content: `message ${i + j} of group ${g}, long enough to look like a chat line` })));
+        for (const ack of acks) replyOf(ack, 'sendAck');
       }
     }
     const back = await RawDevice.open(port, 'away', { register: false });

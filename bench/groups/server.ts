@@ -28,6 +28,8 @@ const node = await startNode({
   port: Number(values.port ?? 0),
   scryptCost: 2 ** 10,
   scryptQueue: { queueLimit: 1_000_000 },
+  // One owner posts 10,000 messages in seconds for the catch-up run: the per-user quota is not measured here.
+  sendQuota: { windowMs: 10_000, messages: 1_000_000_000, bytes: 1e15, maxUsers: 100_000 },
   logger: quietLogger,
   gateway: { maxAcceptsPerSecond: 100_000, framesPerSecond: 100_000, maxConnections: 19_000 },
   groups: { ...DEFAULT_GROUP_LIMITS, writeDiffusionMaxMembers: Number(values['write-diffusion-max'] ?? 0) },
