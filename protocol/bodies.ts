@@ -19,6 +19,9 @@ export const KickReason = { replacedBySameDevice: 1, replacedBySamePlatform: 2, 
 
 export const EntryType = { message: 1, readMark: 2, recall: 3 } as const;
 
+/** Message kind 1 is text; the server stores other kinds unchanged (text-only rules refuse them). */
+export const TEXT_KIND = 1;
+
 export const Message = record({
   messageId: id,
   conversationId,

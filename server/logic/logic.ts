@@ -87,7 +87,12 @@ export class Logic implements LogicApi {
     });
     this.admin = new Admin(this.routing, this.auth, this.messaging, stores.accounts, stores.moderation, clock);
     this.syncing = new Sync(stores.inbox, stores.history, (userId, messages) => this.conversations.visible(userId, messages), budget);
-    this.groups = new Groups(stores, clock, () => this.routing, (userId, entry, except) => this.fanout(userId, entry, except), quota, options.groups);
+    const pages = {
+      budget,
+      visible: (userId: string, messages: MessageRecord[]) => this.conversations.visible(userId, messages),
+      history: (userId: string, body: BodyOf<'history'>, fromSeq: number) => this.syncing.readableHistory(userId, body, fromSeq),
+    };
+    this.groups = new Groups(stores, clock, () => this.routing, (userId, entry, except) => this.fanout(userId, entry, except), quota, pages, options.groups);
     const inGroup = (conversationId: string) => this.groups.groupOf(conversationId);
     this.handlers = {
       ...this.groups.handlers,

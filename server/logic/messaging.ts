@@ -4,7 +4,7 @@
  * the sender's (write diffusion), so every device of both users can sync it. Everything a message
  * writes is one storage commit.
  */
-import { EntryType, type BodyOf } from '../../protocol/bodies.ts';
+import { EntryType, TEXT_KIND, type BodyOf } from '../../protocol/bodies.ts';
 import { ErrorCode, ProtocolError } from '../../protocol/errors.ts';
 import type { CommittedMessage, Stores } from '../../storage/ports.ts';
 import type { SessionInfo } from '../seam.ts';
@@ -18,7 +18,6 @@ import { OrderedRelease } from './ordered-release.ts';
 export type Fanout = (userId: string, entry: BodyOf<'push'>, exceptDeviceId?: string) => void;
 
 /** `kind` 1 is text (SPEC §5.2); every other kind is media or application-defined. */
-const TEXT_KIND = 1;
 
 export class Messaging {
   private readonly receivers: KnownUsers;

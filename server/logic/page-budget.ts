@@ -26,16 +26,33 @@ export function pageBudgetFor(maxFrameSize: number, preferred: number): PageBudg
 }
 
 /**
+ * A page being filled item by item: `add` takes the next item's wire size, counts it when it
+ * goes on the page, and answers whether another may follow. A first item above the budget goes
+ * alone when it fits `loneItemBytes`.
+ */
+export class PageFill {
+  private used = 0;
+  /** Items taken so far. */
+  count = 0;
+
+  constructor(private readonly budget: PageBudget) {}
+
+  add(bytes: number): boolean {
+    this.used += bytes;
+    if (this.used > this.budget.budgetBytes && !(this.count === 0 && this.used <= this.budget.loneItemBytes)) return false;
+    this.count++;
+    return this.used <= this.budget.budgetBytes;
+  }
+}
+
+/**
  * How many of `items`, from the first, fit the budget. At least one when the first fits
  * `loneItemBytes`; 0 when it does not (the caller decides what an unsendable item means).
  */
 export function fitting(items: readonly unknown[], shape: WireShape, budget: PageBudget): number {
-  let used = 0;
-  for (let i = 0; i < items.length; i++) {
-    used += wireSize(shape, items[i]);
-    if (used > budget.budgetBytes) return i === 0 && used <= budget.loneItemBytes ? 1 : i;
-  }
-  return items.length;
+  const fill = new PageFill(budget);
+  for (const item of items) if (!fill.add(wireSize(shape, item))) break;
+  return fill.count;
 }
 
 /**

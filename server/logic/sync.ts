@@ -46,12 +46,23 @@ export class Sync {
   async historyPage(session: SessionInfo, body: BodyOf<'history'>): Promise<BodyOf<'historyPage'>> {
     const members = participants(body.conversationId);
     if (!members?.includes(session.userId)) throw new ProtocolError(ErrorCode.forbidden, 'not a participant of this conversation');
+    return this.readableHistory(session.userId, body, 1);
+  }
+
+  /**
+   * A history page within the budget for a reader who may see the conversation from `fromSeq`
+   * on (a group member from their join), without what they deleted for themselves.
+   */
+  async readableHistory(userId: string, body: BodyOf<'history'>, fromSeq: number): Promise<BodyOf<'historyPage'>> {
     const limit = Math.max(1, Math.min(body.limit || DEFAULT_HISTORY_PAGE, MAX_HISTORY_PAGE));
     const page = await this.history.page(body.conversationId, body.beforeSeq, limit, this.budget.budgetBytes);
-    const messages = await this.visible(session.userId, page.messages);
+    const inView = page.messages.filter((m) => m.seq >= fromSeq);
+    const messages = await this.visible(userId, inView);
     const kept = fitting(messages, Message.wire, this.budget);
     if (kept === 0 && messages.length > 0) throw new ProtocolError(ErrorCode.internal, `message ${messages[0]?.seq} is larger than a frame`);
-    if (kept === messages.length) return { conversationId: body.conversationId, messages, hasMore: page.hasMore };
+    // Older messages remain only if the page did not reach the reader's first seq.
+    const hasMore = page.hasMore && inView.length === page.messages.length;
+    if (kept === messages.length) return { conversationId: body.conversationId, messages, hasMore };
     return { conversationId: body.conversationId, messages: messages.slice(0, kept), hasMore: true };
   }
 }

@@ -295,6 +295,23 @@ describe('groups', () => {
     assert.ok(pages >= 4, `183 entries in pages of 50 take at least 4 pages (took ${pages})`);
   });
 
+  it('fills group sync and history pages to the page budget, like 1:1 pages', async () => {
+    server = await startTestServer({ gateway: { framesPerSecond: 100_000, bodyBytesPerSecond: 64 << 20 } });
+    const owner = await device('owner', { register: true });
+    const reader = await device('reader', { register: true });
+    const { groupId } = await create(owner, ['reader']);
+    // Eight posts of ~180 KB: together far above the 1 MiB frame, two of them within the 512 KiB budget.
+    for (let i = 0; i < 8; i++) replyOf(await owner.call('groupSend', { groupId, clientMsgId: `big${i}`, kind: 1, content: `${i}`.padEnd(60_000, '語') }), 'sendAck');
+    const sync = replyOf(await reader.call('groupSync', { cursors: [{ groupId, afterSeq: 1 }], limit: 1000 }), 'groupSyncPage');
+    assert.equal(sync.messages.length, 2);
+    assert.equal(sync.hasMore, true);
+    const history = replyOf(await reader.call('history', { conversationId: `g:${groupId}`, limit: 100 }), 'historyPage');
+    assert.deepEqual(history.messages.map((m) => m.seq), [9, 8]);
+    assert.equal(history.hasMore, true);
+    const { messages } = await syncAll(reader, [{ groupId, afterSeq: 1 }]);
+    assert.deepEqual(messages.map((m) => m.seq), [2, 3, 4, 5, 6, 7, 8, 9], 'every post, page by page');
+  });
+
   it('pages members by user id and refuses to invite unknown users', async () => {
     server = await startTestServer();
     const owner = await device('owner', { register: true });

@@ -3,7 +3,7 @@
  * conversation (history, markRead, deleteForMe, the conversation list). A store without group
  * support answers every group request with 1011.
  */
-import { MAX_PAGE_ENTRIES, type BodyOf, type ConversationRecord } from '../../../protocol/bodies.ts';
+import type { BodyOf, ConversationRecord } from '../../../protocol/bodies.ts';
 import { ErrorCode, ProtocolError } from '../../../protocol/errors.ts';
 import type { GroupStore, Stores } from '../../../storage/ports.ts';
 import type { SessionInfo, SessionRequests } from '../../seam.ts';
@@ -13,13 +13,10 @@ import type { Routing } from '../routing.ts';
 import type { SendQuota } from '../send-quota.ts';
 import { GroupDelivery } from './delivery.ts';
 import { DEFAULT_GROUP_LIMITS, GroupMembership, type GroupLimits } from './membership.ts';
-import { groupIdOf, GroupTimeline } from './timeline.ts';
+import { groupIdOf, GroupTimeline, type GroupPages } from './timeline.ts';
 
 export type GroupRequestName = Extract<keyof SessionRequests, `group${string}`>;
 type GroupHandlers = { [N in GroupRequestName]: (session: SessionInfo, body: SessionRequests[N]['body']) => Promise<SessionRequests[N]['reply']> };
-
-const HISTORY_DEFAULT = 20;
-const HISTORY_MAX = 100;
 
 export class Groups {
   readonly handlers: GroupHandlers;
@@ -27,12 +24,12 @@ export class Groups {
   private readonly membership: GroupMembership | undefined;
   private readonly timeline: GroupTimeline | undefined;
 
-  constructor(stores: Stores, clock: Clock, routing: () => Routing, fanout: Fanout, quota: SendQuota, limits: GroupLimits = DEFAULT_GROUP_LIMITS) {
+  constructor(stores: Stores, clock: Clock, routing: () => Routing, fanout: Fanout, quota: SendQuota, pages: GroupPages, limits: GroupLimits = DEFAULT_GROUP_LIMITS) {
     this.delivery = new GroupDelivery(routing);
     const groups: GroupStore | undefined = stores.groups;
     if (groups) {
       this.membership = new GroupMembership(groups, stores.accounts, clock, this.delivery, limits);
-      this.timeline = new GroupTimeline(groups, stores, this.membership, clock, this.delivery, fanout, quota);
+      this.timeline = new GroupTimeline(groups, stores, this.membership, clock, this.delivery, fanout, quota, pages);
     }
     const m = () => this.served().membership;
     const t = () => this.served().timeline;
@@ -60,8 +57,7 @@ export class Groups {
   }
 
   history(session: SessionInfo, groupId: string, body: BodyOf<'history'>): Promise<BodyOf<'historyPage'>> {
-    const limit = Math.max(1, Math.min(body.limit || HISTORY_DEFAULT, HISTORY_MAX, MAX_PAGE_ENTRIES));
-    return this.served().timeline.history(session, groupId, body, limit);
+    return this.served().timeline.history(session, groupId, body);
   }
 
   markRead(session: SessionInfo, groupId: string, body: BodyOf<'markRead'>): Promise<BodyOf<'ok'>> {

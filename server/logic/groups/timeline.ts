@@ -3,28 +3,29 @@
  * marks and the group rows of the conversation list. A message is stored once in the timeline
  * (read diffusion); a member's unread count is the timeline's last seq minus their read seq.
  */
-import { EntryType, GROUP_EVENT_KIND_BASE, MAX_PAGE_ENTRIES, type BodyOf, type ConversationRecord, type MessageRecord } from '../../../protocol/bodies.ts';
+import { EntryType, GROUP_EVENT_KIND_BASE, MAX_PAGE_ENTRIES, Message, TEXT_KIND, type BodyOf, type ConversationRecord, type MessageRecord } from '../../../protocol/bodies.ts';
 import { ErrorCode, ProtocolError } from '../../../protocol/errors.ts';
-import { Limits } from '../../../protocol/timers.ts';
+import { wireSize } from '../../../protocol/wire-size.ts';
 import type { GroupMemberState, GroupState, GroupStore, Stores } from '../../../storage/ports.ts';
 import type { SessionInfo } from '../../seam.ts';
 import type { Clock } from '../clock.ts';
 import { newMessageId } from '../ids.ts';
 import type { Fanout } from '../messaging.ts';
+import { PageFill, type PageBudget } from '../page-budget.ts';
 import type { SendQuota } from '../send-quota.ts';
 import type { GroupDelivery } from './delivery.ts';
 import type { GroupMembership } from './membership.ts';
 
 export const GROUP_CONVERSATION_PREFIX = 'g:';
-export const TEXT_KIND = 1;
 
 const DEFAULT_SYNC_MESSAGES = 200;
-/**
- * A groupSync page stops below the server's page budget (SPEC §15), estimated per message as its
- * content's UTF-8 bound plus its ids and fields.
- */
-export const GROUP_SYNC_PAGE_BYTES = Limits.pageBudgetBytes;
-const MESSAGE_OVERHEAD_BYTES = 256;
+
+/** What group pages share with the 1:1 ones: the page budget, hidden messages, history pages (sync.ts). */
+export interface GroupPages {
+  readonly budget: PageBudget;
+  visible(userId: string, messages: MessageRecord[]): Promise<MessageRecord[]>;
+  history(userId: string, body: BodyOf<'history'>, fromSeq: number): Promise<BodyOf<'historyPage'>>;
+}
 
 export function groupIdOf(conversationId: string): string | undefined {
   return conversationId.startsWith(GROUP_CONVERSATION_PREFIX) ? conversationId.slice(GROUP_CONVERSATION_PREFIX.length) : undefined;
@@ -33,10 +34,6 @@ export function groupIdOf(conversationId: string): string | undefined {
 /** The first seq a member may read: their join, unless the group opens its history to new members. */
 export function visibleFrom(group: GroupState, member: GroupMemberState): number {
   return group.historyForNewMembers ? 1 : member.joinSeq;
-}
-
-function estimatedBytes(message: MessageRecord): number {
-  return message.content.length * 3 + MESSAGE_OVERHEAD_BYTES;
 }
 
 type Deps = Pick<Stores, 'inbox' | 'history' | 'hidden' | 'durable'>;
@@ -50,6 +47,7 @@ export class GroupTimeline {
     private readonly delivery: GroupDelivery,
     private readonly fanout: Fanout,
     private readonly quota: SendQuota,
+    private readonly pages: GroupPages,
   ) {}
 
   async send(session: SessionInfo, body: BodyOf<'groupSend'>): Promise<BodyOf<'sendAck'>> {
@@ -70,14 +68,15 @@ export class GroupTimeline {
     return { messageId: message.messageId, conversationId: message.conversationId, seq: message.seq, serverTime: message.sentAt, version: post.versions.get(session.userId) ?? 0 };
   }
 
-  /** Entries after each cursor, group by group, up to the entry limit and the page's byte budget. */
+  /** Entries after each cursor, group by group, up to the entry limit and the page budget (as sync pages). */
   async sync(session: SessionInfo, body: BodyOf<'groupSync'>): Promise<BodyOf<'groupSyncPage'>> {
     let room = Math.max(1, Math.min(body.limit || DEFAULT_SYNC_MESSAGES, MAX_PAGE_ENTRIES));
-    let bytes = 0;
+    const fill = new PageFill(this.pages.budget);
     const messages: MessageRecord[] = [];
     let hasMore = false;
+    let full = false;
     for (const cursor of body.cursors) {
-      if (room === 0 || bytes >= GROUP_SYNC_PAGE_BYTES) {
+      if (room === 0 || full) {
         hasMore = true;
         break;
       }
@@ -87,28 +86,23 @@ export class GroupTimeline {
       const after = Math.max(cursor.afterSeq, visibleFrom(group, member) - 1);
       if (after >= group.lastSeq) continue;
       const rows = await this.groups.timeline(cursor.groupId, after, room);
-      for (const message of await this.visible(session.userId, rows)) {
-        if (bytes + estimatedBytes(message) > GROUP_SYNC_PAGE_BYTES && messages.length > 0) {
-          hasMore = true;
-          break;
-        }
-        bytes += estimatedBytes(message);
-        messages.push(message);
+      for (const message of await this.pages.visible(session.userId, rows)) {
+        full = !fill.add(wireSize(Message.wire, message));
+        if (fill.count > messages.length) messages.push(message);
+        if (full) break;
       }
       room -= rows.length;
-      if (hasMore) break;
+      if (full) break;
       if (rows.at(-1) !== undefined && (rows.at(-1) as MessageRecord).seq < group.lastSeq) hasMore = true;
     }
-    return { messages, hasMore };
+    if (messages.length === 0 && full) throw new ProtocolError(ErrorCode.internal, 'a group entry is larger than a frame');
+    return { messages, hasMore: hasMore || full };
   }
 
-  async history(session: SessionInfo, groupId: string, body: BodyOf<'history'>, limit: number): Promise<BodyOf<'historyPage'>> {
+  /** A history page of the group from the member's first visible seq on. */
+  async history(session: SessionInfo, groupId: string, body: BodyOf<'history'>): Promise<BodyOf<'historyPage'>> {
     const { group, member } = await this.membership.memberOf(session.userId, groupId);
-    const floor = visibleFrom(group, member);
-    const page = await this.stores.history.page(body.conversationId, body.beforeSeq, limit);
-    const inView = page.messages.filter((m) => m.seq >= floor);
-    const messages = await this.visible(session.userId, inView);
-    return { conversationId: body.conversationId, messages, hasMore: page.hasMore && inView.length === page.messages.length };
+    return this.pages.history(session.userId, body, visibleFrom(group, member));
   }
 
   /** For each seq, how many members other than its poster have read up to it (small groups only). */
@@ -164,10 +158,5 @@ export class GroupTimeline {
       });
     }
     return rows;
-  }
-
-  private async visible(userId: string, messages: MessageRecord[]): Promise<MessageRecord[]> {
-    const hidden = await Promise.all(messages.map((m) => this.stores.hidden.isHidden(userId, m.conversationId, m.seq)));
-    return messages.filter((_, i) => !hidden[i]);
   }
 }
