@@ -6,25 +6,19 @@
  */
 import { EntryType, type MessageRecord } from '../protocol/bodies.ts';
 import { claimSend } from './dedup-claim.ts';
+import { KeyedSerial } from './keyed-serial.ts';
 import type { CommittedMessage, MessageInput, MessageStore, Stores } from './ports.ts';
 
 type Parts = Pick<Stores, 'sequences' | 'history' | 'inbox' | 'dedup' | 'conversations' | 'durable'>;
 
 export class ComposedMessageStore implements MessageStore {
   /** Commits of one conversation issue their writes one after another, so seqs follow call order. */
-  private readonly tails = new Map<string, Promise<unknown>>();
+  private readonly serial = new KeyedSerial();
 
   constructor(private readonly parts: Parts) {}
 
   async commit(input: MessageInput): Promise<CommittedMessage> {
-    const previous = this.tails.get(input.conversationId) ?? Promise.resolve();
-    const written = previous.then(() => this.write(input));
-    const tail = written.catch(() => undefined);
-    this.tails.set(input.conversationId, tail);
-    void tail.then(() => {
-      if (this.tails.get(input.conversationId) === tail) this.tails.delete(input.conversationId);
-    });
-    const committed = await written;
+    const committed = await this.serial.run(input.conversationId, () => this.write(input));
     await this.parts.durable();
     return committed;
   }

@@ -11,6 +11,7 @@
  */
 import { EntryType, GroupRole, type MessageRecord } from '../protocol/bodies.ts';
 import { claimSend } from './dedup-claim.ts';
+import { KeyedSerial } from './keyed-serial.ts';
 import type { GroupChange, GroupEntryInput, GroupMemberPage, GroupMemberState, GroupPost, GroupState, GroupStore, Stores } from './ports.ts';
 
 type StoredGroup = Omit<GroupState, 'memberCount' | 'lastSeq'>;
@@ -46,7 +47,8 @@ const COMPLETE = 0;
 
 export class ComposedGroupStore implements GroupStore {
   private readonly cache = new Map<string, Cached>();
-  private readonly tails = new Map<string, Promise<unknown>>();
+  /** Entries of one group are written one after another, so their seqs follow call order. */
+  private readonly serial = new KeyedSerial();
 
   constructor(
     private readonly directory: GroupDirectory,
@@ -85,7 +87,7 @@ export class ComposedGroupStore implements GroupStore {
   }
 
   change(groupId: string, change: GroupChange, event: GroupEntryInput): Promise<MessageRecord> {
-    return this.inOrder(groupId, async () => {
+    return this.serial.run(groupId, async () => {
       const conversationId = `g:${groupId}`;
       const seq = await this.parts.sequences.next(conversationId);
       const message: MessageRecord = { ...event, conversationId, seq };
@@ -98,7 +100,7 @@ export class ComposedGroupStore implements GroupStore {
   }
 
   post(groupId: string, input: GroupEntryInput): Promise<GroupPost> {
-    return this.inOrder(groupId, async () => {
+    return this.serial.run(groupId, async () => {
       const { dedup, sequences, history, inbox } = this.parts;
       const conversationId = `g:${groupId}`;
       const dedupKey = `${conversationId}\u0000${input.clientMsgId}`;
@@ -221,15 +223,6 @@ export class ComposedGroupStore implements GroupStore {
     return fresh;
   }
 
-  private inOrder<T>(groupId: string, task: () => Promise<T>): Promise<T> {
-    const result = (this.tails.get(groupId) ?? Promise.resolve()).then(task);
-    const tail = result.catch(() => undefined);
-    this.tails.set(groupId, tail);
-    void tail.then(() => {
-      if (this.tails.get(groupId) === tail) this.tails.delete(groupId);
-    });
-    return result;
-  }
 }
 
 function sortedIds(group: Cached): string[] {

@@ -1,5 +1,6 @@
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { ErrorCode, ProtocolError } from '../../protocol/errors.ts';
+import { Admission } from '../../storage/admission.ts';
 
 /** scrypt cost: N = 2^15 by default (~32 MiB, memory-hard); tests lower it to stay fast. */
 export interface PasswordPolicy {
@@ -39,13 +40,14 @@ function derive(password: string, salt: Buffer, cost: number): Promise<Buffer> {
  * salt), so the answer's timing does not tell whether the user exists.
  */
 export class Passwords {
-  private running = 0;
-  private readonly waiting: (() => void)[] = [];
+  private readonly admission: Admission;
   private readonly dummySalt = randomBytes(16);
   /** Derivations started, for tests that count work instead of timing it. */
   derivations = 0;
 
-  constructor(private readonly policy: PasswordPolicy) {}
+  constructor(private readonly policy: PasswordPolicy) {
+    this.admission = new Admission(policy.concurrency ?? DEFAULT_SCRYPT_CONCURRENCY, policy.queueLimit ?? DEFAULT_SCRYPT_QUEUE);
+  }
 
   /** Returns a fresh random salt and "scrypt$N$hash" (hex). */
   async hash(password: string): Promise<{ salt: string; hash: string }> {
@@ -68,29 +70,14 @@ export class Passwords {
     return false;
   }
 
+  /** Waits for a derivation slot (5002 when the queue is full), then derives. */
   private async derive(password: string, salt: Buffer, cost: number): Promise<Buffer> {
-    await this.slot();
+    if (!(await this.admission.enter())) throw new ProtocolError(ErrorCode.overloaded, 'too many password checks waiting; retry later');
     this.derivations++;
     try {
       return await derive(password, salt, cost);
     } finally {
-      this.running--;
-      this.waiting.shift()?.();
+      this.admission.leave();
     }
-  }
-
-  /** Resolves when a derivation may start; rejects with 5002 when the queue is full. */
-  private slot(): Promise<void> {
-    if (this.running < (this.policy.concurrency ?? DEFAULT_SCRYPT_CONCURRENCY)) {
-      this.running++;
-      return Promise.resolve();
-    }
-    if (this.waiting.length >= (this.policy.queueLimit ?? DEFAULT_SCRYPT_QUEUE)) {
-      return Promise.reject(new ProtocolError(ErrorCode.overloaded, 'too many password checks waiting; retry later'));
-    }
-    return new Promise((resolve) => this.waiting.push(() => {
-      this.running++;
-      resolve();
-    }));
   }
 }

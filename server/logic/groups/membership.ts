@@ -13,7 +13,7 @@ import { checkUserId, newMessageId } from '../ids.ts';
 import { KnownUsers } from '../known-users.ts';
 import type { GroupDelivery } from './delivery.ts';
 import { checkRight } from './rights.ts';
-import { KeyedSerial } from './keyed-serial.ts';
+import { KeyedSerial } from '../../../storage/keyed-serial.ts';
 
 export interface GroupLimits {
   /** Members per group (SPEC §15: 4002 beyond it). */
