@@ -3,43 +3,32 @@
  * the bounded scrypt queue and dummy check of the password module.
  */
 import assert from 'node:assert/strict';
-import { ServerError, Transport } from '../../client/transport.ts';
+import type { Transport } from '../../client/transport.ts';
 import { Bodies, Platform } from '../../protocol/bodies.ts';
 import { ErrorCode, ProtocolError } from '../../protocol/errors.ts';
 import { Opcode } from '../../protocol/opcodes.ts';
 import { Passwords } from '../../server/logic/passwords.ts';
 import { ManualClock, startTestServer, waitUntil, type TestServer } from '../support/server.ts';
+import { codeOf, Transports } from '../support/transports.ts';
 
 describe('login throttling', function () {
   this.timeout(30_000);
   let server: TestServer;
-  const transports: Transport[] = [];
+  const transports = new Transports();
   afterEach(async () => {
-    for (const t of transports.splice(0)) t.close();
+    transports.closeAll();
     await server?.stop();
   });
 
-  const greeted = async (localAddress = '127.0.0.1') => {
-    const t = await Transport.open({ host: '127.0.0.1', port: server.port, localAddress });
-    transports.push(t);
-    await t.request(Opcode.hello, Bodies.hello, { version: 1, client: 'spec' }, Bodies.serverHello);
-    return t;
-  };
+  const greeted = (localAddress = '127.0.0.1') => transports.greeted(server.port, localAddress);
   const register = async (userId: string) => {
     const t = await greeted();
     await t.request(Opcode.register, Bodies.register, { userId, password: 'right', deviceId: 'd', platform: Platform.ios }, Bodies.session);
     t.close();
   };
   /** The login's error code, or 0 when it succeeded. */
-  const login = async (t: Transport, userId: string, password: string): Promise<number> => {
-    try {
-      await t.request(Opcode.login, Bodies.login, { userId, password, deviceId: 'd2', platform: Platform.android }, Bodies.session);
-      return 0;
-    } catch (error) {
-      if (error instanceof ServerError) return error.code;
-      throw error;
-    }
-  };
+  const login = (t: Transport, userId: string, password: string): Promise<number> =>
+    codeOf(t.request(Opcode.login, Bodies.login, { userId, password, deviceId: 'd2', platform: Platform.android }, Bodies.session));
 
   it('locks an account from an address after 5 wrong passwords, refuses even the right one from there while locked, and doubles the lock per further failure', async () => {
     const clock = new ManualClock();

@@ -13,21 +13,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, spawnServer, stopProcess } from '../support/process.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
+import { Transports } from '../support/transports.ts';
 
 const AB = 'p:alice:bob';
 
 describe('read state under pipelined requests', function () {
   this.timeout(30_000);
   let server: TestServer;
-  const transports: Transport[] = [];
+  const transports = new Transports();
   afterEach(async () => {
-    for (const t of transports.splice(0)) t.close();
+    transports.closeAll();
     await server?.stop();
   });
   const user = async (userId: string, port = server.port) => {
-    const t = await Transport.open({ host: '127.0.0.1', port });
-    transports.push(t);
-    await t.request(Opcode.hello, Bodies.hello, { version: 1, client: 'spec' }, Bodies.serverHello);
+    const t = await transports.greeted(port);
     await t.request(Opcode.register, Bodies.register, { userId, password: 'pw', deviceId: `${userId}-d`, platform: Platform.desktop }, Bodies.session);
     return t;
   };
@@ -108,9 +107,7 @@ describe('read state under pipelined requests', function () {
     try {
       const alice = await user('alice', port);
       const bob = await user('bob', port);
-      const bobAgain = await Transport.open({ host: '127.0.0.1', port });
-      transports.push(bobAgain);
-      await bobAgain.request(Opcode.hello, Bodies.hello, { version: 1, client: 'spec' }, Bodies.serverHello);
+      const bobAgain = await transports.greeted(port);
       await bobAgain.request(Opcode.login, Bodies.login, { userId: 'bob', password: 'pw', deviceId: 'bob-phone', platform: Platform.ios }, Bodies.session);
       await sendMany(alice, 'bob', 30);
       // Two of bob's devices, likely on different workers, mark read at once; alice recalls twice.

@@ -1,23 +1,22 @@
 /** The per-user send quota over real sockets, time injected. */
 import assert from 'node:assert/strict';
-import { ServerError, Transport } from '../../client/transport.ts';
+import type { Transport } from '../../client/transport.ts';
 import { Bodies, Platform } from '../../protocol/bodies.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { Opcode } from '../../protocol/opcodes.ts';
 import { ManualClock, startTestServer, type TestServer } from '../support/server.ts';
+import { codeOf, Transports } from '../support/transports.ts';
 
 describe('send quota', function () {
   this.timeout(30_000);
   let server: TestServer;
-  const transports: Transport[] = [];
+  const transports = new Transports();
   afterEach(async () => {
-    for (const t of transports.splice(0)) t.close();
+    transports.closeAll();
     await server?.stop();
   });
   const device = async (userId: string, platform: number, register: boolean) => {
-    const t = await Transport.open({ host: '127.0.0.1', port: server.port });
-    transports.push(t);
-    await t.request(Opcode.hello, Bodies.hello, { version: 1, client: 'spec' }, Bodies.serverHello);
+    const t = await transports.greeted(server.port);
     const credentials = { userId, password: 'pw', deviceId: `${userId}-${platform}`, platform };
     if (register) await t.request(Opcode.register, Bodies.register, credentials, Bodies.session);
     else await t.request(Opcode.login, Bodies.login, credentials, Bodies.session);
@@ -25,15 +24,8 @@ describe('send quota', function () {
   };
   let n = 0;
   /** 0 when acknowledged, else the error code. */
-  const send = async (t: Transport, to: string, content: string): Promise<number> => {
-    try {
-      await t.request(Opcode.send, Bodies.send, { clientMsgId: `c${n++}`, to, kind: 1, content }, Bodies.sendAck);
-      return 0;
-    } catch (error) {
-      if (error instanceof ServerError) return error.code;
-      throw error;
-    }
-  };
+  const send = (t: Transport, to: string, content: string): Promise<number> =>
+    codeOf(t.request(Opcode.send, Bodies.send, { clientMsgId: `c${n++}`, to, kind: 1, content }, Bodies.sendAck));
 
   it('refuses a user’s sends past the messages or bytes of the window with 3007, over all their devices, and not other users’', async () => {
     const clock = new ManualClock();
@@ -61,15 +53,7 @@ describe('send quota', function () {
     const phone = await device('alice', Platform.ios, true);
     await device('bob', Platform.ios, true);
     const group = await phone.request(Opcode.groupCreate, Bodies.groupCreate, { name: 'q', members: ['bob'] }, Bodies.groupInfo);
-    const post = async (): Promise<number> => {
-      try {
-        await phone.request(Opcode.groupSend, Bodies.groupSend, { groupId: group.groupId, clientMsgId: `g${n++}`, kind: 1, content: 'hi' }, Bodies.sendAck);
-        return 0;
-      } catch (error) {
-        if (error instanceof ServerError) return error.code;
-        throw error;
-      }
-    };
+    const post = (): Promise<number> => codeOf(phone.request(Opcode.groupSend, Bodies.groupSend, { groupId: group.groupId, clientMsgId: `g${n++}`, kind: 1, content: 'hi' }, Bodies.sendAck));
     const codes = [await send(phone, 'bob', 'hi'), await post(), await send(phone, 'bob', 'hi'), await post(), await post(), await send(phone, 'bob', 'hi')];
     assert.deepEqual(codes, [0, 0, 0, 0, ErrorCode.quotaExceeded, ErrorCode.quotaExceeded]);
     clock.advance(10_000);
