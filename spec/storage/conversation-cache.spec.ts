@@ -47,6 +47,35 @@ describe('embedded conversation cache', function () {
     }
   });
 
+  it('puts a conversation row once per turn however many messages of that turn change it, and the rows survive a reopen', async () => {
+    const first = openEmbeddedStore({ path: dir });
+    const conversationId = directConversationId('alice', 'bob');
+    try {
+      const rows = first.conversations as EmbeddedConversations;
+      // 50 commits issued in one turn: the receiver's and the sender's rows change 50 times each.
+      await Promise.all(
+        Array.from({ length: 50 }, (_, n) => first.messages.commit({ from: 'alice', to: 'bob', conversationId, clientMsgId: `c${n}`, kind: 1, content: 'hi', messageId: `m${n}`, sentAt: 1_000 + n })),
+      );
+      assert.equal(rows.rowPuts, 2);
+    } finally {
+      await first.close();
+    }
+    const reopened = openEmbeddedStore({ path: dir });
+    try {
+      const bob = await reopened.conversations.list('bob', 10);
+      assert.deepEqual(
+        bob.items.map((i) => [i.conversationId, i.unread, i.lastSeq]),
+        [[conversationId, 50, 50]],
+      );
+      assert.equal(bob.totalUnread, 50);
+      const alice = await reopened.conversations.get('alice', conversationId);
+      assert.equal(alice?.lastSeq, 50);
+      assert.equal(alice?.unread, 0);
+    } finally {
+      await reopened.close();
+    }
+  });
+
   it('stays within its byte budget by dropping the least recently used lists, which reload intact', async () => {
     const budget = 32 * 1024;
     const stores = openEmbeddedStore({ path: dir, conversationCacheBytes: budget });

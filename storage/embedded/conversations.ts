@@ -1,8 +1,9 @@
 /**
- * Conversation lists on LMDB behind a write-through cache. The embedded store is owned by one
- * process, so the cached list is authoritative and every update is a synchronous read-modify-write
- * followed by queued puts: concurrent updates never lose one another, and the per-user total
- * moves in the same step as the conversation's count.
+ * Conversation lists on LMDB behind a write-back cache. The embedded store is owned by one
+ * process, so the cached list is authoritative and every update is a synchronous read-modify-write:
+ * concurrent updates never lose one another, and the per-user total moves in the same step as the
+ * conversation's count. A changed row is put once per turn of the event loop however many messages
+ * changed it (`flush`); the message commit and `durable()` flush before the write they wait for.
  */
 import type { Database } from 'lmdb';
 import { Message, type MessageRecord } from '../../protocol/bodies.ts';
@@ -54,6 +55,11 @@ export class EmbeddedConversations implements ConversationStore {
   /** Claims and releases written but not yet committed; bounded by the recalls in flight. */
   private readonly recallsQueued = new Map<string, { readonly state: 'claimed' | 'released' }>();
   private cachedBytes = 0;
+  /** Rows changed since the last flush, by user and conversation: the newest state of each. */
+  private readonly dirty = new Map<string, { readonly userId: string; readonly lists: UserLists; state: ConversationState }>();
+  private flushScheduled = false;
+  /** Row puts issued, for tests that count storage operations. */
+  rowPuts = 0;
 
   constructor(
     private readonly db: Database<ConversationState | number, Key>,
@@ -183,16 +189,36 @@ export class EmbeddedConversations implements ConversationStore {
     lists.total += totalDelta;
     lists.bytes += delta;
     this.cachedBytes += delta;
-    lists.pending++;
-    const put = this.db.put([userId, 'c', state.conversationId], state);
-    this.track(put);
-    const settled = () => {
-      // Lists kept over the budget only for their uncommitted puts are dropped once committed.
-      if (--lists.pending === 0 && this.cachedBytes > this.maxCachedBytes) this.evict(undefined);
-    };
-    put.then(settled, settled);
+    const rowKey = `${userId}\u0000${state.conversationId}`;
+    const queued = this.dirty.get(rowKey);
+    if (queued) queued.state = state;
+    else {
+      // Counted from now: a list with a row not yet on disk is not evicted, or reloading would lose it.
+      lists.pending++;
+      this.dirty.set(rowKey, { userId, lists, state });
+    }
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flush);
+    }
     this.evict(lists);
   }
+
+  /** Queues one put per changed row, in LMDB's issue order before any write queued after this call. */
+  readonly flush = (): void => {
+    this.flushScheduled = false;
+    for (const { userId, lists, state } of this.dirty.values()) {
+      const put = this.db.put([userId, 'c', state.conversationId], state);
+      this.rowPuts++;
+      this.track(put);
+      const settled = () => {
+        // Lists kept over the budget only for their uncommitted puts are dropped once committed.
+        if (--lists.pending === 0 && this.cachedBytes > this.maxCachedBytes) this.evict(undefined);
+      };
+      put.then(settled, settled);
+    }
+    this.dirty.clear();
+  };
 
   private load(userId: string): UserLists {
     let lists = this.cache.get(userId);

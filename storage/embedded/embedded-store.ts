@@ -423,6 +423,7 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): Stores {
     putHistory: (message) => history.putNow(message),
     appendInbox: (userId, entry) => inbox.appendReference(userId, entry),
     recordConversation: (userId, peer, message, incoming) => conversations.recordReference(userId, peer, message, incoming),
+    flushConversations: () => conversations.flush(),
     message: (conversationId, seq) => history.committed(conversationId, seq),
   });
   const groups = new EmbeddedGroups(
@@ -451,9 +452,11 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): Stores {
     hidden: new EmbeddedHidden(sub(root, 'hidden'), track, pending),
     moderation: new EmbeddedModeration(sub(root, 'moderation'), track, pending),
     durable: async () => {
+      conversations.flush();
       await lastWrite;
     },
     close: async () => {
+      conversations.flush();
       await lastWrite.catch(() => undefined);
       await root.close();
     },

@@ -2,7 +2,10 @@
  * Message commits on LMDB. The embedded store is owned by one process, so a commit is decided
  * synchronously (dedup, seq, versions, conversation rows) and its puts are queued together; LMDB
  * commits them in one transaction with whatever else was queued, and the promise of the last
- * put resolves once all of them are on disk.
+ * put resolves once all of them are on disk. The last put of each message, its dedup record, is
+ * queued when the turn of the event loop ends, after the conversation rows that the turn's
+ * messages changed: a row changed by many messages of one turn is written once, and every
+ * message's last put still follows all of its writes.
  *
  * Admission: at most `maxInFlight` messages wait for a commit at once. Beyond that, commits
  * queue in call order before taking a seq, so one transaction never grows past a bounded size
@@ -24,6 +27,8 @@ export interface MessageWriters {
   putHistory(message: MessageRecord): Promise<unknown>;
   appendInbox(userId: string, entry: { type: number; conversationId: string; seq: number; message: MessageRecord }): number;
   recordConversation(userId: string, peer: string, message: MessageRecord, incoming: boolean): void;
+  /** Queues the puts of the conversation rows changed so far. */
+  flushConversations(): void;
   /** Reads a stored message, for the answer to a resend. */
   message(conversationId: string, seq: number): MessageRecord | undefined;
 }
@@ -34,6 +39,8 @@ export class EmbeddedMessages implements MessageStore {
   /** Commits not yet on disk, by dedup key: a resend racing its first attempt joins it. */
   private readonly pending = new Map<string, Promise<CommittedMessage>>();
   private readonly admission: Admission;
+  /** Dedup puts of this turn's messages, queued when the turn ends. */
+  private closing: (() => void)[] = [];
   /** Commits issued, for tests that count storage operations per message. */
   commits = 0;
 
@@ -73,14 +80,24 @@ export class EmbeddedMessages implements MessageStore {
     const senderVersion = this.writers.appendInbox(from, entry);
     this.writers.recordConversation(to, from, message, true);
     this.writers.recordConversation(from, to, message, false);
-    // Queued last: LMDB commits in issue order, so this put's promise covers the whole message.
-    const last = this.writers.dedup.put(key, { messageId: message.messageId, conversationId, seq, sentAt: message.sentAt, version: senderVersion });
-    const committed = last.then((): CommittedMessage => ({ fresh: true, message, receiverVersion, senderVersion }));
+    const record: DedupRecord = { messageId: message.messageId, conversationId, seq, sentAt: message.sentAt, version: senderVersion };
+    const committed = new Promise<CommittedMessage>((resolve, reject) => {
+      // Queued last: LMDB commits in issue order, so this put's promise covers the whole message.
+      const close = () => this.writers.dedup.put(key, record).then(() => resolve({ fresh: true, message, receiverVersion, senderVersion }), reject);
+      if (this.closing.push(close) === 1) setImmediate(this.closeTurn);
+    });
     this.pending.set(dedupKey, committed);
     const forget = () => this.pending.delete(dedupKey);
     committed.then(forget, forget);
     return this.admitted(committed);
   }
+
+  private readonly closeTurn = (): void => {
+    const closing = this.closing;
+    this.closing = [];
+    this.writers.flushConversations();
+    for (const close of closing) close();
+  };
 
   /** Holds the commit's slot until it settles. */
   private admitted(result: Promise<CommittedMessage>): Promise<CommittedMessage> {
