@@ -82,7 +82,11 @@ export function encodeFrame<T>(opcode: number, requestId: number, schema: FieldT
 
 /** Encodes a body once for many receivers (see frameHeader). */
 export function prepareBody<T>(schema: FieldType<T>, body: T, options: EncodeOptions = {}): PreparedBody {
-  const encoded = encodeShared(schema.toWire(body));
+  return prepareEncoded(encodeShared(schema.toWire(body)), options);
+}
+
+/** Prepares msgpack bytes encoded elsewhere for many receivers, compressing them when worthwhile. */
+export function prepareEncoded(encoded: Uint8Array, options: EncodeOptions = {}): PreparedBody {
   const threshold = options.compressThreshold ?? DEFAULT_COMPRESS_THRESHOLD;
   if (encoded.length >= threshold) {
     const compressed = tryCompress(encoded, 0);

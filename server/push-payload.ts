@@ -3,7 +3,7 @@
  * whoever frames it first (the gateway, or the logic host before IPC), and every connection,
  * first send and retransmission alike, writes the same bytes behind its own 16-byte header.
  */
-import { prepareBody, type EncodeOptions, type PreparedBody } from '../codec/index.ts';
+import { entryBytes, prepareBody, prepareEncoded, type EncodeOptions, type PreparedBody } from '../codec/index.ts';
 import { Bodies, type BodyOf } from '../protocol/bodies.ts';
 
 let encodes = 0;
@@ -32,7 +32,10 @@ export class PushPayload {
   prepared(options?: EncodeOptions): PreparedBody {
     if (!this.encoded) {
       encodes++;
-      this.encoded = prepareBody(Bodies.push, this.entry as BodyOf<'push'>, options);
+      const entry = this.entry as BodyOf<'push'>;
+      const { message, actor } = entry;
+      // A message entry reuses the message's bytes from its commit rather than encoding the content again.
+      this.encoded = message && actor === undefined ? prepareEncoded(entryBytes({ ...entry, message, actor }), options) : prepareBody(Bodies.push, entry, options);
     }
     return this.encoded;
   }

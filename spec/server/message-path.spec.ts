@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { messageEncodes } from '../../codec/index.ts';
 import { EntryType, Platform } from '../../protocol/bodies.ts';
 import { PushPayload, pushBodyEncodes } from '../../server/push-payload.ts';
 import type { EmbeddedMessages } from '../../storage/embedded/messages.ts';
@@ -58,6 +59,22 @@ describe('the message path', () => {
     await waitUntil(() => pushes === 40, 'a push on each of four devices for each message');
     // One encode per message for bob's four devices; alice's carbon has no other device to go to.
     assert.equal(pushBodyEncodes() - before, 10);
+  });
+
+  it('serializes a message once for its history row and every push that carries it', async () => {
+    server = await startTestServer();
+    const alice = await RawDevice.register(server.port, 'alice');
+    const aliceDesktop = await RawDevice.open(server.port, 'alice', { register: false, deviceId: 'alice-desktop', platform: Platform.desktop });
+    const bobs = [await RawDevice.register(server.port, 'bob')];
+    for (const platform of [Platform.ios, Platform.web]) bobs.push(await RawDevice.open(server.port, 'bob', { register: false, deviceId: `bob-${platform}`, platform }));
+    devices.push(alice, aliceDesktop, ...bobs);
+    let pushes = 0;
+    for (const device of [aliceDesktop, ...bobs]) device.onPush = () => pushes++;
+    const before = messageEncodes();
+    await pipeline(alice, 'bob', 'once', 20);
+    await waitUntil(() => pushes === 80, "a push on bob's three devices and alice's desktop for each message");
+    // Two push bodies per message (bob's entry and alice's carbon), one serialization of its content.
+    assert.equal(messageEncodes() - before, 20);
   });
 
   it('issues one storage commit per message, and none for a resend', async () => {
