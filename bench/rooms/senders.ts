@@ -5,7 +5,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { encodeFrame } from '../../codec/index.ts';
-import { Bodies, Platform } from '../../protocol/bodies.ts';
+import { Bodies, MAX_ROOM_CONTENT_LENGTH, Platform } from '../../protocol/bodies.ts';
 import { Opcode } from '../../protocol/opcodes.ts';
 
 /** Words for comment-like contents that differ from message to message (so LZ4 gets no free lunch). */
@@ -51,7 +51,8 @@ class Sender {
   }
 
   send(n: number): void {
-    const content = `${(performance.timeOrigin + performance.now()).toFixed(3)} ${comment(n, this.words)}`;
+    // Clipped to the content limit: a longer one would be refused (and a refused gift is not in the room).
+    const content = `${(performance.timeOrigin + performance.now()).toFixed(3)} ${comment(n, this.words)}`.slice(0, MAX_ROOM_CONTENT_LENGTH);
     this.socket.write(encodeFrame(Opcode.roomSend, this.nextId++, Bodies.roomSend, { roomId: this.roomId, clientMsgId: `m${n}`, kind: 1, content, reliable: n % 100 === 99 }));
   }
 
