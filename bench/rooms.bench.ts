@@ -13,6 +13,7 @@
  * ROOM_STALL_MS, under tighter viewer bounds so that drops and removals happen within the run; it
  * counts the reliable messages every slow viewer holds at the end (after rejoining and pulling).
  */
+import { availableParallelism } from 'node:os';
 import type { BenchContext } from './support/context.ts';
 import { measureRoom, type RoomPlan, type RoomResult, type SlowResult } from './rooms/measure.ts';
 
@@ -46,13 +47,14 @@ function timeRow(r: RoomResult): string[] {
     `${ms(percentile(r.downstreamMs, 50))} / ${ms(percentile(r.downstreamMs, 99))}`,
     `${ms(percentile(r.latenciesMs, 50))} / ${ms(percentile(r.latenciesMs, 99))}`,
     `${perFrame(r.server.userSeconds, r)} / ${perFrame(r.server.systemSeconds, r)}`,
+    `${r.server.cpuSeconds.toFixed(2)} / ${r.viewerCpuSeconds.toFixed(2)} of ${(availableParallelism() * r.seconds).toFixed(1)}`,
   ];
 }
 
 /** Server CPU per roomPush frame written (one socket write per viewer per batch), µs. */
 const perFrame = (seconds: number, r: RoomResult) => (r.countedBy === 'server' ? ((seconds / Math.max(r.server.frames, 1)) * 1e6).toFixed(1) : '–');
 
-const TIME_HEADER = ['run', 'batches', 'oldest message age at flush start p50 / p99', 'flush start → last write p50 / p99 / max', 'server loop delay p50 / p99', 'viewer processes loop delay p99', 'sender → server time p50 / p99', 'server time → sampled read p50 / p99', 'send → receive p50 / p99', 'server CPU µs per frame written: user / system'];
+const TIME_HEADER = ['run', 'batches', 'oldest message age at flush start p50 / p99', 'flush start → last write p50 / p99 / max', 'server loop delay p50 / p99', 'viewer processes loop delay p99', 'sender → server time p50 / p99', 'server time → sampled read p50 / p99', 'send → receive p50 / p99', 'server CPU µs per frame written: user / system', 'CPU-s server / viewer processes, of cores × run'];
 
 function slowRows(s: SlowResult): string[][] {
   const share = (held: number, viewers: number) => `${((held / Math.max(viewers * s.latestSeq, 1)) * 100).toFixed(2)} %`;

@@ -73,6 +73,8 @@ export interface RoomResult {
   readonly downstreamMs: number[];
   /** Server-side flush timings and event-loop delay (one server process only). */
   readonly timings: FlushTimings | undefined;
+  /** CPU-seconds of all viewer processes over the run. */
+  readonly viewerCpuSeconds: number;
   /** Event-loop delay p99 of each viewer process, ms. */
   readonly viewerLagP99: number[];
   readonly samplerProcess: boolean;
@@ -288,6 +290,7 @@ export async function measureRoom(plan: RoomPlan, mode: 'batched' | 'naive'): Pr
       downstreamMs: reports.flatMap((r) => r.downstreamMs),
       timings: plan.workers > 1 ? undefined : after.timings,
       viewerLagP99: reports.map((r) => r.lagP99),
+      viewerCpuSeconds: sum(reports.map((r) => r.cpuSeconds)),
       samplerProcess: plan.samplerProcess,
       slow: slowWait ? slowResult(slowWait.reports, senders.reliableSent(), slowWait.catchUpMs, senders.errors()) : undefined,
       sendErrors: senders.errors(),

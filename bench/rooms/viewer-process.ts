@@ -49,6 +49,8 @@ export interface ViewerReport {
   readonly latenciesMs: number[];
   readonly upstreamMs: number[];
   readonly downstreamMs: number[];
+  /** This process's CPU since `reset`, seconds (user + system). */
+  readonly cpuSeconds: number;
   /** This process's event-loop delay, ms. */
   readonly lagP50: number;
   readonly lagP99: number;
@@ -81,6 +83,7 @@ let latencies: number[] = [];
 let upstream: number[] = [];
 let downstream: number[] = [];
 let latestSeq = 0;
+let cpuAtReset = process.cpuUsage();
 const slowCounts = { removed: 0, rejoins: 0, pulls: 0, duplicates: 0, dropped: 0 };
 
 function handshake(socket: Socket, userId: string): void {
@@ -294,6 +297,7 @@ process.on('message', (message: string | { open: number }) => {
     upstream = [];
     downstream = [];
     lag.reset();
+    cpuAtReset = process.cpuUsage();
     stall();
   } else if (message === 'report') {
     const report: ViewerReport = {
@@ -308,6 +312,7 @@ process.on('message', (message: string | { open: number }) => {
       latenciesMs: latencies,
       upstreamMs: upstream,
       downstreamMs: downstream,
+      cpuSeconds: ((cpu) => (cpu.user + cpu.system) / 1e6)(process.cpuUsage(cpuAtReset)),
       lagP50: lag.percentile(50) / 1e6 - LAG_RESOLUTION_MS,
       lagP99: lag.percentile(99) / 1e6 - LAG_RESOLUTION_MS,
       slowViewers: slowTrackers.length,
