@@ -28,7 +28,7 @@ const ms = (n: number | undefined) => (n === undefined || Number.isNaN(n) ? '–
 
 function runName(r: RoomResult): string {
   if (r.mode === 'naive') return 'naive (baseline)';
-  if (r.workers > 1) return `batched, --workers ${r.workers}`;
+  if (r.workers > 1) return `batched, --workers ${r.workers}${r.samplerProcess ? ', sampler process' : ''}`;
   if (r.slow) return 'batched, 10 % slow viewers';
   return r.samplerProcess ? 'batched, sampler process' : 'batched, encoded once';
 }
@@ -148,9 +148,11 @@ export async function run(context: BenchContext): Promise<void> {
   if (workers > 1) {
     // The same room with gateway workers: more processes write to the viewers.
     const clustered = await measureRoom({ ...plan, workers, senders: 100 }, 'batched');
+    const clusteredSampler = await measureRoom({ ...plan, workers, senders: 100, samplerProcess: true }, 'batched');
+    timed.push(clustered, clusteredSampler);
     context.facts({
       title: `the same with --workers ${workers} (deliveries and bytes from the viewers: every viewer got the same batches, the sampled ones counted them; CPU of the whole process tree from /proc)`,
-      rows: [HEADER, row(batched), row(clustered)],
+      rows: [HEADER, row(batched), row(sampler), row(clustered), row(clusteredSampler)],
     });
   }
   if (process.env.ROOM_BATCHED_ONLY) {
