@@ -3,6 +3,7 @@
  * way. Flags override a JSON scenario file, which overrides the defaults.
  */
 import { readFileSync } from 'node:fs';
+import { MAX_ROOM_CONTENT_LENGTH } from '../protocol/bodies.ts';
 
 export type LoadProtocol = 'tern' | 'mqtt';
 
@@ -165,6 +166,7 @@ function validate(s: Scenario): void {
   if (s.roomReliableShare < 0 || s.roomReliableShare > 1) problems.push('roomReliableShare must be within 0–1');
   if (!(s.roomSlowShare >= 0 && s.roomSlowShare < 1)) problems.push('roomSlowShare must be within [0, 1): some devices of a room must read at full speed');
   if (s.roomSlowShare > 0 && s.roomSize <= 0) problems.push('roomSlowShare needs roomSize > 0');
+  if (s.roomSize > 0 && s.messageBytes > MAX_ROOM_CONTENT_LENGTH) problems.push(`room messages are at most ${MAX_ROOM_CONTENT_LENGTH} bytes (messageBytes)`);
   if (!(s.roomStallMs > 0)) problems.push('roomStallMs must be > 0');
   if ((s.users * s.devicesPerUser) / s.workers > 19_000) problems.push('more than 19,000 connections per worker: add workers (a process may hold 20,000 descriptors)');
   if (problems.length) throw new Error(`invalid scenario:\n  ${problems.join('\n  ')}`);

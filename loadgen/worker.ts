@@ -152,7 +152,7 @@ export class LoadWorker {
     const dropChance = (scenario.disconnectsPerDevicePerMinute / 60) * (TICK_MS / 1000);
     const started = performance.now();
     // Ends with the messaging phase; a stall under way when it ends runs out during the drain.
-    void this.stallSlowDevices();
+    void this.stallSlowDevices(started + scenario.durationSeconds * 1000);
     while (performance.now() - started < scenario.durationSeconds * 1000) {
       const elapsed = performance.now() - started;
       for (const [device, at] of churnAt) {
@@ -231,15 +231,19 @@ export class LoadWorker {
     this.counters.roomSlowDevices = this.slow.size;
   }
 
-  /** Slow devices: stalled for roomStallMs, then a second of reading, while the messages flow. */
-  private async stallSlowDevices(): Promise<void> {
+  /**
+   * Slow devices: stalled for roomStallMs, then a second of reading, while the messages flow. No
+   * stall outlasts the messaging phase (`end`): the drain is the slow devices' time to catch up.
+   */
+  private async stallSlowDevices(end: number): Promise<void> {
     const { roomStallMs } = this.assignment.scenario;
-    while (this.phase === 'messaging' && this.slow.size > 0) {
+    for (let left = end - performance.now(); left > 0 && this.slow.size > 0; left = end - performance.now()) {
+      const ms = Math.min(roomStallMs, left);
       for (const device of this.slow) {
-        device.stallReads?.(roomStallMs);
+        device.stallReads?.(ms);
         this.counters.roomStalls++;
       }
-      await sleep(roomStallMs + 1_000);
+      await sleep(ms + 1_000);
     }
   }
 
@@ -264,7 +268,7 @@ export class LoadWorker {
     this.pendingSends++;
     const t0 = performance.now();
     this.sentAt.set(tag, t0);
-    sender.sendRoom(roomId, `${tag}|`.padEnd(scenario.messageBytes, 'x'), reliable).then(
+    sender.sendRoom(roomId, roomContent(tag, this.counter, scenario.messageBytes), reliable).then(
       (ack) => {
         this.pendingSends--;
         this.counters.acked++;
@@ -398,6 +402,24 @@ export class LoadWorker {
       rssBytes: process.memoryUsage.rss(),
     };
   }
+}
+
+/**
+ * A room message's content: its tag, then letters that vary from message to message. Room batches
+ * are LZ4-compressed when large, and a padding of one repeated letter would shrink to nothing,
+ * so a slow viewer's backlog (what the drop policy acts on) would hardly grow.
+ */
+function roomContent(tag: string, n: number, bytes: number): string {
+  let x = (n * 2654435761) >>> 0 || 1;
+  let content = `${tag}|`;
+  while (content.length < bytes) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    content += String.fromCharCode(97 + (x % 26));
+  }
+  return content;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -21,5 +21,6 @@ describe('load generator slow room devices', () => {
     assert.throws(() => loadScenario(undefined, { roomSlowShare: 0.1 }), /roomSlowShare needs roomSize/);
     assert.throws(() => loadScenario(undefined, { roomSize: 8, roomSlowShare: 1 }), /roomSlowShare must be within/);
     assert.throws(() => loadScenario(undefined, { roomSize: 8, roomSlowShare: 0.1, roomStallMs: 0 }), /roomStallMs must be > 0/);
+    assert.throws(() => loadScenario(undefined, { roomSize: 8, messageBytes: 1025 }), /room messages are at most 1024 bytes/);
   });
 });
