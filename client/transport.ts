@@ -144,6 +144,15 @@ export class Transport extends EventEmitter<TransportEvents> {
     this.destroy(undefined);
   }
 
+  /** Tooling: stops reading the socket for `ms` (a slow reader), then reads again. Writes go on. */
+  pauseReads(ms: number): void {
+    if (this.closed) return;
+    this.socket.pause();
+    setTimeout(() => {
+      if (!this.closed) this.socket.resume();
+    }, ms).unref();
+  }
+
   /** Drops the connection at once, as a lost network would. */
   destroy(error: Error | undefined): void {
     if (this.closed) return;

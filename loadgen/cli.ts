@@ -47,6 +47,8 @@ const { values, positionals } = parseArgs({
     help: { type: 'boolean' },
     'room-size': { type: 'string' },
     'reliable-share': { type: 'string' },
+    'room-slow-share': { type: 'string' },
+    'room-stall': { type: 'string' },
   },
 });
 
@@ -72,6 +74,9 @@ const HELP = `tern-loadgen [agent] [options]
   --drain S           seconds to wait for deliveries after the last send (default 10)
   --room-size N       live rooms of N users each instead of pairs (tern only; 0 = pairs)
   --reliable-share S  share of room messages sent reliable (default 0.1); the check covers them
+  --room-slow-share S share of each room's devices that read slowly (default 0): they stop reading
+                      for --room-stall MS (default 3000), read for a second, and so on; they rejoin
+                      when the server takes them out, and are checked like the others
   --server-pid PID    sample the server's RSS (with its workers) for memory per connection
   --agents LIST       run workers on agents host:port,… instead of locally
   --out DIR           where the JSON and HTML reports go (default var/loadgen)
@@ -109,6 +114,8 @@ function overrides(): Partial<Scenario> {
   set('serverPid', num(values['server-pid']));
   set('roomSize', num(values['room-size']));
   set('roomReliableShare', num(values['reliable-share']));
+  set('roomSlowShare', num(values['room-slow-share']));
+  set('roomStallMs', num(values['room-stall']));
   return o;
 }
 

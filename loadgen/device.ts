@@ -42,6 +42,8 @@ export interface SimulatedDevice {
   sendToGroup?(groupId: string, content: string): Promise<{ readonly messageId: string }>;
   /** Drops the connection as a lost network would; the device reconnects by itself. */
   dropConnection(): void;
+  /** Live rooms: stops reading the connection for `ms` (a slow viewer). */
+  stallReads?(ms: number): void;
   /** Closes the app for `ms`, then opens it again. */
   goOffline(ms: number): Promise<void>;
   close(): void;
@@ -53,6 +55,8 @@ export interface DeviceHooks {
   disconnected(device: SimulatedDevice): void;
   roomMessage?(device: SimulatedDevice, roomId: string, message: RoomMessageRecord): void;
   roomDropped?(device: SimulatedDevice, count: number): void;
+  /** The server took the device out of a room (too slow). */
+  roomLeft?(device: SimulatedDevice, roomId: string): void;
 }
 
 /** Brings a device that went offline back after `ms`: it resolves once the device is connected again or gave up. */
@@ -146,6 +150,10 @@ export class Device implements SimulatedDevice {
     this.client?.connection?.destroy(undefined);
   }
 
+  stallReads(ms: number): void {
+    this.client?.connection?.pauseReads(ms);
+  }
+
   /** Closes the app for `ms`, then opens it again from the version it had. */
   goOffline(ms: number): Promise<void> {
     this.offline = true;
@@ -183,6 +191,7 @@ export class Device implements SimulatedDevice {
     client.on('message', (m) => this.hooks.message(this, m));
     client.on('roomMessage', (roomId, m) => this.hooks.roomMessage?.(this, roomId, m));
     client.on('roomDropped', (_roomId, count) => this.hooks.roomDropped?.(this, count));
+    client.on('roomLeft', ({ roomId }) => this.hooks.roomLeft?.(this, roomId));
     client.on('disconnected', () => {
       if (!this.online) return;
       this.online = false;

@@ -25,6 +25,11 @@ export interface Counters {
   /** Live rooms: ordinary room messages delivered, and those the server reported dropped. */
   roomOrdinary: number;
   roomDropped: number;
+  /** Slow room devices (roomSlowShare), their read stalls, removals from a room by the server and rejoins. */
+  roomSlowDevices: number;
+  roomStalls: number;
+  roomRemoved: number;
+  roomRejoins: number;
 }
 
 export interface ProgressReport {
@@ -66,5 +71,5 @@ export type WorkerMessage = ProgressReport | RampedReport | FinalReport;
 export type CoordinatorMessage = WorkerAssignment | { readonly kind: 'go' };
 
 export function emptyCounters(): Counters {
-  return { connected: 0, connectFailures: 0, connectRetries: 0, disconnects: 0, reconnects: 0, sent: 0, acked: 0, delivered: 0, roomOrdinary: 0, roomDropped: 0 };
+  return { connected: 0, connectFailures: 0, connectRetries: 0, disconnects: 0, reconnects: 0, sent: 0, acked: 0, delivered: 0, roomOrdinary: 0, roomDropped: 0, roomSlowDevices: 0, roomStalls: 0, roomRemoved: 0, roomRejoins: 0 };
 }

@@ -38,7 +38,8 @@ export function summaryRows(r: RunResult): [string, string][] {
   const kib = (n: number | undefined) => (n === undefined ? 'n/a (give --server-pid)' : `${(n / 1024).toFixed(2)} KiB`);
   const rooms: [string, string][] =
     r.counters.roomOrdinary + r.counters.roomDropped > 0
-      ? [['room messages', `${r.counters.delivered} reliable and ${r.counters.roomOrdinary} ordinary deliveries; ${r.counters.roomDropped} ordinary dropped for slow viewers (reported by the server)`]]
+      ? [['room messages', `${r.counters.delivered} reliable and ${r.counters.roomOrdinary} ordinary deliveries; ${r.counters.roomDropped} ordinary dropped for slow viewers (reported by the server)`],
+        ...(r.counters.roomSlowDevices > 0 ? [['slow room devices', `${r.counters.roomSlowDevices} devices stalled their reads ${r.counters.roomStalls} times; the server took them out of their room ${r.counters.roomRemoved} times, they rejoined ${r.counters.roomRejoins} times`] as [string, string]] : [])]
       : [];
   return [
     [

@@ -3,6 +3,7 @@
  * way. Flags override a JSON scenario file, which overrides the defaults.
  */
 import { readFileSync } from 'node:fs';
+import { MAX_ROOM_CONTENT_LENGTH } from '../protocol/bodies.ts';
 
 export type LoadProtocol = 'tern' | 'mqtt';
 
@@ -69,6 +70,14 @@ export interface Scenario {
   readonly roomSize: number;
   /** Share of room messages sent as reliable (gifts). */
   readonly roomReliableShare: number;
+  /**
+   * Share of each room's devices that read slowly: they stop reading for `roomStallMs`, read
+   * for a second, and so on while the messages flow (not while draining). They do not send. The
+   * server drops their ordinary messages and may take them out of the room; they rejoin at once
+   * and are checked like every device that stays: every reliable message, once, in seq order.
+   */
+  readonly roomSlowShare: number;
+  readonly roomStallMs: number;
 }
 
 export const defaults: Scenario = {
@@ -99,7 +108,19 @@ export const defaults: Scenario = {
   serverPid: undefined,
   roomSize: 0,
   roomReliableShare: 0.1,
+  roomSlowShare: 0,
+  roomStallMs: 3_000,
 };
+
+/**
+ * Whether the device at `position` in its room's order is a slow one: `share` of a room's devices,
+ * rounded down, spread evenly over the room.
+ */
+export function isSlowRoomDevice(position: number, share: number): boolean {
+  // The epsilon keeps products like 0.29 × 100 = 28.999… from losing a device to rounding.
+  const upTo = (n: number) => Math.floor(n * share + 1e-9);
+  return upTo(position + 1) > upTo(position);
+}
 
 /** "127.0.0.2-127.0.0.9" or "10.0.0.5,10.0.0.6" → a list of addresses. */
 export function parseAddresses(spec: string): string[] {
@@ -143,6 +164,10 @@ function validate(s: Scenario): void {
   if (s.roomSize < 0 || !Number.isInteger(s.roomSize)) problems.push('roomSize must be a whole number ≥ 0 (0: pairs)');
   if (s.roomSize > 0 && s.protocol !== 'tern') problems.push('rooms need protocol tern');
   if (s.roomReliableShare < 0 || s.roomReliableShare > 1) problems.push('roomReliableShare must be within 0–1');
+  if (!(s.roomSlowShare >= 0 && s.roomSlowShare < 1)) problems.push('roomSlowShare must be within [0, 1): some devices of a room must read at full speed');
+  if (s.roomSlowShare > 0 && s.roomSize <= 0) problems.push('roomSlowShare needs roomSize > 0');
+  if (s.roomSize > 0 && s.messageBytes > MAX_ROOM_CONTENT_LENGTH) problems.push(`room messages are at most ${MAX_ROOM_CONTENT_LENGTH} bytes (messageBytes)`);
+  if (!(s.roomStallMs > 0)) problems.push('roomStallMs must be > 0');
   if ((s.users * s.devicesPerUser) / s.workers > 19_000) problems.push('more than 19,000 connections per worker: add workers (a process may hold 20,000 descriptors)');
   if (problems.length) throw new Error(`invalid scenario:\n  ${problems.join('\n  ')}`);
 }

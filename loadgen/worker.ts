@@ -5,6 +5,7 @@
 import { GROUP_EVENT_KIND_BASE, type MessageRecord, type RoomMessageRecord } from '../protocol/bodies.ts';
 import { DeliveryChecker } from './checker.ts';
 import { Device, type DeviceHooks, type SimulatedDevice } from './device.ts';
+import { isSlowRoomDevice } from './scenario.ts';
 import { encode, newHistogram, recordMs, type Histogram } from './histogram.ts';
 import { emptyCounters, type Counters, type FinalReport, type Phase, type ProgressReport, type WorkerAssignment, type WorkerMessage, type CoordinatorMessage } from './messages.ts';
 import { MqttDevice } from './mqtt/device.ts';
@@ -30,6 +31,8 @@ export class LoadWorker {
   /** Devices that go offline during the run: room deliveries are checked for the devices that stay. */
   private churned = new Set<SimulatedDevice>();
   private readonly groupOf = new Map<string, { readonly groupId: string; readonly members: readonly string[] }>();
+  /** Room devices that read slowly (roomSlowShare): they stall their reads and do not send. */
+  private readonly slow = new Set<SimulatedDevice>();
   /** Group members whose app stays closed for the run (groupOnlineShare). */
   private readonly offlineUsers = new Set<string>();
 
@@ -72,6 +75,7 @@ export class LoadWorker {
       roomDropped: (_device, count) => {
         this.counters.roomDropped += count;
       },
+      roomLeft: (device, roomId) => this.rejoin(device, roomId),
       connected: (_device, first) => {
         this.online++;
         if (!first) this.counters.reconnects++;
@@ -147,6 +151,8 @@ export class LoadWorker {
     const churnAt = new Map(churning.map((d) => [d, Math.random() * scenario.durationSeconds * 1000 * 0.7]));
     const dropChance = (scenario.disconnectsPerDevicePerMinute / 60) * (TICK_MS / 1000);
     const started = performance.now();
+    // Ends with the messaging phase; a stall under way when it ends runs out during the drain.
+    void this.stallSlowDevices(started + scenario.durationSeconds * 1000);
     while (performance.now() - started < scenario.durationSeconds * 1000) {
       const elapsed = performance.now() - started;
       for (const [device, at] of churnAt) {
@@ -212,14 +218,48 @@ export class LoadWorker {
   }
 
   private async joinRooms(devices: SimulatedDevice[]): Promise<void> {
-    if (this.assignment.scenario.roomSize <= 0) return;
+    const { scenario } = this.assignment;
+    if (scenario.roomSize <= 0) return;
     await Promise.all(devices.filter((d) => d.ready).map((d) => d.joinRoom?.(this.roomOf(d.userId)).catch(() => undefined)));
+    const positions = new Map<string, number>();
+    for (const device of devices) {
+      const roomId = this.roomOf(device.userId);
+      const position = positions.get(roomId) ?? 0;
+      positions.set(roomId, position + 1);
+      if (device.stallReads && isSlowRoomDevice(position, scenario.roomSlowShare)) this.slow.add(device);
+    }
+    this.counters.roomSlowDevices = this.slow.size;
+  }
+
+  /**
+   * Slow devices: stalled for roomStallMs, then a second of reading, while the messages flow. No
+   * stall outlasts the messaging phase (`end`): the drain is the slow devices' time to catch up.
+   */
+  private async stallSlowDevices(end: number): Promise<void> {
+    const { roomStallMs } = this.assignment.scenario;
+    for (let left = end - performance.now(); left > 0 && this.slow.size > 0; left = end - performance.now()) {
+      const ms = Math.min(roomStallMs, left);
+      for (const device of this.slow) {
+        device.stallReads?.(ms);
+        this.counters.roomStalls++;
+      }
+      await sleep(ms + 1_000);
+    }
+  }
+
+  /** Taken out of the room for being slow: a viewer that stays joins again (and pulls the reliable gap). */
+  private rejoin(device: SimulatedDevice, roomId: string): void {
+    this.counters.roomRemoved++;
+    device.joinRoom?.(roomId).then(
+      () => this.counters.roomRejoins++,
+      () => undefined,
+    );
   }
 
   /** One message to the sender's room; a reliable one must reach every device of the room that stays online. */
   private sendRoomOne(userId: string): void {
     const { scenario } = this.assignment;
-    const sender = this.devicesByUser.get(userId)?.find((d) => d.ready);
+    const sender = this.devicesByUser.get(userId)?.find((d) => d.ready && !this.slow.has(d));
     if (!sender?.sendRoom) return;
     const roomId = this.roomOf(userId);
     const tag = `${this.assignment.index}.${++this.counter}`;
@@ -228,7 +268,7 @@ export class LoadWorker {
     this.pendingSends++;
     const t0 = performance.now();
     this.sentAt.set(tag, t0);
-    sender.sendRoom(roomId, `${tag}|`.padEnd(scenario.messageBytes, 'x'), reliable).then(
+    sender.sendRoom(roomId, roomContent(tag, this.counter, scenario.messageBytes), reliable).then(
       (ack) => {
         this.pendingSends--;
         this.counters.acked++;
@@ -362,6 +402,24 @@ export class LoadWorker {
       rssBytes: process.memoryUsage.rss(),
     };
   }
+}
+
+/**
+ * A room message's content: its tag, then letters that vary from message to message. Room batches
+ * are LZ4-compressed when large, and a padding of one repeated letter would shrink to nothing,
+ * so a slow viewer's backlog (what the drop policy acts on) would hardly grow.
+ */
+function roomContent(tag: string, n: number, bytes: number): string {
+  let x = (n * 2654435761) >>> 0 || 1;
+  let content = `${tag}|`;
+  while (content.length < bytes) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    content += String.fromCharCode(97 + (x % 26));
+  }
+  return content;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -100,6 +100,20 @@ describe('load generator against a real server', function () {
     assert.equal(result.passed, true);
   });
 
+  it('runs live rooms with a quarter of each room reading slowly: the slow devices are counted and stalled, and every reliable message still reaches every device that stays, once, in seq order', async () => {
+    server = await startTestServer();
+    const result = await run(server.port, { roomSize: 8, roomReliableShare: 0.3, roomSlowShare: 0.25, roomStallMs: 700, durationSeconds: 3 });
+    // Two rooms of eight users with two devices each: four slow devices per room.
+    assert.equal(result.counters.roomSlowDevices, 8);
+    assert.ok(result.counters.roomStalls >= 8 * 2, `${result.counters.roomStalls} stalls in 3 s of 0.7 s stalls and 1 s reads`);
+    assert.ok(result.check.acked > 10, `only ${result.check.acked} reliable messages acked`);
+    // Slow devices do not send, and are expected like the others: 16 devices per room.
+    assert.equal(result.check.expectedDeliveries, result.check.acked * 16);
+    assert.equal(result.counters.roomRejoins, result.counters.roomRemoved, 'a removed device joined again');
+    assert.deepEqual([result.check.losses, result.check.duplicates, result.check.orderViolations, result.check.misdelivered], [0, 0, 0, 0]);
+    assert.equal(result.passed, true);
+  });
+
   it('catches a server that acknowledges messages it then loses', async () => {
     server = await startTestServer({ decorateStores: losingEvery(7) });
     const result = await run(server.port, {});
