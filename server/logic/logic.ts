@@ -11,6 +11,7 @@ import { SendQuota, type SendQuotaPolicy } from './send-quota.ts';
 import { Conversations, DEFAULT_CONVERSATIONS } from './conversations.ts';
 import type { Clock } from './clock.ts';
 import { Messaging } from './messaging.ts';
+import { PreSend } from './pre-send.ts';
 import { PushPayload } from '../push-payload.ts';
 import { LocalRouting, type Routing } from './routing.ts';
 import { Sync } from './sync.ts';
@@ -76,11 +77,11 @@ export class Logic implements LogicApi {
     this.roomBroadcast = options.roomBroadcast ?? new LocalRoomBroadcast();
     this.rooms = new Rooms(stores.roomLog, this.roomBroadcast, clock, { ...defaultRoomOptions, ...options.rooms });
     this.passwords = this.auth.passwords;
-    // One quota per user for everything it sends, 1:1 and to groups.
-    const quota = new SendQuota(clock, options.sendQuota);
+    // One check for everything a user sends, 1:1 and to groups: sanctions, one quota per user, the filter.
     const filter = options.contentFilter;
     const filterContent = filter ? (content: string) => filter.apply(content) : undefined;
-    this.messaging = new Messaging(stores, clock, (userId, entry, except) => this.fanout(userId, entry, except), quota, filterContent);
+    const preSend = new PreSend(stores.moderation, clock, new SendQuota(clock, options.sendQuota), filterContent);
+    this.messaging = new Messaging(stores, clock, (userId, entry, except) => this.fanout(userId, entry, except), preSend);
     this.conversations = new Conversations(stores, clock, (userId, entry, except) => this.fanout(userId, entry, except), {
       recallWindowMs: options.recallWindowMs ?? 2 * 60 * 1000,
       budget,
@@ -92,7 +93,7 @@ export class Logic implements LogicApi {
       visible: (userId: string, messages: MessageRecord[]) => this.conversations.visible(userId, messages),
       history: (userId: string, body: BodyOf<'history'>, fromSeq: number) => this.syncing.readableHistory(userId, body, fromSeq),
     };
-    this.groups = new Groups(stores, clock, () => this.routing, (userId, entry, except) => this.fanout(userId, entry, except), quota, pages, options.groups);
+    this.groups = new Groups(stores, clock, () => this.routing, (userId, entry, except) => this.fanout(userId, entry, except), preSend, pages, options.groups);
     const inGroup = (conversationId: string) => this.groups.groupOf(conversationId);
     this.handlers = {
       ...this.groups.handlers,

@@ -12,7 +12,7 @@ import type { Clock } from '../clock.ts';
 import { newMessageId } from '../ids.ts';
 import type { Fanout } from '../messaging.ts';
 import { PageFill, type PageBudget } from '../page-budget.ts';
-import type { SendQuota } from '../send-quota.ts';
+import type { PreSend } from '../pre-send.ts';
 import type { GroupDelivery } from './delivery.ts';
 import type { GroupMembership } from './membership.ts';
 
@@ -46,20 +46,21 @@ export class GroupTimeline {
     private readonly clock: Clock,
     private readonly delivery: GroupDelivery,
     private readonly fanout: Fanout,
-    private readonly quota: SendQuota,
+    private readonly preSend: PreSend,
     private readonly pages: GroupPages,
   ) {}
 
   async send(session: SessionInfo, body: BodyOf<'groupSend'>): Promise<BodyOf<'sendAck'>> {
     if (body.kind >= GROUP_EVENT_KIND_BASE) throw new ProtocolError(ErrorCode.badBody, `kinds from ${GROUP_EVENT_KIND_BASE} are server events`);
+    const sanctions = this.preSend.sanctions(session.userId);
     const { group, member } = await this.membership.memberOf(session.userId, body.groupId);
     const now = this.clock.now();
     if (member.mutedUntil > now) throw new ProtocolError(ErrorCode.groupMuted, `you are muted in this group until ${member.mutedUntil}`);
     if (group.mutedAll && member.role > 2) throw new ProtocolError(ErrorCode.groupMuted, 'the group is muted for members');
     if (group.noMedia && body.kind !== TEXT_KIND) throw new ProtocolError(ErrorCode.groupNoMedia);
-    this.quota.charge(session.userId, Buffer.byteLength(body.content, 'utf8'));
+    const content = this.preSend.admit(session.userId, await sanctions, body);
     const committing = this.groups
-      .post(body.groupId, { messageId: newMessageId(now), from: session.userId, to: body.groupId, kind: body.kind, content: body.content, sentAt: now, clientMsgId: body.clientMsgId })
+      .post(body.groupId, { messageId: newMessageId(now), from: session.userId, to: body.groupId, kind: body.kind, content, sentAt: now, clientMsgId: body.clientMsgId })
       .then(async (post) => ({ post, recipients: post.fresh ? await this.groups.memberIds(body.groupId) : [] }));
     const { post } = await this.delivery.inOrder(body.groupId, committing, session, ({ post: p, recipients }) =>
       p.fresh ? { message: p.message, recipients, versions: p.versions } : undefined,
