@@ -86,7 +86,6 @@ export class Logic implements LogicApi {
       recallWindowMs: options.recallWindowMs ?? 2 * 60 * 1000,
       budget,
     });
-    this.admin = new Admin(this.routing, this.auth, this.messaging, stores.accounts, stores.moderation, clock);
     this.syncing = new Sync(stores.inbox, stores.history, (userId, messages) => this.conversations.visible(userId, messages), budget);
     const pages = {
       budget,
@@ -94,6 +93,7 @@ export class Logic implements LogicApi {
       history: (userId: string, body: BodyOf<'history'>, fromSeq: number) => this.syncing.readableHistory(userId, body, fromSeq),
     };
     this.groups = new Groups(stores, clock, () => this.routing, (userId, entry, except) => this.fanout(userId, entry, except), preSend, pages, options.groups);
+    this.admin = new Admin(this.routing, this.auth, { messaging: this.messaging, groups: this.groups, rooms: this.rooms }, stores.accounts, stores.moderation, clock);
     const inGroup = (conversationId: string) => this.groups.groupOf(conversationId);
     this.handlers = {
       ...this.groups.handlers,

@@ -51,6 +51,11 @@ export class Groups {
     };
   }
 
+  /** A post from the system sender to a group (the admin API); 3001 when the group does not exist. */
+  systemPost(groupId: string, sender: string, body: { clientMsgId: string; kind: number; content: string }): Promise<BodyOf<'sendAck'>> {
+    return this.served().timeline.systemPost(groupId, sender, body);
+  }
+
   /** The group id of a group conversation id, or undefined for any other conversation. */
   groupOf(conversationId: string): string | undefined {
     return groupIdOf(conversationId);

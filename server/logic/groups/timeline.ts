@@ -59,14 +59,30 @@ export class GroupTimeline {
     if (group.mutedAll && member.role > 2) throw new ProtocolError(ErrorCode.groupMuted, 'the group is muted for members');
     if (group.noMedia && body.kind !== TEXT_KIND) throw new ProtocolError(ErrorCode.groupNoMedia);
     const content = this.preSend.admit(session.userId, await sanctions, body);
+    return this.post(body.groupId, session.userId, { ...body, content }, session);
+  }
+
+  /**
+   * A post from the system sender (the admin API), who is no member: stored on the timeline like
+   * a member's post and pushed to every member's devices; the pre-send check applies to it too.
+   */
+  async systemPost(groupId: string, sender: string, body: { clientMsgId: string; kind: number; content: string }): Promise<BodyOf<'sendAck'>> {
+    if (body.kind >= GROUP_EVENT_KIND_BASE) throw new ProtocolError(ErrorCode.badBody, `kinds from ${GROUP_EVENT_KIND_BASE} are server events`);
+    if (!(await this.groups.get(groupId))) throw new ProtocolError(ErrorCode.notFound, `no group "${groupId}"`);
+    const content = this.preSend.admit(sender, await this.preSend.sanctions(sender), body);
+    return this.post(groupId, sender, { ...body, content }, undefined);
+  }
+
+  private async post(groupId: string, from: string, body: { clientMsgId: string; kind: number; content: string }, actor: SessionInfo | undefined): Promise<BodyOf<'sendAck'>> {
+    const now = this.clock.now();
     const committing = this.groups
-      .post(body.groupId, { messageId: newMessageId(now), from: session.userId, to: body.groupId, kind: body.kind, content, sentAt: now, clientMsgId: body.clientMsgId })
-      .then(async (post) => ({ post, recipients: post.fresh ? await this.groups.memberIds(body.groupId) : [] }));
-    const { post } = await this.delivery.inOrder(body.groupId, committing, session, ({ post: p, recipients }) =>
+      .post(groupId, { messageId: newMessageId(now), from, to: groupId, kind: body.kind, content: body.content, sentAt: now, clientMsgId: body.clientMsgId })
+      .then(async (post) => ({ post, recipients: post.fresh ? await this.groups.memberIds(groupId) : [] }));
+    const { post } = await this.delivery.inOrder(groupId, committing, actor, ({ post: p, recipients }) =>
       p.fresh ? { message: p.message, recipients, versions: p.versions } : undefined,
     );
     const { message } = post;
-    return { messageId: message.messageId, conversationId: message.conversationId, seq: message.seq, serverTime: message.sentAt, version: post.versions.get(session.userId) ?? 0 };
+    return { messageId: message.messageId, conversationId: message.conversationId, seq: message.seq, serverTime: message.sentAt, version: post.versions.get(from) ?? 0 };
   }
 
   /** Entries after each cursor, group by group, up to the entry limit and the page budget (as sync pages). */
