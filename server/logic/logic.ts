@@ -10,7 +10,7 @@ import type { Passwords } from './passwords.ts';
 import { SendQuota, type SendQuotaPolicy } from './send-quota.ts';
 import { Conversations, DEFAULT_CONVERSATIONS } from './conversations.ts';
 import type { Clock } from './clock.ts';
-import { Messaging } from './messaging.ts';
+import { Messaging, type AfterSend } from './messaging.ts';
 import { PreSend } from './pre-send.ts';
 import { PushPayload } from '../push-payload.ts';
 import { LocalRouting, type Routing } from './routing.ts';
@@ -40,6 +40,8 @@ export interface LogicOptions {
   readonly contentFilter?: { apply(content: string): string };
   /** Told of each message whose receiver has no online device (the offline-push webhook). */
   readonly offline?: OfflineHook;
+  /** Told of each message stored, 1:1 and group posts (the optional after-send webhook events). */
+  readonly afterSend?: AfterSend;
 }
 
 export interface OfflineMessage {
@@ -81,7 +83,7 @@ export class Logic implements LogicApi {
     const filter = options.contentFilter;
     const filterContent = filter ? (content: string) => filter.apply(content) : undefined;
     const preSend = new PreSend(stores.moderation, clock, new SendQuota(clock, options.sendQuota), filterContent);
-    this.messaging = new Messaging(stores, clock, (userId, entry, except) => this.fanout(userId, entry, except), preSend);
+    this.messaging = new Messaging(stores, clock, (userId, entry, except) => this.fanout(userId, entry, except), preSend, options.afterSend);
     this.conversations = new Conversations(stores, clock, (userId, entry, except) => this.fanout(userId, entry, except), {
       recallWindowMs: options.recallWindowMs ?? 2 * 60 * 1000,
       budget,
@@ -92,7 +94,7 @@ export class Logic implements LogicApi {
       visible: (userId: string, messages: MessageRecord[]) => this.conversations.visible(userId, messages),
       history: (userId: string, body: BodyOf<'history'>, fromSeq: number) => this.syncing.readableHistory(userId, body, fromSeq),
     };
-    this.groups = new Groups(stores, clock, () => this.routing, (userId, entry, except) => this.fanout(userId, entry, except), preSend, pages, options.groups);
+    this.groups = new Groups(stores, clock, () => this.routing, (userId, entry, except) => this.fanout(userId, entry, except), preSend, pages, options.groups, options.afterSend);
     this.admin = new Admin(this.routing, this.auth, { messaging: this.messaging, groups: this.groups, rooms: this.rooms }, stores.accounts, stores.moderation, clock);
     const inGroup = (conversationId: string) => this.groups.groupOf(conversationId);
     this.handlers = {

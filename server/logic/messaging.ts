@@ -4,7 +4,7 @@
  * the sender's (write diffusion), so every device of both users can sync it. Everything a message
  * writes is one storage commit.
  */
-import { EntryType, type BodyOf } from '../../protocol/bodies.ts';
+import { EntryType, type BodyOf, type MessageRecord } from '../../protocol/bodies.ts';
 import { ErrorCode, ProtocolError } from '../../protocol/errors.ts';
 import type { CommittedMessage, Stores } from '../../storage/ports.ts';
 import type { SessionInfo } from '../seam.ts';
@@ -17,6 +17,9 @@ import { OrderedRelease } from './ordered-release.ts';
 /** Where the logic sends entries for delivery to a user's online devices. */
 export type Fanout = (userId: string, entry: BodyOf<'push'>, exceptDeviceId?: string) => void;
 
+/** Told of each message once it is stored for the first time (not for a deduplicated resend): 1:1 and group posts. */
+export type AfterSend = (message: MessageRecord) => void;
+
 export class Messaging {
   private readonly receivers: KnownUsers;
 
@@ -28,6 +31,7 @@ export class Messaging {
     private readonly clock: Clock,
     private readonly fanout: Fanout,
     private readonly preSend: PreSend,
+    private readonly afterSend: AfterSend = () => undefined,
   ) {
     this.receivers = new KnownUsers(stores.accounts);
   }
@@ -63,5 +67,6 @@ export class Messaging {
     const entry = { type: EntryType.message, conversationId: message.conversationId, seq: message.seq, message };
     this.fanout(message.to, { ...entry, version: committed.receiverVersion });
     this.fanout(session.userId, { ...entry, version: committed.senderVersion }, session.deviceId);
+    this.afterSend(message);
   }
 }

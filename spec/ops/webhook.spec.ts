@@ -3,6 +3,11 @@ import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { OfflineMessage } from '../../server/logic/logic.ts';
 import { Webhook, type WebhookOptions } from '../../server/ops/webhook.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { replyOf } from '../support/group-calls.ts';
+import { freePort, spawnServer, stopProcess, type ServerProcess } from '../support/process.ts';
 import { RawDevice } from '../support/raw-device.ts';
 import { startTestServer, waitUntil, type TestServer } from '../support/server.ts';
 
@@ -141,5 +146,62 @@ describe('the offline-push webhook', function () {
     const seqs = hook.received.map((r) => (JSON.parse(r.body) as { message: { seq: number } }).message.seq);
     assert.deepEqual(seqs, [1, 17, 18, 19, 20], 'the one in flight and the newest four');
     webhook.close();
+  });
+
+  describe('after-send events, in the server process', () => {
+    let dir: string;
+    let proc: ServerProcess | undefined;
+    beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'tern-after-send-'))));
+    afterEach(async () => {
+      for (const d of devices.splice(0)) d.close();
+      if (proc) await stopProcess(proc.child, 'SIGKILL');
+      proc = undefined;
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    /** alice and bob online (so no offline event), one 1:1 message and one group post; then every send answered. */
+    async function traffic(port: number): Promise<void> {
+      const alice = await RawDevice.register(port, 'alice');
+      const bob = await RawDevice.register(port, 'bob');
+      devices.push(alice, bob);
+      let acks = 0;
+      alice.send('d1', 'bob', 'direct hello', () => acks++);
+      await waitUntil(() => acks === 1, 'the 1:1 ack');
+      const { groupId } = replyOf(await alice.call('groupCreate', { name: 'team', members: ['bob'] }), 'groupInfo');
+      replyOf(await bob.call('groupSend', { groupId, clientMsgId: 'g1', kind: 1, content: 'group hello' }), 'sendAck');
+      // A resend of a stored post is no new message.
+      replyOf(await bob.call('groupSend', { groupId, clientMsgId: 'g1', kind: 1, content: 'group hello' }), 'sendAck');
+    }
+
+    it('posts a signed messageSent event per stored message, 1:1 and group, retried like the offline events', async () => {
+      const hook = await receiver([503]);
+      servers.push(hook.server);
+      const port = await freePort();
+      proc = await spawnServer(['--workers', '1', '--data-dir', join(dir, 'data'), '--scrypt-cost', '1024', '--webhook-url', hook.url, '--webhook-secret', SECRET, '--webhook-after-send'], port);
+      await traffic(port);
+      // Two events, the first answered 503 once and retried.
+      await waitUntil(() => new Set(hook.received.map((r) => r.headers['x-tern-delivery'])).size === 2 && hook.received.length === 3, 'two events, one retried');
+      assert.ok(hook.received.every(verify), 'every attempt is signed');
+      const events = [...new Map(hook.received.map((r) => [r.headers['x-tern-delivery'], JSON.parse(r.body) as { type: string; message: { from: string; to: string; preview: string; conversationId: string } }])).values()];
+      assert.deepEqual(events.map((e) => e.type), ['messageSent', 'messageSent']);
+      assert.deepEqual(events.map((e) => [e.message.from, e.message.preview]).sort(), [['alice', 'direct hello'], ['bob', 'group hello']]);
+      assert.ok(events.some((e) => e.message.conversationId.startsWith('g:')), 'the group post has its group conversation');
+    });
+
+    it('posts none when not asked for: the offline-push events only', async () => {
+      const hook = await receiver();
+      servers.push(hook.server);
+      const port = await freePort();
+      proc = await spawnServer(['--workers', '1', '--data-dir', join(dir, 'data'), '--scrypt-cost', '1024', '--webhook-url', hook.url, '--webhook-secret', SECRET], port);
+      await traffic(port);
+      // Then one message to an offline user: its offline event shows the hook is live, and it comes alone.
+      devices.splice(0).forEach((d) => d.close());
+      const carol = await RawDevice.register(port, 'carol');
+      devices.push(carol);
+      let acked = false;
+      carol.send('o1', 'alice', 'are you there', () => (acked = true));
+      await waitUntil(() => acked && hook.received.length >= 1, 'the offline event');
+      assert.deepEqual(hook.received.map((r) => (JSON.parse(r.body) as { type: string }).type), ['offlineMessage']);
+    });
   });
 });

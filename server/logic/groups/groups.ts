@@ -8,7 +8,7 @@ import { ErrorCode, ProtocolError } from '../../../protocol/errors.ts';
 import type { GroupStore, Stores } from '../../../storage/ports.ts';
 import type { SessionInfo, SessionRequests } from '../../seam.ts';
 import type { Clock } from '../clock.ts';
-import type { Fanout } from '../messaging.ts';
+import type { AfterSend, Fanout } from '../messaging.ts';
 import type { Routing } from '../routing.ts';
 import type { PreSend } from '../pre-send.ts';
 import { GroupDelivery } from './delivery.ts';
@@ -24,12 +24,12 @@ export class Groups {
   private readonly membership: GroupMembership | undefined;
   private readonly timeline: GroupTimeline | undefined;
 
-  constructor(stores: Stores, clock: Clock, routing: () => Routing, fanout: Fanout, preSend: PreSend, pages: GroupPages, limits: GroupLimits = DEFAULT_GROUP_LIMITS) {
+  constructor(stores: Stores, clock: Clock, routing: () => Routing, fanout: Fanout, preSend: PreSend, pages: GroupPages, limits: GroupLimits = DEFAULT_GROUP_LIMITS, afterSend?: AfterSend) {
     this.delivery = new GroupDelivery(routing);
     const groups: GroupStore | undefined = stores.groups;
     if (groups) {
       this.membership = new GroupMembership(groups, stores.accounts, clock, this.delivery, limits);
-      this.timeline = new GroupTimeline(groups, stores, this.membership, clock, this.delivery, fanout, preSend, pages);
+      this.timeline = new GroupTimeline(groups, stores, this.membership, clock, this.delivery, fanout, preSend, pages, afterSend);
     }
     const m = () => this.served().membership;
     const t = () => this.served().timeline;

@@ -10,7 +10,7 @@ import type { GroupMemberState, GroupState, GroupStore, Stores } from '../../../
 import type { SessionInfo } from '../../seam.ts';
 import type { Clock } from '../clock.ts';
 import { newMessageId } from '../ids.ts';
-import type { Fanout } from '../messaging.ts';
+import type { AfterSend, Fanout } from '../messaging.ts';
 import { PageFill, type PageBudget } from '../page-budget.ts';
 import type { PreSend } from '../pre-send.ts';
 import type { GroupDelivery } from './delivery.ts';
@@ -48,6 +48,7 @@ export class GroupTimeline {
     private readonly fanout: Fanout,
     private readonly preSend: PreSend,
     private readonly pages: GroupPages,
+    private readonly afterSend: AfterSend = () => undefined,
   ) {}
 
   async send(session: SessionInfo, body: BodyOf<'groupSend'>): Promise<BodyOf<'sendAck'>> {
@@ -82,6 +83,7 @@ export class GroupTimeline {
       p.fresh ? { message: p.message, recipients, versions: p.versions } : undefined,
     );
     const { message } = post;
+    if (post.fresh) this.afterSend(message);
     return { messageId: message.messageId, conversationId: message.conversationId, seq: message.seq, serverTime: message.sentAt, version: post.versions.get(from) ?? 0 };
   }
 
