@@ -75,12 +75,20 @@ export class Admin {
     return routes.length;
   }
 
-  /** Revokes the tokens the user's online devices use and kicks them with reason tokenRevoked. */
+  /**
+   * Revokes the tokens the user's online devices use, on every node, and kicks them with reason
+   * tokenRevoked. This node's are revoked before the answer (and counted by distinct token); a
+   * connection on another node is revoked there, then kicked, and counted as one.
+   */
   async revokeTokens(userId: string, deviceId: string | undefined): Promise<{ revoked: number; kicked: number }> {
     const routes = await this.selected(userId, deviceId);
-    const revoked = await this.auth.revokeOfConnections(routes.map((route) => route.session.connectionId));
-    for (const route of routes) this.routing.kick(route, { reason: KickReason.tokenRevoked, message: 'the session token was revoked' });
-    return { revoked, kicked: routes.length };
+    const here = routes.filter((route) => this.auth.holds(route.session.connectionId));
+    const elsewhere = routes.filter((route) => !this.auth.holds(route.session.connectionId));
+    const revoked = await this.auth.revokeOfConnections(here.map((route) => route.session.connectionId));
+    const body = { reason: KickReason.tokenRevoked, message: 'the session token was revoked' };
+    for (const route of here) this.routing.kick(route, body);
+    for (const route of elsewhere) this.routing.revokeAndKick(route, body);
+    return { revoked: revoked + elsewhere.length, kicked: routes.length };
   }
 
   /**

@@ -136,6 +136,15 @@ export class Logic implements LogicApi {
         this.auth.forget(connectionId);
         gateway.kick(connectionId, body);
       },
+      revokeAndKick: async (connectionId, body) => {
+        // Kicked even when the revocation fails; the failure is still reported by the routing.
+        try {
+          await this.auth.revokeOfConnections([connectionId]);
+        } finally {
+          this.auth.forget(connectionId);
+          gateway.kick(connectionId, body);
+        }
+      },
     });
   }
 
