@@ -70,5 +70,27 @@ describe('dispatch', function () {
       assert.equal((await call(`${base}/dispatch?user=bad%20id`)).status, 400);
       assert.equal((await call(`${base}/metrics`)).status, 404, 'only /dispatch is served on the public listener');
     });
+
+    it('lets the SDK ask dispatch before connecting, and fall back to the configured address when dispatch cannot answer', async () => {
+      const port = await freePort();
+      server = await spawnServer(['--workers', '1', '--data-dir', dataDir, '--scrypt-cost', '1024', '--dispatch-port', '0', '--dispatch-host', '127.0.0.1'], port);
+      const base = /dispatch (http:\/\/[^/\s]+)\/dispatch/.exec(server.output())?.[1];
+      assert.ok(base);
+      // Nothing listens on the configured address: only the dispatched one can serve.
+      const nowhere = { host: '127.0.0.1', port: await freePort() };
+      const options = { userId: 'alice', deviceId: 'alice-phone', platform: Platform.ios, password: 'pw', reconnect: false as const };
+      const viaDispatch = new Client({ ...options, register: true, endpoint: nowhere, dispatchUrl: base });
+      clients.push(viaDispatch);
+      await viaDispatch.connect();
+      assert.equal(viaDispatch.status, 'ready', 'connected where dispatch said, not to the configured address');
+      viaDispatch.close();
+      const failures: Error[] = [];
+      const fallback = new Client({ ...options, endpoint: { host: '127.0.0.1', port }, dispatchUrl: `http://${nowhere.host}:${nowhere.port}`, dispatchTimeoutMs: 1_000 });
+      clients.push(fallback);
+      fallback.on('dispatchFailed', (error) => failures.push(error));
+      await fallback.connect();
+      assert.equal(fallback.status, 'ready');
+      assert.equal(failures.length, 1, 'the failed dispatch is reported');
+    });
   });
 });
