@@ -3,25 +3,19 @@ import { GROUP_EVENT_KIND_BASE } from '../../protocol/bodies.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { ContentFilter } from '../../server/logic/content-filter/content-filter.ts';
 import { errorCodeOf, replyOf } from '../support/group-calls.ts';
-import { RawDevice } from '../support/raw-device.ts';
-import { startTestServer, waitUntil, type TestServer } from '../support/server.ts';
+import { useInProcessServer } from '../support/fixtures.ts';
+import type { RawDevice } from '../support/raw-device.ts';
+import { waitUntil } from '../support/server.ts';
 
 /** Group posts pass the check 1:1 sends pass: operator sanctions and the content filter. */
 describe('the pre-send check on group posts', function () {
   this.timeout(30_000);
-  let server: TestServer | undefined;
-  const devices: RawDevice[] = [];
-  afterEach(async () => {
-    for (const d of devices.splice(0)) d.close();
-    await server?.stop();
-    server = undefined;
-  });
+  const local = useInProcessServer();
 
   async function team(filter?: ContentFilter): Promise<{ alice: RawDevice; bob: RawDevice; groupId: string; pushed: string[] }> {
-    server = await startTestServer(filter ? { contentFilter: filter } : {});
-    const alice = await RawDevice.register(server.port, 'alice');
-    const bob = await RawDevice.register(server.port, 'bob');
-    devices.push(alice, bob);
+    await local.start(filter ? { contentFilter: filter } : {});
+    const alice = await local.device('alice');
+    const bob = await local.device('bob');
     const { groupId } = replyOf(await alice.call('groupCreate', { name: 'team', members: ['bob'] }), 'groupInfo');
     const pushed: string[] = [];
     bob.onPush = (entry) => entry.message && entry.message.kind < GROUP_EVENT_KIND_BASE && pushed.push(entry.message.content);
@@ -33,12 +27,12 @@ describe('the pre-send check on group posts', function () {
   it('refuses a muted user\'s post with 3002, and a media post of a text-only user, like a 1:1 send', async () => {
     const { alice, groupId } = await team();
     const now = Date.now();
-    await server!.stores.moderation.set('alice', { mutedUntil: now + 600_000, textOnlyUntil: 0 });
+    await local.server.stores.moderation.set('alice', { mutedUntil: now + 600_000, textOnlyUntil: 0 });
     assert.equal(errorCodeOf(await post(alice, groupId, 'm1', 'hello')), ErrorCode.forbidden);
-    await server!.stores.moderation.set('alice', { mutedUntil: 0, textOnlyUntil: now + 600_000 });
+    await local.server.stores.moderation.set('alice', { mutedUntil: 0, textOnlyUntil: now + 600_000 });
     assert.equal(errorCodeOf(await post(alice, groupId, 'm2', 'https://x/y.png', 2)), ErrorCode.forbidden);
     assert.equal(errorCodeOf(await post(alice, groupId, 'm3', 'text')), 0, 'text is allowed');
-    const timeline = await server!.stores.groups!.timeline(groupId, 0, 50);
+    const timeline = await local.server.stores.groups!.timeline(groupId, 0, 50);
     assert.deepEqual(timeline.filter((m) => m.kind < GROUP_EVENT_KIND_BASE).map((m) => m.content), ['text'], 'nothing refused is stored');
   });
 
@@ -47,7 +41,7 @@ describe('the pre-send check on group posts', function () {
     assert.equal(errorCodeOf(await post(alice, groupId, 'f1', 'no spam, 没有敏感词')), 0);
     await waitUntil(() => pushed.length === 1, 'bob gets the post');
     assert.deepEqual(pushed, ['no ****, 没有***']);
-    const timeline = await server!.stores.groups!.timeline(groupId, 0, 50);
+    const timeline = await local.server.stores.groups!.timeline(groupId, 0, 50);
     assert.deepEqual(timeline.filter((m) => m.kind < GROUP_EVENT_KIND_BASE).map((m) => m.content), ['no ****, 没有***']);
   });
 
@@ -55,7 +49,7 @@ describe('the pre-send check on group posts', function () {
     const { alice, groupId } = await team(new ContentFilter('reject', ['spam']));
     assert.equal(errorCodeOf(await post(alice, groupId, 'r1', 'buy SPAM')), ErrorCode.contentRejected);
     assert.equal(errorCodeOf(await post(alice, groupId, 'r2', 'clean')), 0);
-    const timeline = await server!.stores.groups!.timeline(groupId, 0, 50);
+    const timeline = await local.server.stores.groups!.timeline(groupId, 0, 50);
     assert.deepEqual(timeline.filter((m) => m.kind < GROUP_EVENT_KIND_BASE).map((m) => m.content), ['clean']);
   });
 });

@@ -3,11 +3,8 @@ import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { OfflineMessage } from '../../server/logic/logic.ts';
 import { Webhook, type WebhookOptions } from '../../server/ops/webhook.ts';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { useSpawnedServer } from '../support/fixtures.ts';
 import { replyOf } from '../support/group-calls.ts';
-import { freePort, spawnServer, stopProcess, type ServerProcess } from '../support/process.ts';
 import { RawDevice } from '../support/raw-device.ts';
 import { startTestServer, waitUntil, type TestServer } from '../support/server.ts';
 
@@ -149,21 +146,12 @@ describe('the offline-push webhook', function () {
   });
 
   describe('after-send events, in the server process', () => {
-    let dir: string;
-    let proc: ServerProcess | undefined;
-    beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'tern-after-send-'))));
-    afterEach(async () => {
-      for (const d of devices.splice(0)) d.close();
-      if (proc) await stopProcess(proc.child, 'SIGKILL');
-      proc = undefined;
-      rmSync(dir, { recursive: true, force: true });
-    });
+    const spawned = useSpawnedServer('after-send');
 
     /** alice and bob online (so no offline event), one 1:1 message and one group post; then every send answered. */
-    async function traffic(port: number): Promise<void> {
-      const alice = await RawDevice.register(port, 'alice');
-      const bob = await RawDevice.register(port, 'bob');
-      devices.push(alice, bob);
+    async function traffic(): Promise<{ alice: RawDevice; bob: RawDevice }> {
+      const alice = await spawned.device('alice');
+      const bob = await spawned.device('bob');
       let acks = 0;
       alice.send('d1', 'bob', 'direct hello', () => acks++);
       await waitUntil(() => acks === 1, 'the 1:1 ack');
@@ -171,14 +159,14 @@ describe('the offline-push webhook', function () {
       replyOf(await bob.call('groupSend', { groupId, clientMsgId: 'g1', kind: 1, content: 'group hello' }), 'sendAck');
       // A resend of a stored post is no new message.
       replyOf(await bob.call('groupSend', { groupId, clientMsgId: 'g1', kind: 1, content: 'group hello' }), 'sendAck');
+      return { alice, bob };
     }
 
     it('posts a signed messageSent event per stored message, 1:1 and group, retried like the offline events', async () => {
       const hook = await receiver([503]);
       servers.push(hook.server);
-      const port = await freePort();
-      proc = await spawnServer(['--workers', '1', '--data-dir', join(dir, 'data'), '--scrypt-cost', '1024', '--webhook-url', hook.url, '--webhook-secret', SECRET, '--webhook-after-send'], port);
-      await traffic(port);
+      await spawned.start(['--workers', '1', '--webhook-url', hook.url, '--webhook-secret', SECRET, '--webhook-after-send']);
+      await traffic();
       // Two events, the first answered 503 once and retried.
       await waitUntil(() => new Set(hook.received.map((r) => r.headers['x-tern-delivery'])).size === 2 && hook.received.length === 3, 'two events, one retried');
       assert.ok(hook.received.every(verify), 'every attempt is signed');
@@ -191,13 +179,12 @@ describe('the offline-push webhook', function () {
     it('posts none when not asked for: the offline-push events only', async () => {
       const hook = await receiver();
       servers.push(hook.server);
-      const port = await freePort();
-      proc = await spawnServer(['--workers', '1', '--data-dir', join(dir, 'data'), '--scrypt-cost', '1024', '--webhook-url', hook.url, '--webhook-secret', SECRET], port);
-      await traffic(port);
+      await spawned.start(['--workers', '1', '--webhook-url', hook.url, '--webhook-secret', SECRET]);
+      const { alice, bob } = await traffic();
       // Then one message to an offline user: its offline event shows the hook is live, and it comes alone.
-      devices.splice(0).forEach((d) => d.close());
-      const carol = await RawDevice.register(port, 'carol');
-      devices.push(carol);
+      alice.close();
+      bob.close();
+      const carol = await spawned.device('carol');
       let acked = false;
       carol.send('o1', 'alice', 'are you there', () => (acked = true));
       await waitUntil(() => acked && hook.received.length >= 1, 'the offline event');
