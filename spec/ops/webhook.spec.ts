@@ -3,10 +3,10 @@ import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { OfflineMessage } from '../../server/logic/logic.ts';
 import { Webhook, type WebhookOptions } from '../../server/ops/webhook.ts';
-import { useSpawnedServer } from '../support/fixtures.ts';
+import { useInProcessServer, useSpawnedServer } from '../support/fixtures.ts';
 import { replyOf } from '../support/group-calls.ts';
 import { RawDevice } from '../support/raw-device.ts';
-import { startTestServer, waitUntil, type TestServer } from '../support/server.ts';
+import { waitUntil } from '../support/server.ts';
 
 const SECRET = 'webhook-secret';
 
@@ -64,13 +64,9 @@ function event(n: number): OfflineMessage {
 describe('the offline-push webhook', function () {
   this.timeout(20_000);
   const servers: Server[] = [];
-  let node: TestServer | undefined;
-  const devices: RawDevice[] = [];
+  const local = useInProcessServer();
 
-  afterEach(async () => {
-    for (const d of devices.splice(0)) d.close();
-    await node?.stop();
-    node = undefined;
+  afterEach(() => {
     for (const s of servers.splice(0)) {
       s.closeAllConnections();
       s.close();
@@ -81,15 +77,14 @@ describe('the offline-push webhook', function () {
     const hook = await receiver();
     servers.push(hook.server);
     const webhook = new Webhook(options(hook.url));
-    node = await startTestServer({ offline: (e) => webhook.offlineMessage(e) });
-    const alice = await RawDevice.register(node.port, 'alice');
-    const bob = await RawDevice.register(node.port, 'bob');
-    devices.push(alice, bob);
+    const node = await local.start({ offline: (e) => webhook.offlineMessage(e) });
+    const alice = await local.device('alice');
+    const bob = await local.device('bob');
     let acks = 0;
     alice.send('online-1', 'bob', 'while bob is online', () => acks++);
     await waitUntil(() => acks === 1, 'first ack');
     bob.close();
-    await waitUntil(() => node!.logic.admin.online().users === 1, 'bob is offline');
+    await waitUntil(() => node.logic.admin.online().users === 1, 'bob is offline');
     alice.send('offline-1', 'bob', 'while bob is away', () => acks++);
     await waitUntil(() => hook.received.length === 1 && acks === 2, 'one webhook call');
     const [call] = hook.received;
