@@ -12,6 +12,7 @@ import { Opcode } from '../protocol/opcodes.ts';
 import type { FieldType } from '../protocol/schema.ts';
 import { Timers } from '../protocol/timers.ts';
 import { catchUpGroups, GroupCursors, groupOfConversation, GroupRequests, type Requester } from './groups.ts';
+import { dispatch, type Dispatched } from './dispatch.ts';
 import { Reorderer } from './reorder.ts';
 import { ClientRooms } from './rooms.ts';
 import { ServerError, Transport, type Endpoint } from './transport.ts';
@@ -22,6 +23,15 @@ export interface ClientOptions {
   readonly endpoint: Endpoint;
   /** Other nodes of the same service: each reconnect goes to the next of [endpoint, ...alternateEndpoints], in turn. */
   readonly alternateEndpoints?: readonly Endpoint[];
+  /**
+   * A dispatch listener (`http://host:port`, README "Dispatch") asked before each connection
+   * for the least-loaded gateway. When it cannot be asked, or the gateway it named could not be
+   * reached on the previous attempt, the connection goes to `endpoint`/`alternateEndpoints`. A
+   * `goAway`'s alternative goes first, without asking.
+   */
+  readonly dispatchUrl?: string;
+  /** How long the dispatch answer may take; default 2 s. */
+  readonly dispatchTimeoutMs?: number;
   readonly userId: string;
   readonly deviceId: string;
   readonly platform: number;
@@ -50,6 +60,8 @@ export interface ClientEvents {
   entry: [EntryRecord];
   kicked: [BodyOf<'kick'>];
   goAway: [BodyOf<'goAway'>];
+  /** The dispatch listener could not be asked; the connection went to the configured endpoint. */
+  dispatchFailed: [Error];
   disconnected: [Error | undefined];
   serverError: [ServerError];
   /** A live room message: ordinary ones as they come, reliable ones once each, in seq order per room. */
@@ -93,6 +105,8 @@ export class Client extends EventEmitter<ClientEvents> {
   private endpointIndex = 0;
   /** The first alternative of the last goAway: the next connection tries it once (SPEC §13.2). */
   private redirect: Endpoint | undefined;
+  /** The last connection went to the dispatched gateway and did not get a session: skip dispatch once. */
+  private dispatchedFailed = false;
   private highestSid = 0;
   private ackScheduled = false;
   private syncing: Promise<void> | undefined;
@@ -229,9 +243,13 @@ export class Client extends EventEmitter<ClientEvents> {
   }
 
   private async open(): Promise<BodyOf<'session'>> {
-    const endpoints = [this.options.endpoint, ...(this.options.alternateEndpoints ?? [])];
-    const target = this.redirect ?? endpoints[this.endpointIndex % endpoints.length]!;
+    const redirect = this.redirect;
     this.redirect = undefined;
+    const dispatched = redirect ? undefined : await this.dispatched();
+    const endpoints = [this.options.endpoint, ...(this.options.alternateEndpoints ?? [])];
+    const target = redirect ?? dispatched ?? endpoints[this.endpointIndex % endpoints.length]!;
+    // Cleared once a session is ready; a failure before that sends the next attempt past dispatch.
+    this.dispatchedFailed = dispatched !== undefined;
     const transport = await Transport.open(target);
     this.transport = transport;
     transport.on('frame', (frame) => this.onFrame(transport, frame));
@@ -245,6 +263,7 @@ export class Client extends EventEmitter<ClientEvents> {
     this.session = session;
     this.token = session.token;
     this.attempt = 0;
+    this.dispatchedFailed = false;
     transport.startHeartbeat(hello.heartbeatMs);
     this.setStatus('ready');
     await this.syncNow();
@@ -253,6 +272,28 @@ export class Client extends EventEmitter<ClientEvents> {
     void this.rooms.rejoin();
     this.emit('ready', session);
     return session;
+  }
+
+  /** The gateway the dispatch listener names first, in this client's transport; undefined to use the configured ones. */
+  private async dispatched(): Promise<Endpoint | undefined> {
+    const url = this.options.dispatchUrl;
+    if (url === undefined || this.dispatchedFailed) {
+      this.dispatchedFailed = false;
+      return undefined;
+    }
+    let first: Dispatched | undefined;
+    try {
+      [first] = await dispatch(url, this.options.userId, this.options.dispatchTimeoutMs ?? 2_000);
+    } catch (error) {
+      // Not fatal: dispatch is advice, and the configured address still serves.
+      this.emit('dispatchFailed', error instanceof Error ? error : new Error(String(error)));
+      return undefined;
+    }
+    if (!first) return undefined;
+    const { tls, localAddress } = this.options.endpoint;
+    const local = localAddress !== undefined ? { localAddress } : {};
+    if (!tls) return { host: first.host, port: first.port, ...local };
+    return first.tlsPort === undefined ? undefined : { host: first.host, port: first.tlsPort, tls, ...local };
   }
 
   private authenticate(transport: Transport): Promise<BodyOf<'session'>> {

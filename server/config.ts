@@ -32,7 +32,7 @@ export interface ServerConfig {
   readonly drainGraceMs: number;
   readonly drainSpreadMs: number;
   /** The offline-push webhook: POSTed for each message whose receiver has no online device. */
-  readonly webhook: { readonly url: string; readonly secret: string } | undefined;
+  readonly webhook: { readonly url: string; readonly secret: string; readonly afterSend: boolean } | undefined;
   /** A word list (one per line) masked or rejected in message content; reloaded on SIGHUP. */
   readonly contentFilter: { readonly file: string; readonly policy: 'replace' | 'reject' } | undefined;
   /** The public dispatch listener (GET /dispatch); undefined when off. */
@@ -89,6 +89,8 @@ const HELP = `Usage: npm start -- [options]
   --webhook-url URL     POST an offline-push event for each message whose receiver has no online device
                                                    (TERN_WEBHOOK_URL, default none)
   --webhook-secret S    HMAC-SHA256 key of the webhook's x-tern-signature (TERN_WEBHOOK_SECRET)
+  --webhook-after-send  also POST a messageSent event for each message stored, 1:1 and group
+                                                   (TERN_WEBHOOK_AFTER_SEND=1, default off)
   --content-filter FILE words to filter in messages, one per line; SIGHUP reloads it (TERN_CONTENT_FILTER)
   --content-filter-policy P  replace (mask with *) or reject (3003) (TERN_CONTENT_FILTER_POLICY, default replace)
   --dispatch-port N     public listener of GET /dispatch?user=… (TERN_DISPATCH_PORT, default off)
@@ -150,6 +152,7 @@ export const OPTIONS = {
   'drain-spread-ms': { type: 'string', env: 'TERN_DRAIN_SPREAD_MS' },
   'webhook-url': { type: 'string', env: 'TERN_WEBHOOK_URL' },
   'webhook-secret': { type: 'string', env: 'TERN_WEBHOOK_SECRET' },
+  'webhook-after-send': { type: 'boolean', env: 'TERN_WEBHOOK_AFTER_SEND' },
   'content-filter': { type: 'string', env: 'TERN_CONTENT_FILTER' },
   'content-filter-policy': { type: 'string', env: 'TERN_CONTENT_FILTER_POLICY' },
   'dispatch-host': { type: 'string', env: 'TERN_DISPATCH_HOST' },
@@ -204,8 +207,11 @@ export function fileFlags(path: string, text: string): string[] {
   return flags;
 }
 
-function webhook(url: string | undefined, secret: string | undefined): ServerConfig['webhook'] {
-  if (url === undefined) return undefined;
+function webhook(url: string | undefined, secret: string | undefined, afterSend: boolean): ServerConfig['webhook'] {
+  if (url === undefined) {
+    if (afterSend) throw new Error('--webhook-after-send needs --webhook-url (TERN_WEBHOOK_URL) to post its events to');
+    return undefined;
+  }
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -215,7 +221,7 @@ function webhook(url: string | undefined, secret: string | undefined): ServerCon
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error(`--webhook-url must be an http(s) URL, got "${url}"`);
   // Unsigned events could be forged by anyone who can reach the receiver.
   if (!secret) throw new Error('--webhook-url needs --webhook-secret (TERN_WEBHOOK_SECRET) to sign its events');
-  return { url, secret };
+  return { url, secret, afterSend };
 }
 
 /** A bind address that is every interface says nothing about where clients reach the node. */
@@ -280,7 +286,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv, readFile: (p
     drainGraceMs: integer('--drain-grace-ms', values['drain-grace-ms'] ?? env.TERN_DRAIN_GRACE_MS, 10_000),
     drainSpreadMs: integer('--drain-spread-ms', values['drain-spread-ms'] ?? env.TERN_DRAIN_SPREAD_MS, 10_000),
     printConfig: values['print-config'] === true,
-    webhook: webhook(values['webhook-url'], values['webhook-secret']),
+    webhook: webhook(values['webhook-url'], values['webhook-secret'], values['webhook-after-send'] === true),
     contentFilter: contentFilter(values['content-filter'], values['content-filter-policy'] ?? 'replace'),
     dispatch:
       values['dispatch-port'] === undefined ? undefined : { host: values['dispatch-host'] ?? '0.0.0.0', port: integer('--dispatch-port', values['dispatch-port'], 0) },

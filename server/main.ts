@@ -132,6 +132,7 @@ async function runSingle(config: ServerConfig): Promise<void> {
     gateway: gatewayOverrides(config),
     decorateStores: (stores) => timeCommits(stores, (seconds) => admin.metrics.commitSeconds.observe(seconds)),
     ...(webhook ? { offline: (event) => webhook.offlineMessage(event) } : {}),
+    ...(webhook && config.webhook?.afterSend ? { afterSend: (message) => webhook.messageSent(message) } : {}),
     ...(contentFilter ? { contentFilter } : {}),
     ...(tls ? { tls } : {}),
   });
@@ -174,6 +175,7 @@ async function runLogicProcess(config: ServerConfig): Promise<void> {
     roomBroadcast: opened.roomBroadcast,
     groups: config.groups,
     ...(webhook ? { offline: (event) => webhook.offlineMessage(event) } : {}),
+    ...(webhook && config.webhook?.afterSend ? { afterSend: (message) => webhook.messageSent(message) } : {}),
     ...(contentFilter ? { contentFilter } : {}),
   });
   const logicHost = new LogicHost(logic, errorReporter(logger, 'internal-error'));

@@ -44,6 +44,8 @@ export interface NodeOptions {
   readonly groups?: GroupLimits;
   /** Told of each message whose receiver has no online device. */
   readonly offline?: OfflineHook;
+  /** Told of each message stored, 1:1 and group posts. */
+  readonly afterSend?: LogicOptions['afterSend'];
   readonly contentFilter?: LogicOptions['contentFilter'];
 }
 
@@ -92,6 +94,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     ...(options.sendQuota ? { sendQuota: options.sendQuota } : {}),
     ...(options.groups ? { groups: options.groups } : {}),
     ...(options.offline ? { offline: options.offline } : {}),
+    ...(options.afterSend ? { afterSend: options.afterSend } : {}),
     ...(options.contentFilter ? { contentFilter: options.contentFilter } : {}),
     auth: { passwords: { cost: options.scryptCost ?? DEFAULT_SCRYPT_COST, ...options.scryptQueue }, tokenTtlMs: options.tokenTtlMs ?? DEFAULT_TOKEN_TTL_MS },
   });

@@ -1,11 +1,13 @@
 /**
- * /ready of a production node follows its stores: it turns 503 when the node's Redis stops and
- * 200 again when Redis is back, while /health stays 200 throughout.
+ * /ready of a production node follows its stores: it turns 503 when the node's Redis stops, or
+ * its Cassandra becomes unreachable, and 200 again when the store is back, while /health stays
+ * 200 throughout.
  */
 import assert from 'node:assert/strict';
 import { adminUrl, call } from '../spec/support/admin.ts';
 import { freePort, spawnServer, stopProcess, type ServerProcess } from '../spec/support/process.ts';
 import { OwnRedis } from './support/redis-server.ts';
+import { TcpGate } from './support/tcp-gate.ts';
 import { cassandraAt, dropKeyspace, requireCassandra, requireRedis, uniqueName } from './support/services.ts';
 
 /** Asks /ready up to `tries` times, 250 ms apart, until it answers `want`; returns the last status. */
@@ -24,6 +26,7 @@ describe('/ready of a node on Redis and Cassandra', function () {
   let created = false;
   let redis: OwnRedis | undefined;
   let server: ServerProcess | undefined;
+  let gate: TcpGate | undefined;
 
   before(async () => {
     // The shared Redis is not touched: the node runs on a Redis of the test's own.
@@ -35,6 +38,7 @@ describe('/ready of a node on Redis and Cassandra', function () {
   after(async () => {
     if (server) await stopProcess(server.child, 'SIGKILL');
     await redis?.stop();
+    await gate?.close();
     if (created) await dropKeyspace(keyspace);
   });
 
@@ -52,5 +56,28 @@ describe('/ready of a node on Redis and Cassandra', function () {
 
     await redis!.resume();
     assert.equal(await readyUntil(base, 200), 200, 'ready again once Redis is back');
+  });
+
+  it('turns 503 when Cassandra cannot be reached and 200 when it can again', async () => {
+    if (server) await stopProcess(server.child, 'SIGKILL');
+    server = undefined;
+    // The shared Cassandra keeps running: the node reaches it through a gate the test closes.
+    gate = await TcpGate.start(cassandraAt);
+    const port = await freePort();
+    const args = ['--workers', '1', '--scrypt-cost', '1024', '--store', 'production', '--redis-url', `redis://127.0.0.1:${redis!.port}`];
+    args.push('--cassandra', `127.0.0.1:${gate.port}`, '--keyspace', keyspace, '--key-prefix', uniqueName('tern-test:'), '--tenant', uniqueName('t'));
+    server = await spawnServer(args, port, 60_000);
+    const base = adminUrl(server);
+    assert.equal(await readyUntil(base, 200), 200, 'ready with both stores up');
+
+    await gate.close();
+    const down = await readyUntil(base, 503);
+    assert.equal(down, 503, 'not ready while Cassandra is unreachable');
+    assert.match(JSON.stringify((await call(`${base}/ready`)).body), /"ready":false/);
+    assert.equal((await call(`${base}/health`)).status, 200);
+
+    await gate.open();
+    // The driver reconnects with a backoff from 1 s: up to 60 s of tries.
+    assert.equal(await readyUntil(base, 200, 240), 200, 'ready again once Cassandra is reachable');
   });
 });

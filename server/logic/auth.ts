@@ -104,6 +104,11 @@ export class Auth {
     return hashes.size;
   }
 
+  /** Whether the connection logged in on this node (so its token is known here). */
+  holds(connectionId: string): boolean {
+    return this.tokenByConnection.has(connectionId);
+  }
+
   forget(connectionId: string): void {
     this.tokenByConnection.delete(connectionId);
   }

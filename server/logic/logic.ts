@@ -10,7 +10,8 @@ import type { Passwords } from './passwords.ts';
 import { SendQuota, type SendQuotaPolicy } from './send-quota.ts';
 import { Conversations, DEFAULT_CONVERSATIONS } from './conversations.ts';
 import type { Clock } from './clock.ts';
-import { Messaging } from './messaging.ts';
+import { Messaging, type AfterSend } from './messaging.ts';
+import { PreSend } from './pre-send.ts';
 import { PushPayload } from '../push-payload.ts';
 import { LocalRouting, type Routing } from './routing.ts';
 import { Sync } from './sync.ts';
@@ -39,6 +40,8 @@ export interface LogicOptions {
   readonly contentFilter?: { apply(content: string): string };
   /** Told of each message whose receiver has no online device (the offline-push webhook). */
   readonly offline?: OfflineHook;
+  /** Told of each message stored, 1:1 and group posts (the optional after-send webhook events). */
+  readonly afterSend?: AfterSend;
 }
 
 export interface OfflineMessage {
@@ -76,23 +79,23 @@ export class Logic implements LogicApi {
     this.roomBroadcast = options.roomBroadcast ?? new LocalRoomBroadcast();
     this.rooms = new Rooms(stores.roomLog, this.roomBroadcast, clock, { ...defaultRoomOptions, ...options.rooms });
     this.passwords = this.auth.passwords;
-    // One quota per user for everything it sends, 1:1 and to groups.
-    const quota = new SendQuota(clock, options.sendQuota);
+    // One check for everything a user sends, 1:1 and to groups: sanctions, one quota per user, the filter.
     const filter = options.contentFilter;
     const filterContent = filter ? (content: string) => filter.apply(content) : undefined;
-    this.messaging = new Messaging(stores, clock, (userId, entry, except) => this.fanout(userId, entry, except), quota, filterContent);
+    const preSend = new PreSend(stores.moderation, clock, new SendQuota(clock, options.sendQuota), filterContent);
+    this.messaging = new Messaging(stores, clock, (userId, entry, except) => this.fanout(userId, entry, except), preSend, options.afterSend);
     this.conversations = new Conversations(stores, clock, (userId, entry, except) => this.fanout(userId, entry, except), {
       recallWindowMs: options.recallWindowMs ?? 2 * 60 * 1000,
       budget,
     });
-    this.admin = new Admin(this.routing, this.auth, this.messaging, stores.accounts, stores.moderation, clock);
     this.syncing = new Sync(stores.inbox, stores.history, (userId, messages) => this.conversations.visible(userId, messages), budget);
     const pages = {
       budget,
       visible: (userId: string, messages: MessageRecord[]) => this.conversations.visible(userId, messages),
       history: (userId: string, body: BodyOf<'history'>, fromSeq: number) => this.syncing.readableHistory(userId, body, fromSeq),
     };
-    this.groups = new Groups(stores, clock, () => this.routing, (userId, entry, except) => this.fanout(userId, entry, except), quota, pages, options.groups);
+    this.groups = new Groups(stores, clock, () => this.routing, (userId, entry, except) => this.fanout(userId, entry, except), preSend, pages, options.groups, options.afterSend);
+    this.admin = new Admin(this.routing, this.auth, { messaging: this.messaging, groups: this.groups, rooms: this.rooms }, stores.accounts, stores.moderation, clock);
     const inGroup = (conversationId: string) => this.groups.groupOf(conversationId);
     this.handlers = {
       ...this.groups.handlers,
@@ -132,6 +135,15 @@ export class Logic implements LogicApi {
       kick: (connectionId, body) => {
         this.auth.forget(connectionId);
         gateway.kick(connectionId, body);
+      },
+      revokeAndKick: async (connectionId, body) => {
+        // Kicked even when the revocation fails; the failure is still reported by the routing.
+        try {
+          await this.auth.revokeOfConnections([connectionId]);
+        } finally {
+          this.auth.forget(connectionId);
+          gateway.kick(connectionId, body);
+        }
       },
     });
   }

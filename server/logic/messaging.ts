@@ -4,20 +4,21 @@
  * the sender's (write diffusion), so every device of both users can sync it. Everything a message
  * writes is one storage commit.
  */
-import { EntryType, TEXT_KIND, type BodyOf } from '../../protocol/bodies.ts';
+import { EntryType, type BodyOf, type MessageRecord } from '../../protocol/bodies.ts';
 import { ErrorCode, ProtocolError } from '../../protocol/errors.ts';
 import type { CommittedMessage, Stores } from '../../storage/ports.ts';
 import type { SessionInfo } from '../seam.ts';
 import type { Clock } from './clock.ts';
 import { checkUserId, directConversationId, newMessageId } from './ids.ts';
 import { KnownUsers } from './known-users.ts';
-import type { SendQuota } from './send-quota.ts';
+import type { PreSend } from './pre-send.ts';
 import { OrderedRelease } from './ordered-release.ts';
 
 /** Where the logic sends entries for delivery to a user's online devices. */
 export type Fanout = (userId: string, entry: BodyOf<'push'>, exceptDeviceId?: string) => void;
 
-/** `kind` 1 is text (SPEC §5.2); every other kind is media or application-defined. */
+/** Told of each message once it is stored for the first time (not for a deduplicated resend): 1:1 and group posts. */
+export type AfterSend = (message: MessageRecord) => void;
 
 export class Messaging {
   private readonly receivers: KnownUsers;
@@ -26,12 +27,11 @@ export class Messaging {
   private readonly releases = new OrderedRelease();
 
   constructor(
-    private readonly stores: Pick<Stores, 'accounts' | 'messages' | 'moderation'>,
+    private readonly stores: Pick<Stores, 'accounts' | 'messages'>,
     private readonly clock: Clock,
     private readonly fanout: Fanout,
-    private readonly quota: SendQuota,
-    /** The content to store for the content a sender gave (masked), or a 3003 ProtocolError. */
-    private readonly filter: (content: string) => string = (content) => content,
+    private readonly preSend: PreSend,
+    private readonly afterSend: AfterSend = () => undefined,
   ) {
     this.receivers = new KnownUsers(stores.accounts);
   }
@@ -40,16 +40,11 @@ export class Messaging {
     const to = checkUserId(body.to);
     if (to === session.userId) throw new ProtocolError(ErrorCode.forbidden, 'a 1:1 message needs another user as receiver');
     const exists = this.receivers.exists(to);
-    const sanctions = this.stores.moderation.get(session.userId);
+    const sanctions = this.preSend.sanctions(session.userId);
     if (!(exists === true || (await exists))) throw new ProtocolError(ErrorCode.notFound, `user "${to}" does not exist`);
-    const { mutedUntil, textOnlyUntil } = await sanctions;
-    const now = this.clock.now();
-    if (mutedUntil > now) throw new ProtocolError(ErrorCode.forbidden, `muted by an operator until ${new Date(mutedUntil).toISOString()}`);
-    if (body.kind !== TEXT_KIND && textOnlyUntil > now) throw new ProtocolError(ErrorCode.forbidden, `only text may be sent until ${new Date(textOnlyUntil).toISOString()}`);
-    // Charged before anything is stored; a resend is a send too (it costs a request and a lookup).
-    this.quota.charge(session.userId, Buffer.byteLength(body.content, 'utf8'));
+    // Checked and charged before anything is stored; a resend is a send too (it costs a request and a lookup).
+    const content = this.preSend.admit(session.userId, await sanctions, body);
     const conversationId = directConversationId(session.userId, to);
-    const content = this.filter(body.content);
     const sentAt = this.clock.now();
     const committing = this.stores.messages.commit({
       from: session.userId,
@@ -72,5 +67,6 @@ export class Messaging {
     const entry = { type: EntryType.message, conversationId: message.conversationId, seq: message.seq, message };
     this.fanout(message.to, { ...entry, version: committed.receiverVersion });
     this.fanout(session.userId, { ...entry, version: committed.senderVersion }, session.deviceId);
+    this.afterSend(message);
   }
 }

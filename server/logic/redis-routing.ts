@@ -4,7 +4,8 @@
  * entries of its own connections while they live and removes them when they close, so the entries
  * of a node that died expire on their own. Each node subscribes to its channel `…node:<id>`: an
  * entry for a user goes directly to this node's connections and as one message per other node,
- * carrying that node's connection ids; kicks travel the same way.
+ * carrying that node's connection ids; kicks, and token revocations with their kick, travel the
+ * same way (a connection's token is known to the node holding it).
  */
 import type { Redis } from 'ioredis';
 import type { BodyOf } from '../../protocol/bodies.ts';
@@ -38,7 +39,8 @@ interface Entry {
 
 type NodeMessage =
   | { readonly kind: 'push'; readonly connectionIds: readonly ConnectionId[]; readonly entry: BodyOf<'push'> }
-  | { readonly kind: 'kick'; readonly connectionId: ConnectionId; readonly body: BodyOf<'kick'> };
+  | { readonly kind: 'kick'; readonly connectionId: ConnectionId; readonly body: BodyOf<'kick'> }
+  | { readonly kind: 'revokeAndKick'; readonly connectionId: ConnectionId; readonly body: BodyOf<'kick'> };
 
 /**
  * KEYS: online hash. ARGV: device id, entry, platform, now, ttl ms.
@@ -193,6 +195,11 @@ export class RedisRouting implements Routing {
     else this.publish(route.nodeId, { kind: 'kick', connectionId: route.session.connectionId, body });
   }
 
+  revokeAndKick(route: Route, body: BodyOf<'kick'>): void {
+    if (route.nodeId === this.nodeId) this.local?.revokeAndKick(route.session.connectionId, body).catch(this.onError);
+    else this.publish(route.nodeId, { kind: 'revokeAndKick', connectionId: route.session.connectionId, body });
+  }
+
   /** Removes this node's entries and disconnects. */
   /** One lookup per user; a node-level member index would save them for large groups. */
   pushToUsers(userIds: readonly string[], payload: PushPayload, except?: DeviceRef): void {
@@ -236,5 +243,6 @@ export class RedisRouting implements Routing {
     }
     if (message.kind === 'push') this.local?.push(message.connectionIds, PushPayload.of(message.entry));
     else if (message.kind === 'kick') this.local?.kick(message.connectionId, message.body);
+    else if (message.kind === 'revokeAndKick') this.local?.revokeAndKick(message.connectionId, message.body).catch(this.onError);
   }
 }

@@ -18,6 +18,11 @@ export interface Route {
 export interface LocalDelivery {
   push(connectionIds: readonly ConnectionId[], payload: PushPayload): void;
   kick(connectionId: ConnectionId, body: BodyOf<'kick'>): void;
+  /**
+   * Revokes the token the connection logged in with, then kicks it: the node that holds a
+   * connection is the one that knows its token. Resolves once both are done.
+   */
+  revokeAndKick(connectionId: ConnectionId, body: BodyOf<'kick'>): Promise<void>;
 }
 
 export interface DeviceRef {
@@ -47,6 +52,8 @@ export interface Routing {
   pushToUsers(userIds: readonly string[], payload: PushPayload, except?: DeviceRef): void;
   /** Kicks a session returned by `add`, on whichever node holds it. */
   kick(route: Route, body: BodyOf<'kick'>): void;
+  /** Revokes the session's token and kicks it, on whichever node holds it; failures go to the routing's error report. */
+  revokeAndKick(route: Route, body: BodyOf<'kick'>): void;
   /** The user's online devices, wherever they are connected. */
   devices(userId: string): Promise<Route[]>;
   /** Users and sessions connected to this node. */
@@ -85,6 +92,10 @@ export class LocalRouting implements Routing {
 
   kick(route: Route, body: BodyOf<'kick'>): void {
     this.local?.kick(route.session.connectionId, body);
+  }
+
+  revokeAndKick(route: Route, body: BodyOf<'kick'>): void {
+    void this.local?.revokeAndKick(route.session.connectionId, body);
   }
 
   devices(userId: string): Promise<Route[]> {

@@ -9,7 +9,7 @@ import { ProtocolError } from '../../protocol/errors.ts';
 import type { Admin } from '../logic/admin.ts';
 import type { Metrics } from './metrics.ts';
 
-export type AdminOperations = Pick<Admin, 'online' | 'devices' | 'kick' | 'revokeTokens' | 'systemMessage' | 'sanction'>;
+export type AdminOperations = Pick<Admin, 'online' | 'devices' | 'kick' | 'revokeTokens' | 'systemMessage' | 'groupSystemMessage' | 'roomSystemMessage' | 'sanction'>;
 
 export interface Readiness {
   readonly ready: boolean;
@@ -86,6 +86,15 @@ function duration(body: Record<string, unknown>, key: string): number | undefine
   return value;
 }
 
+/** The body of a system message: `content`, and `kind` (default 1, text). */
+function messageOf(body: Record<string, unknown>): { content: string; kind: number } {
+  const content = optionalString(body, 'content');
+  if (content === undefined) throw new HttpError(400, 'content is required');
+  const kind = body.kind ?? 1;
+  if (typeof kind !== 'number' || !Number.isInteger(kind) || kind < 0) throw new HttpError(400, 'kind must be a non-negative integer');
+  return { content, kind };
+}
+
 export class AdminHttp {
   private readonly server: Server;
   private readonly tokenDigest: Buffer | undefined;
@@ -142,6 +151,17 @@ export class AdminHttp {
     }
     const { admin } = this.options;
     if (method === 'GET' && path === '/online') return this.json(response, 200, admin.online());
+    const target = /^\/(groups|rooms)\/([^/]+)\/messages$/.exec(path);
+    if (target) {
+      if (method !== 'POST') throw new HttpError(405, `${method} not allowed here`);
+      const id = decodeURIComponent(target[2] as string);
+      const body = await readJson(request);
+      const { content, kind } = messageOf(body);
+      if (target[1] === 'groups') return this.json(response, 200, await admin.groupSystemMessage(id, content, kind));
+      const reliable = body.reliable ?? false;
+      if (typeof reliable !== 'boolean') throw new HttpError(400, 'reliable must be a boolean');
+      return this.json(response, 200, await admin.roomSystemMessage(id, content, kind, reliable));
+    }
     const match = /^\/users\/([^/]+)\/([a-z-]+)$/.exec(path);
     if (!match) throw new HttpError(404, `no route ${method} /admin${path}`);
     const userId = decodeURIComponent(match[1] as string);
@@ -161,10 +181,7 @@ export class AdminHttp {
         return this.json(response, 200, await admin.sanction(userId, { ...(mutedSeconds !== undefined ? { mutedSeconds } : {}), ...(textOnlySeconds !== undefined ? { textOnlySeconds } : {}) }));
       }
       case 'messages': {
-        const content = optionalString(body, 'content');
-        if (content === undefined) throw new HttpError(400, 'content is required');
-        const kind = body.kind ?? 1;
-        if (typeof kind !== 'number' || !Number.isInteger(kind) || kind < 0) throw new HttpError(400, 'kind must be a non-negative integer');
+        const { content, kind } = messageOf(body);
         return this.json(response, 200, await admin.systemMessage(userId, content, kind));
       }
     }

@@ -1,13 +1,15 @@
 /**
- * The offline-push webhook: when a message arrives for a user with no online device, a JSON event
- * is POSTed to the deployment's endpoint (the hook it connects to APNs/FCM), signed with
- * HMAC-SHA256, retried with exponential backoff, from a bounded queue.
+ * The webhook: when a message arrives for a user with no online device, a JSON event is POSTed to
+ * the deployment's endpoint (the hook it connects to APNs/FCM), and, when the deployment asks
+ * for them, one event per message stored (after-send); signed with HMAC-SHA256, retried with
+ * exponential backoff, from one bounded queue.
  *
  * Signature: `x-tern-signature: sha256=<hex HMAC(secret, "<x-tern-timestamp>.<body>")>`; the
  * receiver recomputes it and refuses old timestamps, so a captured request cannot be replayed.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Clock } from '../logic/clock.ts';
+import type { MessageRecord } from '../../protocol/bodies.ts';
 import type { OfflineMessage } from '../logic/logic.ts';
 
 export interface WebhookOptions {
@@ -83,6 +85,15 @@ export class Webhook {
       type: 'offlineMessage',
       userId: event.userId,
       message: { messageId: message.messageId, conversationId: message.conversationId, seq: message.seq, from: message.from, kind: message.kind, sentAt: message.sentAt, preview: message.content.slice(0, PREVIEW_CHARS) },
+    });
+    this.enqueue({ id: randomBytes(8).toString('hex'), body, attempts: 0 });
+  }
+
+  /** The after-send event of a message just stored (1:1 or group post), with the same preview. */
+  messageSent(message: MessageRecord): void {
+    const body = JSON.stringify({
+      type: 'messageSent',
+      message: { messageId: message.messageId, conversationId: message.conversationId, seq: message.seq, from: message.from, to: message.to, kind: message.kind, sentAt: message.sentAt, preview: message.content.slice(0, PREVIEW_CHARS) },
     });
     this.enqueue({ id: randomBytes(8).toString('hex'), body, attempts: 0 });
   }

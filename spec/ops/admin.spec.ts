@@ -1,47 +1,27 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Client } from '../../client/client.ts';
 import { readBody } from '../../codec/index.ts';
-import { Bodies, KickReason, Platform, type BodyOf } from '../../protocol/bodies.ts';
+import { Bodies, GROUP_EVENT_KIND_BASE, KickReason, Platform, type BodyOf } from '../../protocol/bodies.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { Opcode } from '../../protocol/opcodes.ts';
 import { adminUrl, call } from '../support/admin.ts';
-import { freePort, spawnServer, stopProcess, type ServerProcess } from '../support/process.ts';
+import { replyOf } from '../support/group-calls.ts';
+import { useSpawnedServer } from '../support/fixtures.ts';
 import { RawDevice } from '../support/raw-device.ts';
+import { RoomPeer } from '../support/room-peer.ts';
 import { waitUntil } from '../support/server.ts';
 
 const TOKEN = 'test-admin-token';
 
 describe('the admin API', function () {
   this.timeout(60_000);
-  let dataDir: string;
-  let server: ServerProcess | undefined;
-  let port: number;
-  const closers: Array<() => void> = [];
-
-  beforeEach(() => {
-    dataDir = mkdtempSync(join(tmpdir(), 'tern-admin-'));
-  });
-  afterEach(async () => {
-    for (const close of closers.splice(0)) close();
-    if (server) await stopProcess(server.child, 'SIGKILL');
-    server = undefined;
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const spawned = useSpawnedServer('admin');
 
   async function start(extra: string[]): Promise<string> {
-    port = await freePort();
-    server = await spawnServer(['--workers', '1', '--data-dir', dataDir, '--scrypt-cost', '1024', ...extra], port);
-    return adminUrl(server);
+    return adminUrl(await spawned.start(['--workers', '1', ...extra]));
   }
 
-  async function device(userId: string): Promise<RawDevice> {
-    const d = await RawDevice.register(port, userId);
-    closers.push(() => d.close());
-    return d;
-  }
+  const device = (userId: string) => spawned.device(userId);
 
   it('refuses without the token or with a wrong one, and is off without a configured token', async () => {
     const base = await start(['--admin-token', TOKEN]);
@@ -50,7 +30,7 @@ describe('the admin API', function () {
     assert.equal((await call(`${base}/admin/users/alice/kick`, { method: 'POST', token: `${TOKEN}x` })).status, 401);
     assert.deepEqual((await call(`${base}/admin/online`, { token: TOKEN })).body, { users: 0, sessions: 0 });
     assert.equal((await call(`${base}/health`)).status, 200, 'health needs no token');
-    await stopProcess(server!.child, 'SIGKILL');
+    await spawned.stop();
     const off = await start([]);
     assert.equal((await call(`${off}/admin/online`, { token: TOKEN })).status, 404);
   });
@@ -86,9 +66,49 @@ describe('the admin API', function () {
     await waitUntil(() => pushed.length === 1, 'bob gets the system message');
     assert.equal(pushed[0]!.message?.from, 'system');
     assert.equal(pushed[0]!.message?.content, 'the service restarts at noon');
-    await assert.rejects(RawDevice.register(port, 'system'), /register system/);
+    await assert.rejects(RawDevice.register(spawned.port, 'system'), /register system/);
     assert.equal((await call(`${base}/admin/users/nobody/messages`, { method: 'POST', token: TOKEN, body: { content: 'x' } })).status, 400);
     assert.equal((await call(`${base}/admin/users/bob/messages`, { method: 'POST', token: TOKEN, body: { content: 7 } })).status, 400);
+  });
+
+  it('posts a system message on a group\'s timeline: pushed to every member, synced after, 3001 for no such group', async () => {
+    const base = await start(['--admin-token', TOKEN]);
+    const alice = await device('alice');
+    const bob = await device('bob');
+    const { groupId } = replyOf(await alice.call('groupCreate', { name: 'team', members: ['bob'] }), 'groupInfo');
+    const posts = (d: RawDevice) => {
+      const seen: NonNullable<BodyOf<'push'>['message']>[] = [];
+      d.onPush = (entry) => entry.message && entry.message.kind < GROUP_EVENT_KIND_BASE && seen.push(entry.message);
+      return seen;
+    };
+    const toAlice = posts(alice);
+    const toBob = posts(bob);
+    const sent = await call(`${base}/admin/groups/${groupId}/messages`, { method: 'POST', token: TOKEN, body: { content: 'maintenance at noon' } });
+    assert.equal(sent.status, 200);
+    const ack = sent.body as BodyOf<'sendAck'>;
+    assert.equal(ack.conversationId, `g:${groupId}`);
+    await waitUntil(() => toAlice.length === 1 && toBob.length === 1, 'both members get the post');
+    for (const m of [toAlice[0]!, toBob[0]!]) assert.deepEqual([m.from, m.content, m.seq, m.to], ['system', 'maintenance at noon', ack.seq, groupId]);
+    const page = replyOf(await bob.call('groupSync', { cursors: [{ groupId, afterSeq: 0 }], limit: 10 }), 'groupSyncPage');
+    assert.deepEqual(page.messages.filter((m) => m.from === 'system').map((m) => m.seq), [ack.seq], 'it is on the timeline');
+    const missing = await call(`${base}/admin/groups/no-such-group/messages`, { method: 'POST', token: TOKEN, body: { content: 'x' } });
+    assert.deepEqual([missing.status, (missing.body as { code?: number }).code], [400, ErrorCode.notFound]);
+    assert.equal((await call(`${base}/admin/groups/${groupId}/messages`, { method: 'POST', token: TOKEN, body: { content: 'x', kind: GROUP_EVENT_KIND_BASE + 1 } })).status, 400);
+  });
+
+  it('publishes a system message to a live room once: every viewer gets it, a reliable one with the next seq', async () => {
+    const base = await start(['--admin-token', TOKEN]);
+    const viewers = await Promise.all(['v1', 'v2'].map((u) => RoomPeer.register(spawned.port, u)));
+    for (const v of viewers) spawned.closeAfter(v);
+    for (const v of viewers) await v.join('stream-1');
+    const ordinary = await call(`${base}/admin/rooms/stream-1/messages`, { method: 'POST', token: TOKEN, body: { content: 'welcome' } });
+    assert.deepEqual([ordinary.status, (ordinary.body as BodyOf<'roomSendAck'>).seq], [200, 0]);
+    const reliable = await call(`${base}/admin/rooms/stream-1/messages`, { method: 'POST', token: TOKEN, body: { content: 'prize draw', kind: 7, reliable: true } });
+    assert.deepEqual([reliable.status, (reliable.body as BodyOf<'roomSendAck'>).seq], [200, 1]);
+    await waitUntil(() => viewers.every((v) => v.messages('stream-1').length === 2), 'both viewers get both');
+    for (const v of viewers) assert.deepEqual(v.messages('stream-1').map((m) => [m.from, m.content, m.seq]), [['system', 'welcome', 0], ['system', 'prize draw', 1]]);
+    assert.equal((await call(`${base}/admin/rooms/stream-1/messages`, { method: 'POST', token: TOKEN, body: { content: 'x'.repeat(1025) } })).status, 400);
+    assert.equal((await call(`${base}/admin/rooms/stream-1/messages`, { method: 'POST', token: TOKEN, body: { content: 'x', reliable: 'yes' } })).status, 400);
   });
 
   it('mutes a user, or allows them text only: sends get 3002 until the sanction is lifted', async () => {
@@ -119,9 +139,9 @@ describe('the admin API', function () {
 
   it('revokes the tokens of a user\'s online devices: the token no longer logs in', async () => {
     const base = await start(['--admin-token', TOKEN]);
-    const options = { endpoint: { host: '127.0.0.1', port }, userId: 'carol', deviceId: 'carol-phone', platform: Platform.ios, reconnect: false as const };
+    const options = { endpoint: { host: '127.0.0.1', port: spawned.port }, userId: 'carol', deviceId: 'carol-phone', platform: Platform.ios, reconnect: false as const };
     const carol = new Client({ ...options, password: 'pw-carol', register: true });
-    closers.push(() => carol.close());
+    spawned.closeAfter(carol);
     await carol.connect();
     const token = carol.session!.token;
     const kicks: BodyOf<'kick'>[] = [];
@@ -131,7 +151,7 @@ describe('the admin API', function () {
     await waitUntil(() => kicks.length === 1, 'carol is kicked');
     assert.equal(kicks[0]!.reason, KickReason.tokenRevoked);
     const again = new Client({ ...options, token });
-    closers.push(() => again.close());
+    spawned.closeAfter(again);
     await assert.rejects(again.connect(), (error: { code?: number }) => error.code === ErrorCode.badToken);
   });
 });

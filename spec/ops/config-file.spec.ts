@@ -47,7 +47,10 @@ describe('configuration file and schema', () => {
 
   it('takes a webhook only with a secret and an http(s) URL', () => {
     assert.equal(parse([], {}, {}).webhook, undefined);
-    assert.deepEqual(parse(['--webhook-url', 'http://127.0.0.1:9/hook'], { TERN_WEBHOOK_SECRET: 's' }, {}).webhook, { url: 'http://127.0.0.1:9/hook', secret: 's' });
+    assert.deepEqual(parse(['--webhook-url', 'http://127.0.0.1:9/hook'], { TERN_WEBHOOK_SECRET: 's' }, {}).webhook, { url: 'http://127.0.0.1:9/hook', secret: 's', afterSend: false });
+    assert.equal(parse(['--webhook-url', 'http://127.0.0.1:9/hook', '--webhook-after-send'], { TERN_WEBHOOK_SECRET: 's' }, {}).webhook?.afterSend, true);
+    assert.equal(parse(['--webhook-url', 'http://127.0.0.1:9/hook'], { TERN_WEBHOOK_SECRET: 's', TERN_WEBHOOK_AFTER_SEND: '1' }, {}).webhook?.afterSend, true);
+    assert.throws(() => parse(['--webhook-after-send'], {}, {}), /needs --webhook-url/);
     assert.throws(() => parse(['--webhook-url', 'http://127.0.0.1:9/hook'], {}, {}), /needs --webhook-secret/);
     assert.throws(() => parse(['--webhook-url', 'ftp://x/hook', '--webhook-secret', 's'], {}, {}), /must be an http\(s\) URL/);
   });

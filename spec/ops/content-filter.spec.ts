@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { ContentFilter, foldAscii, naiveMask, parseWordList } from '../../server/logic/content-filter/content-filter.ts';
-import { freePort, spawnServer, stopProcess, type ServerProcess } from '../support/process.ts';
-import { RawDevice } from '../support/raw-device.ts';
-import { startTestServer, waitUntil, type TestServer } from '../support/server.ts';
+import { useInProcessServer, useSpawnedServer } from '../support/fixtures.ts';
+import { waitUntil } from '../support/server.ts';
 
 describe('the content filter', function () {
   this.timeout(30_000);
@@ -48,20 +46,13 @@ describe('the content filter', function () {
   });
 
   describe('on the message path', () => {
-    let server: TestServer | undefined;
-    const devices: RawDevice[] = [];
-    afterEach(async () => {
-      for (const d of devices.splice(0)) d.close();
-      await server?.stop();
-      server = undefined;
-    });
+    const local = useInProcessServer();
 
     it('stores and pushes the masked content under replace, and refuses the send with 3003 under reject', async () => {
       for (const policy of ['replace', 'reject'] as const) {
-        server = await startTestServer({ contentFilter: new ContentFilter(policy, ['spam']) });
-        const alice = await RawDevice.register(server.port, 'alice');
-        const bob = await RawDevice.register(server.port, 'bob');
-        devices.push(alice, bob);
+        const server = await local.start({ contentFilter: new ContentFilter(policy, ['spam']) });
+        const alice = await local.device('alice');
+        const bob = await local.device('bob');
         const pushed: string[] = [];
         bob.onPush = (entry) => entry.message && pushed.push(entry.message.content);
         const answers: Array<number | 'ack'> = [];
@@ -78,33 +69,20 @@ describe('the content filter', function () {
           assert.deepEqual(answers, [ErrorCode.contentRejected, 'ack']);
           assert.deepEqual(history, ['clean'], 'the rejected message is not stored');
         }
-        for (const d of devices.splice(0)) d.close();
-        await server.stop();
-        server = undefined;
+        await local.stop();
       }
     });
   });
 
   describe('in the server process', () => {
-    let dir: string;
-    let proc: ServerProcess | undefined;
-    const devices: RawDevice[] = [];
-    beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'tern-filter-'))));
-    afterEach(async () => {
-      for (const d of devices.splice(0)) d.close();
-      if (proc) await stopProcess(proc.child, 'SIGKILL');
-      proc = undefined;
-      rmSync(dir, { recursive: true, force: true });
-    });
+    const spawned = useSpawnedServer('filter');
 
     it('reloads the word list when the file changes', async () => {
-      const words = join(dir, 'words.txt');
+      const words = join(spawned.dir, 'words.txt');
       writeFileSync(words, 'alpha\n');
-      const port = await freePort();
-      proc = await spawnServer(['--workers', '1', '--data-dir', join(dir, 'data'), '--scrypt-cost', '1024', '--content-filter', words], port);
-      const alice = await RawDevice.register(port, 'alice');
-      const bob = await RawDevice.register(port, 'bob');
-      devices.push(alice, bob);
+      await spawned.start(['--workers', '1', '--content-filter', words]);
+      const alice = await spawned.device('alice');
+      const bob = await spawned.device('bob');
       const pushed: string[] = [];
       bob.onPush = (entry) => entry.message && pushed.push(entry.message.content);
       writeFileSync(words, 'alpha\ngamma-delta\n');
@@ -118,13 +96,11 @@ describe('the content filter', function () {
     });
 
     it('reloads the word list on SIGHUP', async () => {
-      const words = join(dir, 'words.txt');
+      const words = join(spawned.dir, 'words.txt');
       writeFileSync(words, 'alpha\n');
-      const port = await freePort();
-      proc = await spawnServer(['--workers', '2', '--data-dir', join(dir, 'data'), '--scrypt-cost', '1024', '--content-filter', words], port);
-      const alice = await RawDevice.register(port, 'alice');
-      const bob = await RawDevice.register(port, 'bob');
-      devices.push(alice, bob);
+      const proc = await spawned.start(['--workers', '2', '--content-filter', words]);
+      const alice = await spawned.device('alice');
+      const bob = await spawned.device('bob');
       const pushed: string[] = [];
       bob.onPush = (entry) => entry.message && pushed.push(entry.message.content);
       alice.send('c1', 'bob', 'alpha beta', () => undefined);

@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Client } from '../../client/client.ts';
 import { dispatch, tcpEndpoints } from '../../client/dispatch.ts';
 import { Platform } from '../../protocol/bodies.ts';
 import { rank, type LoadBoard, type LoadReport } from '../../server/dispatch/board.ts';
 import { Dispatcher } from '../../server/dispatch/dispatcher.ts';
 import { call } from '../support/admin.ts';
-import { freePort, spawnServer, stopProcess, type ServerProcess } from '../support/process.ts';
+import { useSpawnedServer } from '../support/fixtures.ts';
+import { freePort } from '../support/process.ts';
 import { ManualClock } from '../support/server.ts';
 
 function report(nodeId: string, connections: number, overrides: Partial<LoadReport> = {}): LoadReport {
@@ -45,30 +43,43 @@ describe('dispatch', function () {
   });
 
   describe('the dispatch listener of one node', () => {
-    let dataDir: string;
-    let server: ServerProcess | undefined;
-    const clients: Client[] = [];
-    beforeEach(() => (dataDir = mkdtempSync(join(tmpdir(), 'tern-dispatch-'))));
-    afterEach(async () => {
-      for (const c of clients.splice(0)) c.close();
-      if (server) await stopProcess(server.child, 'SIGKILL');
-      server = undefined;
-      rmSync(dataDir, { recursive: true, force: true });
-    });
+    const spawned = useSpawnedServer('dispatch');
 
     it('answers itself on the embedded store, and a client connects where it says', async () => {
-      const port = await freePort();
-      server = await spawnServer(['--workers', '1', '--data-dir', dataDir, '--scrypt-cost', '1024', '--dispatch-port', '0', '--dispatch-host', '127.0.0.1'], port);
+      const server = await spawned.start(['--workers', '1', '--dispatch-port', '0', '--dispatch-host', '127.0.0.1']);
+      const { port } = spawned;
       const base = /dispatch (http:\/\/[^/\s]+)\/dispatch/.exec(server.output())?.[1];
       assert.ok(base, 'the dispatch listener is announced');
       const endpoints = await dispatch(base, 'alice');
       assert.deepEqual(endpoints, [{ host: '127.0.0.1', port }]);
       const [endpoint, ...alternates] = tcpEndpoints(endpoints);
       const alice = new Client({ endpoint: endpoint!, alternateEndpoints: alternates, userId: 'alice', deviceId: 'alice-phone', platform: Platform.ios, password: 'pw', register: true, reconnect: false });
-      clients.push(alice);
+      spawned.closeAfter(alice);
       await alice.connect();
       assert.equal((await call(`${base}/dispatch?user=bad%20id`)).status, 400);
       assert.equal((await call(`${base}/metrics`)).status, 404, 'only /dispatch is served on the public listener');
+    });
+
+    it('lets the SDK ask dispatch before connecting, and fall back to the configured address when dispatch cannot answer', async () => {
+      const server = await spawned.start(['--workers', '1', '--dispatch-port', '0', '--dispatch-host', '127.0.0.1']);
+      const { port } = spawned;
+      const base = /dispatch (http:\/\/[^/\s]+)\/dispatch/.exec(server.output())?.[1];
+      assert.ok(base);
+      // Nothing listens on the configured address: only the dispatched one can serve.
+      const nowhere = { host: '127.0.0.1', port: await freePort() };
+      const options = { userId: 'alice', deviceId: 'alice-phone', platform: Platform.ios, password: 'pw', reconnect: false as const };
+      const viaDispatch = new Client({ ...options, register: true, endpoint: nowhere, dispatchUrl: base });
+      spawned.closeAfter(viaDispatch);
+      await viaDispatch.connect();
+      assert.equal(viaDispatch.status, 'ready', 'connected where dispatch said, not to the configured address');
+      viaDispatch.close();
+      const failures: Error[] = [];
+      const fallback = new Client({ ...options, endpoint: { host: '127.0.0.1', port }, dispatchUrl: `http://${nowhere.host}:${nowhere.port}`, dispatchTimeoutMs: 1_000 });
+      spawned.closeAfter(fallback);
+      fallback.on('dispatchFailed', (error) => failures.push(error));
+      await fallback.connect();
+      assert.equal(fallback.status, 'ready');
+      assert.equal(failures.length, 1, 'the failed dispatch is reported');
     });
   });
 });

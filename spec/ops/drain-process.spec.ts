@@ -1,14 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { readBody } from '../../codec/index.ts';
 import { Bodies } from '../../protocol/bodies.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { Opcode } from '../../protocol/opcodes.ts';
 import { openEmbeddedStore } from '../../storage/embedded/embedded-store.ts';
-import { freePort, spawnServer, stopProcess, type ServerProcess } from '../support/process.ts';
-import { RawDevice } from '../support/raw-device.ts';
+import { useSpawnedServer } from '../support/fixtures.ts';
 import { waitUntil } from '../support/server.ts';
 
 /** Bounds of the client's traffic: 8 concurrent sends, at most 2,000 in all (the frame-rate limit is 200/s). */
@@ -17,27 +13,13 @@ const MAX_SENDS = 2_000;
 
 describe('SIGTERM drains the server process', function () {
   this.timeout(60_000);
-  let dataDir: string;
-  let server: ServerProcess | undefined;
-  const devices: RawDevice[] = [];
-
-  beforeEach(() => {
-    dataDir = mkdtempSync(join(tmpdir(), 'tern-drain-'));
-  });
-  afterEach(async () => {
-    for (const d of devices.splice(0)) d.close();
-    if (server) await stopProcess(server.child, 'SIGKILL');
-    server = undefined;
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const spawned = useSpawnedServer('drain');
 
   for (const workers of [1, 2]) {
     it(`answers what it accepted, sends goAway, exits 0 and loses nothing acknowledged (--workers ${workers})`, async () => {
-      const port = await freePort();
-      server = await spawnServer(['--workers', String(workers), '--data-dir', dataDir, '--scrypt-cost', '1024', '--drain-grace-ms', '10000', '--drain-spread-ms', '2000'], port);
-      const alice = await RawDevice.register(port, 'alice');
-      const bob = await RawDevice.register(port, 'bob');
-      devices.push(alice, bob);
+      const server = await spawned.start(['--workers', String(workers), '--drain-grace-ms', '10000', '--drain-spread-ms', '2000']);
+      const alice = await spawned.device('alice');
+      await spawned.device('bob');
       const goAways: number[] = [];
       const acked: number[] = [];
       const refused: string[] = [];
@@ -49,7 +31,7 @@ describe('SIGTERM drains the server process', function () {
         goAways.push(readBody(frame, Bodies.goAway).reconnectAfterMs);
         inFlightAtGoAway = [...outstanding];
       };
-      const exited = new Promise<number | null>((resolve) => server!.child.once('exit', (code) => resolve(code)));
+      const exited = new Promise<number | null>((resolve) => server.child.once('exit', (code) => resolve(code)));
       let sent = 0;
       let signalled = false;
       // Eight streams of sends, each sending its next on the answer to its last, as a busy client
@@ -65,14 +47,14 @@ describe('SIGTERM drains the server process', function () {
           else other.push(`${id}: ${code}`);
           if (!signalled && acked.length >= 40) {
             signalled = true;
-            server!.child.kill('SIGTERM');
+            server.child.kill('SIGTERM');
           }
           next();
         });
       };
       for (let i = 0; i < STREAMS; i++) next();
       assert.equal(await exited, 0, 'exit code 0 after the drain');
-      server = undefined;
+      spawned.exited();
       await waitUntil(() => alice.isClosed, 'the connection is closed by the server');
       assert.equal(goAways.length, 1, 'one goAway');
       assert.ok(goAways[0]! >= 0 && goAways[0]! < 2_000, `reconnectAfterMs ${goAways[0]} within the spread`);
@@ -84,7 +66,7 @@ describe('SIGTERM drains the server process', function () {
       const unanswered = [...outstanding].filter((id) => Number(id.slice(1)) < firstRefused);
       assert.deepEqual(unanswered, [], `every request accepted before the drain was answered (${inFlightAtGoAway?.length} in flight at the goAway, ${acked.length} acked, ${refused.length} refused)`);
 
-      const store = openEmbeddedStore({ path: dataDir });
+      const store = openEmbeddedStore({ path: spawned.dataDir });
       try {
         const page = await store.history.page('p:alice:bob', undefined, 1000);
         const stored = new Set(page.messages.map((m) => m.seq));

@@ -5,8 +5,8 @@ import { Bodies, type BodyOf } from '../../protocol/bodies.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { Opcode } from '../../protocol/opcodes.ts';
 import type { CommittedMessage, Stores } from '../../storage/ports.ts';
-import { RawDevice } from '../support/raw-device.ts';
-import { ManualClock, startTestServer, waitUntil, type TestServer } from '../support/server.ts';
+import { useInProcessServer } from '../support/fixtures.ts';
+import { ManualClock, startTestServer, waitUntil } from '../support/server.ts';
 
 /** Holds every message commit until the test opens the gate. */
 function gated() {
@@ -47,21 +47,13 @@ function refused(port: number): Promise<boolean> {
 
 describe('graceful drain', function () {
   this.timeout(30_000);
-  let server: TestServer | undefined;
-  const devices: RawDevice[] = [];
-
-  afterEach(async () => {
-    for (const d of devices.splice(0)) d.close();
-    await server?.stop();
-    server = undefined;
-  });
+  const local = useInProcessServer();
 
   it('sends goAway, answers the in-flight send, answers a new one 5003, then closes the connection', async () => {
     const gate = gated();
-    server = await startTestServer({ decorateStores: (s) => gate.decorate(s) });
-    const alice = await RawDevice.register(server.port, 'alice');
-    const bob = await RawDevice.register(server.port, 'bob');
-    devices.push(alice, bob);
+    const server = await local.start({ decorateStores: (s) => gate.decorate(s) });
+    const alice = await local.device('alice');
+    await local.device('bob');
     const events: string[] = [];
     let goAway: BodyOf<'goAway'> | undefined;
     alice.onOther = (frame) => {
@@ -95,7 +87,7 @@ describe('graceful drain', function () {
   });
 
   it('names the alternatives in goAway, and the SDK reconnects to the first one', async () => {
-    server = await startTestServer();
+    const server = await local.start();
     const other = await startTestServer();
     try {
       const alice = server.client('alice', { reconnect: { baseMs: 10, maxMs: 50 } });
@@ -116,10 +108,9 @@ describe('graceful drain', function () {
   it('ends at the grace period when a request never settles', async () => {
     const gate = gated();
     const clock = new ManualClock();
-    server = await startTestServer({ clock, decorateStores: (s) => gate.decorate(s) });
-    const alice = await RawDevice.register(server.port, 'alice');
-    await RawDevice.register(server.port, 'bob').then((b) => devices.push(b));
-    devices.push(alice);
+    const server = await local.start({ clock, decorateStores: (s) => gate.decorate(s) });
+    const alice = await local.device('alice');
+    await local.device('bob');
     alice.send('m1', 'bob', 'stuck', () => undefined);
     await waitUntil(() => gate.held === 1, 'the commit of m1 is held');
     let drained = false;

@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { adminUrl, call } from '../support/admin.ts';
 import { parsePrometheus, total } from '../support/prometheus.ts';
-import { freePort, spawnServer, stopProcess, type ServerProcess } from '../support/process.ts';
+import { useSpawnedServer } from '../support/fixtures.ts';
 import { RawDevice } from '../support/raw-device.ts';
 import { waitUntil } from '../support/server.ts';
 
@@ -17,24 +14,12 @@ async function scrape(base: string) {
 
 describe('/metrics', function () {
   this.timeout(60_000);
-  let dataDir: string;
-  let server: ServerProcess | undefined;
-  const devices: RawDevice[] = [];
-
-  beforeEach(() => {
-    dataDir = mkdtempSync(join(tmpdir(), 'tern-metrics-'));
-  });
-  afterEach(async () => {
-    for (const d of devices.splice(0)) d.close();
-    if (server) await stopProcess(server.child, 'SIGKILL');
-    server = undefined;
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const spawned = useSpawnedServer('metrics');
 
   for (const workers of [1, 2]) {
     it(`parses as Prometheus text and its counters move with traffic (--workers ${workers})`, async () => {
-      const port = await freePort();
-      server = await spawnServer(['--workers', String(workers), '--data-dir', dataDir, '--scrypt-cost', '1024'], port);
+      const server = await spawned.start(['--workers', String(workers)]);
+      const { port } = spawned;
       const base = adminUrl(server);
       const before = await scrape(base);
       for (const name of ['tern_connections', 'tern_logins_total', 'tern_login_failures_total', 'tern_messages_in_total', 'tern_pushes_total', 'tern_push_retransmits_total', 'tern_push_window_in_flight', 'tern_slow_consumer_closes_total', 'tern_sync_pages_total', 'tern_sync_bytes_total', 'tern_store_commit_seconds', 'tern_event_loop_lag_seconds']) {
@@ -44,9 +29,8 @@ describe('/metrics', function () {
       const workerLabels = new Set(before.samples.filter((s) => s.name === 'tern_frames_in_total').map((s) => s.labels.worker));
       assert.equal(workerLabels.size, workers, 'one series per gateway worker');
 
-      const alice = await RawDevice.register(port, 'alice');
-      const bob = await RawDevice.register(port, 'bob');
-      devices.push(alice, bob);
+      const alice = await spawned.device('alice');
+      const bob = await spawned.device('bob');
       let pushed = 0;
       bob.onPush = () => pushed++;
       const acks: number[] = [];

@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { adminUrl, call } from '../support/admin.ts';
-import { freePort, spawnServer, stopProcess, type ServerProcess } from '../support/process.ts';
+import { useSpawnedServer } from '../support/fixtures.ts';
 import { RawDevice } from '../support/raw-device.ts';
 import { waitUntil } from '../support/server.ts';
 
@@ -20,23 +18,12 @@ async function devicesOf(base: string, userId: string): Promise<Array<{ connecti
 
 describe('gateway worker respawn', function () {
   this.timeout(60_000);
-  let dataDir: string;
-  let server: ServerProcess | undefined;
-  const devices: RawDevice[] = [];
-
-  beforeEach(() => {
-    dataDir = mkdtempSync(join(tmpdir(), 'tern-respawn-'));
-  });
-  afterEach(async () => {
-    for (const d of devices.splice(0)) d.close();
-    if (server) await stopProcess(server.child, 'SIGKILL');
-    server = undefined;
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const spawned = useSpawnedServer('respawn');
 
   it('replaces a worker killed with SIGKILL, and its sessions leave presence', async () => {
-    const port = await freePort();
-    server = await spawnServer(['--workers', '2', '--data-dir', dataDir, '--scrypt-cost', '1024', '--admin-token', TOKEN], port);
+    const server = await spawned.start(['--workers', '2', '--admin-token', TOKEN]);
+    // In the order of login: the users' connections, to compare with presence.
+    const devices: RawDevice[] = [];
     const base = adminUrl(server);
     const primary = server.child.pid!;
     const before = children(primary);
@@ -47,7 +34,7 @@ describe('gateway worker respawn', function () {
     const workerOf = new Map<string, string>();
     for (let i = 0; i < 12 && new Set(workerOf.values()).size < 2; i++) {
       const userId = `u${i}`;
-      devices.push(await RawDevice.register(port, userId));
+      devices.push(await spawned.device(userId));
       users.push(userId);
       const [device] = await devicesOf(base, userId);
       workerOf.set(userId, device!.connectionId.split('.')[0]!);
@@ -74,7 +61,7 @@ describe('gateway worker respawn', function () {
     for (let i = 0; i < 60 && !onReplacement && Date.now() < deadline; i++) {
       if (i > 0) await new Promise((resolve) => setTimeout(resolve, 100));
       const userId = `v${i}`;
-      devices.push(await RawDevice.register(port, userId));
+      devices.push(await spawned.device(userId));
       const [device] = await devicesOf(base, userId);
       const worker = device!.connectionId.split('.')[0]!;
       onReplacement = worker !== deadWorker && !survivors.has(worker);

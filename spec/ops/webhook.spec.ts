@@ -3,8 +3,10 @@ import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { OfflineMessage } from '../../server/logic/logic.ts';
 import { Webhook, type WebhookOptions } from '../../server/ops/webhook.ts';
+import { useInProcessServer, useSpawnedServer } from '../support/fixtures.ts';
+import { replyOf } from '../support/group-calls.ts';
 import { RawDevice } from '../support/raw-device.ts';
-import { startTestServer, waitUntil, type TestServer } from '../support/server.ts';
+import { waitUntil } from '../support/server.ts';
 
 const SECRET = 'webhook-secret';
 
@@ -62,13 +64,9 @@ function event(n: number): OfflineMessage {
 describe('the offline-push webhook', function () {
   this.timeout(20_000);
   const servers: Server[] = [];
-  let node: TestServer | undefined;
-  const devices: RawDevice[] = [];
+  const local = useInProcessServer();
 
-  afterEach(async () => {
-    for (const d of devices.splice(0)) d.close();
-    await node?.stop();
-    node = undefined;
+  afterEach(() => {
     for (const s of servers.splice(0)) {
       s.closeAllConnections();
       s.close();
@@ -79,15 +77,14 @@ describe('the offline-push webhook', function () {
     const hook = await receiver();
     servers.push(hook.server);
     const webhook = new Webhook(options(hook.url));
-    node = await startTestServer({ offline: (e) => webhook.offlineMessage(e) });
-    const alice = await RawDevice.register(node.port, 'alice');
-    const bob = await RawDevice.register(node.port, 'bob');
-    devices.push(alice, bob);
+    const node = await local.start({ offline: (e) => webhook.offlineMessage(e) });
+    const alice = await local.device('alice');
+    const bob = await local.device('bob');
     let acks = 0;
     alice.send('online-1', 'bob', 'while bob is online', () => acks++);
     await waitUntil(() => acks === 1, 'first ack');
     bob.close();
-    await waitUntil(() => node!.logic.admin.online().users === 1, 'bob is offline');
+    await waitUntil(() => node.logic.admin.online().users === 1, 'bob is offline');
     alice.send('offline-1', 'bob', 'while bob is away', () => acks++);
     await waitUntil(() => hook.received.length === 1 && acks === 2, 'one webhook call');
     const [call] = hook.received;
@@ -141,5 +138,52 @@ describe('the offline-push webhook', function () {
     const seqs = hook.received.map((r) => (JSON.parse(r.body) as { message: { seq: number } }).message.seq);
     assert.deepEqual(seqs, [1, 17, 18, 19, 20], 'the one in flight and the newest four');
     webhook.close();
+  });
+
+  describe('after-send events, in the server process', () => {
+    const spawned = useSpawnedServer('after-send');
+
+    /** alice and bob online (so no offline event), one 1:1 message and one group post; then every send answered. */
+    async function traffic(): Promise<{ alice: RawDevice; bob: RawDevice }> {
+      const alice = await spawned.device('alice');
+      const bob = await spawned.device('bob');
+      let acks = 0;
+      alice.send('d1', 'bob', 'direct hello', () => acks++);
+      await waitUntil(() => acks === 1, 'the 1:1 ack');
+      const { groupId } = replyOf(await alice.call('groupCreate', { name: 'team', members: ['bob'] }), 'groupInfo');
+      replyOf(await bob.call('groupSend', { groupId, clientMsgId: 'g1', kind: 1, content: 'group hello' }), 'sendAck');
+      // A resend of a stored post is no new message.
+      replyOf(await bob.call('groupSend', { groupId, clientMsgId: 'g1', kind: 1, content: 'group hello' }), 'sendAck');
+      return { alice, bob };
+    }
+
+    it('posts a signed messageSent event per stored message, 1:1 and group, retried like the offline events', async () => {
+      const hook = await receiver([503]);
+      servers.push(hook.server);
+      await spawned.start(['--workers', '1', '--webhook-url', hook.url, '--webhook-secret', SECRET, '--webhook-after-send']);
+      await traffic();
+      // Two events, the first answered 503 once and retried.
+      await waitUntil(() => new Set(hook.received.map((r) => r.headers['x-tern-delivery'])).size === 2 && hook.received.length === 3, 'two events, one retried');
+      assert.ok(hook.received.every(verify), 'every attempt is signed');
+      const events = [...new Map(hook.received.map((r) => [r.headers['x-tern-delivery'], JSON.parse(r.body) as { type: string; message: { from: string; to: string; preview: string; conversationId: string } }])).values()];
+      assert.deepEqual(events.map((e) => e.type), ['messageSent', 'messageSent']);
+      assert.deepEqual(events.map((e) => [e.message.from, e.message.preview]).sort(), [['alice', 'direct hello'], ['bob', 'group hello']]);
+      assert.ok(events.some((e) => e.message.conversationId.startsWith('g:')), 'the group post has its group conversation');
+    });
+
+    it('posts none when not asked for: the offline-push events only', async () => {
+      const hook = await receiver();
+      servers.push(hook.server);
+      await spawned.start(['--workers', '1', '--webhook-url', hook.url, '--webhook-secret', SECRET]);
+      const { alice, bob } = await traffic();
+      // Then one message to an offline user: its offline event shows the hook is live, and it comes alone.
+      alice.close();
+      bob.close();
+      const carol = await spawned.device('carol');
+      let acked = false;
+      carol.send('o1', 'alice', 'are you there', () => (acked = true));
+      await waitUntil(() => acked && hook.received.length >= 1, 'the offline event');
+      assert.deepEqual(hook.received.map((r) => (JSON.parse(r.body) as { type: string }).type), ['offlineMessage']);
+    });
   });
 });

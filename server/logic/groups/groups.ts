@@ -8,9 +8,9 @@ import { ErrorCode, ProtocolError } from '../../../protocol/errors.ts';
 import type { GroupStore, Stores } from '../../../storage/ports.ts';
 import type { SessionInfo, SessionRequests } from '../../seam.ts';
 import type { Clock } from '../clock.ts';
-import type { Fanout } from '../messaging.ts';
+import type { AfterSend, Fanout } from '../messaging.ts';
 import type { Routing } from '../routing.ts';
-import type { SendQuota } from '../send-quota.ts';
+import type { PreSend } from '../pre-send.ts';
 import { GroupDelivery } from './delivery.ts';
 import { DEFAULT_GROUP_LIMITS, GroupMembership, type GroupLimits } from './membership.ts';
 import { groupIdOf, GroupTimeline, type GroupPages } from './timeline.ts';
@@ -24,12 +24,12 @@ export class Groups {
   private readonly membership: GroupMembership | undefined;
   private readonly timeline: GroupTimeline | undefined;
 
-  constructor(stores: Stores, clock: Clock, routing: () => Routing, fanout: Fanout, quota: SendQuota, pages: GroupPages, limits: GroupLimits = DEFAULT_GROUP_LIMITS) {
+  constructor(stores: Stores, clock: Clock, routing: () => Routing, fanout: Fanout, preSend: PreSend, pages: GroupPages, limits: GroupLimits = DEFAULT_GROUP_LIMITS, afterSend?: AfterSend) {
     this.delivery = new GroupDelivery(routing);
     const groups: GroupStore | undefined = stores.groups;
     if (groups) {
       this.membership = new GroupMembership(groups, stores.accounts, clock, this.delivery, limits);
-      this.timeline = new GroupTimeline(groups, stores, this.membership, clock, this.delivery, fanout, quota, pages);
+      this.timeline = new GroupTimeline(groups, stores, this.membership, clock, this.delivery, fanout, preSend, pages, afterSend);
     }
     const m = () => this.served().membership;
     const t = () => this.served().timeline;
@@ -49,6 +49,11 @@ export class Groups {
       groupSync: (s, b) => t().sync(s, b),
       groupReceipts: (s, b) => t().receipts(s, b, limits.receiptsMaxMembers),
     };
+  }
+
+  /** A post from the system sender to a group (the admin API); 3001 when the group does not exist. */
+  systemPost(groupId: string, sender: string, body: { clientMsgId: string; kind: number; content: string }): Promise<BodyOf<'sendAck'>> {
+    return this.served().timeline.systemPost(groupId, sender, body);
   }
 
   /** The group id of a group conversation id, or undefined for any other conversation. */

@@ -10,9 +10,9 @@ import type { GroupMemberState, GroupState, GroupStore, Stores } from '../../../
 import type { SessionInfo } from '../../seam.ts';
 import type { Clock } from '../clock.ts';
 import { newMessageId } from '../ids.ts';
-import type { Fanout } from '../messaging.ts';
+import type { AfterSend, Fanout } from '../messaging.ts';
 import { PageFill, type PageBudget } from '../page-budget.ts';
-import type { SendQuota } from '../send-quota.ts';
+import type { PreSend } from '../pre-send.ts';
 import type { GroupDelivery } from './delivery.ts';
 import type { GroupMembership } from './membership.ts';
 
@@ -46,26 +46,45 @@ export class GroupTimeline {
     private readonly clock: Clock,
     private readonly delivery: GroupDelivery,
     private readonly fanout: Fanout,
-    private readonly quota: SendQuota,
+    private readonly preSend: PreSend,
     private readonly pages: GroupPages,
+    private readonly afterSend: AfterSend = () => undefined,
   ) {}
 
   async send(session: SessionInfo, body: BodyOf<'groupSend'>): Promise<BodyOf<'sendAck'>> {
     if (body.kind >= GROUP_EVENT_KIND_BASE) throw new ProtocolError(ErrorCode.badBody, `kinds from ${GROUP_EVENT_KIND_BASE} are server events`);
+    const sanctions = this.preSend.sanctions(session.userId);
     const { group, member } = await this.membership.memberOf(session.userId, body.groupId);
     const now = this.clock.now();
     if (member.mutedUntil > now) throw new ProtocolError(ErrorCode.groupMuted, `you are muted in this group until ${member.mutedUntil}`);
     if (group.mutedAll && member.role > 2) throw new ProtocolError(ErrorCode.groupMuted, 'the group is muted for members');
     if (group.noMedia && body.kind !== TEXT_KIND) throw new ProtocolError(ErrorCode.groupNoMedia);
-    this.quota.charge(session.userId, Buffer.byteLength(body.content, 'utf8'));
+    const content = this.preSend.admit(session.userId, await sanctions, body);
+    return this.post(body.groupId, session.userId, { ...body, content }, session);
+  }
+
+  /**
+   * A post from the system sender (the admin API), who is no member: stored on the timeline like
+   * a member's post and pushed to every member's devices; the pre-send check applies to it too.
+   */
+  async systemPost(groupId: string, sender: string, body: { clientMsgId: string; kind: number; content: string }): Promise<BodyOf<'sendAck'>> {
+    if (body.kind >= GROUP_EVENT_KIND_BASE) throw new ProtocolError(ErrorCode.badBody, `kinds from ${GROUP_EVENT_KIND_BASE} are server events`);
+    if (!(await this.groups.get(groupId))) throw new ProtocolError(ErrorCode.notFound, `no group "${groupId}"`);
+    const content = this.preSend.admit(sender, await this.preSend.sanctions(sender), body);
+    return this.post(groupId, sender, { ...body, content }, undefined);
+  }
+
+  private async post(groupId: string, from: string, body: { clientMsgId: string; kind: number; content: string }, actor: SessionInfo | undefined): Promise<BodyOf<'sendAck'>> {
+    const now = this.clock.now();
     const committing = this.groups
-      .post(body.groupId, { messageId: newMessageId(now), from: session.userId, to: body.groupId, kind: body.kind, content: body.content, sentAt: now, clientMsgId: body.clientMsgId })
-      .then(async (post) => ({ post, recipients: post.fresh ? await this.groups.memberIds(body.groupId) : [] }));
-    const { post } = await this.delivery.inOrder(body.groupId, committing, session, ({ post: p, recipients }) =>
+      .post(groupId, { messageId: newMessageId(now), from, to: groupId, kind: body.kind, content: body.content, sentAt: now, clientMsgId: body.clientMsgId })
+      .then(async (post) => ({ post, recipients: post.fresh ? await this.groups.memberIds(groupId) : [] }));
+    const { post } = await this.delivery.inOrder(groupId, committing, actor, ({ post: p, recipients }) =>
       p.fresh ? { message: p.message, recipients, versions: p.versions } : undefined,
     );
     const { message } = post;
-    return { messageId: message.messageId, conversationId: message.conversationId, seq: message.seq, serverTime: message.sentAt, version: post.versions.get(session.userId) ?? 0 };
+    if (post.fresh) this.afterSend(message);
+    return { messageId: message.messageId, conversationId: message.conversationId, seq: message.seq, serverTime: message.sentAt, version: post.versions.get(from) ?? 0 };
   }
 
   /** Entries after each cursor, group by group, up to the entry limit and the page budget (as sync pages). */

@@ -85,6 +85,24 @@ export class Rooms {
     return acked;
   }
 
+  /**
+   * A message from the system sender (the admin API), who is in no room and has no rate limit:
+   * published once to the room broadcast like a viewer's; stored under the next seq first when
+   * reliable. A room nobody is in hears nothing (a reliable one is still stored, for pulls).
+   */
+  async systemSend(roomId: string, sender: string, body: { kind: number; content: string; reliable: boolean }): Promise<Ack> {
+    const sentAt = this.clock.now();
+    const message = { messageId: newMessageId(sentAt), from: sender, kind: body.kind, content: body.content, sentAt };
+    if (!body.reliable) {
+      this.publish(roomId, { ...message, seq: 0 });
+      return { roomId, messageId: message.messageId, seq: 0, serverTime: sentAt };
+    }
+    const acked = await this.commit(roomId, message);
+    // The latest seq is kept for rooms with viewers here only.
+    if (this.membership.online(roomId) === 0) this.latestSeq.delete(roomId);
+    return acked;
+  }
+
   async pull(session: SessionInfo, body: BodyOf<'roomPull'>): Promise<BodyOf<'roomPage'>> {
     this.member(session, body.roomId);
     const limit = Math.min(Math.max(body.limit ?? this.options.pullLimit, 1), this.options.pullLimit);
