@@ -23,6 +23,8 @@ export interface MessageWriters {
   nextSeq(conversationId: string): number;
   putHistory(message: MessageRecord): Promise<unknown>;
   appendInbox(userId: string, entry: { type: number; conversationId: string; seq: number; message: MessageRecord }): number;
+  /** The epoch of every version appendInbox gives (one per store, SPEC §11.2). */
+  readonly inboxEpoch: string;
   recordConversation(userId: string, peer: string, message: MessageRecord, incoming: boolean): void;
   /** Reads a stored message, for the answer to a resend. */
   message(conversationId: string, seq: number): MessageRecord | undefined;
@@ -62,7 +64,7 @@ export class EmbeddedMessages implements MessageStore {
     const known = this.writers.dedup.get(key);
     if (known?.version !== undefined) {
       const message = this.writers.message(conversationId, known.seq);
-      if (message) return this.admitted(Promise.resolve({ fresh: false, message, receiverVersion: 0, senderVersion: known.version }));
+      if (message) return this.admitted(Promise.resolve({ fresh: false, message, receiverVersion: 0, senderVersion: known.version, senderEpoch: this.writers.inboxEpoch }));
     }
     this.commits++;
     const seq = this.writers.nextSeq(conversationId);
@@ -75,7 +77,7 @@ export class EmbeddedMessages implements MessageStore {
     this.writers.recordConversation(from, to, message, false);
     // Queued last: LMDB commits in issue order, so this put's promise covers the whole message.
     const last = this.writers.dedup.put(key, { messageId: message.messageId, conversationId, seq, sentAt: message.sentAt, version: senderVersion });
-    const committed = last.then((): CommittedMessage => ({ fresh: true, message, receiverVersion, senderVersion }));
+    const committed = last.then((): CommittedMessage => ({ fresh: true, message, receiverVersion, senderVersion, receiverEpoch: this.writers.inboxEpoch, senderEpoch: this.writers.inboxEpoch }));
     this.pending.set(dedupKey, committed);
     const forget = () => this.pending.delete(dedupKey);
     committed.then(forget, forget);
