@@ -47,6 +47,8 @@ const { values, positionals } = parseArgs({
     help: { type: 'boolean' },
     'room-size': { type: 'string' },
     'reliable-share': { type: 'string' },
+    fault: { type: 'string' },
+    'fault-redis': { type: 'string' },
   },
 });
 
@@ -72,6 +74,8 @@ const HELP = `tern-loadgen [agent] [options]
   --drain S           seconds to wait for deliveries after the last send (default 10)
   --room-size N       live rooms of N users each instead of pairs (tern only; 0 = pairs)
   --reliable-share S  share of room messages sent reliable (default 0.1); the check covers them
+  --fault F           inject a fault while devices message: redis-flush@S (FLUSHALL S seconds in)
+  --fault-redis H:P   the Redis the fault acts on (the server's; required with a redis fault)
   --server-pid PID    sample the server's RSS (with its workers) for memory per connection
   --agents LIST       run workers on agents host:port,… instead of locally
   --out DIR           where the JSON and HTML reports go (default var/loadgen)
@@ -109,6 +113,8 @@ function overrides(): Partial<Scenario> {
   set('serverPid', num(values['server-pid']));
   set('roomSize', num(values['room-size']));
   set('roomReliableShare', num(values['reliable-share']));
+  set('fault', values.fault);
+  set('faultRedis', values['fault-redis']);
   return o;
 }
 

@@ -3,6 +3,7 @@
  * way. Flags override a JSON scenario file, which overrides the defaults.
  */
 import { readFileSync } from 'node:fs';
+import { parseFault } from './faults.ts';
 
 export type LoadProtocol = 'tern' | 'mqtt';
 
@@ -69,6 +70,10 @@ export interface Scenario {
   readonly roomSize: number;
   /** Share of room messages sent as reliable (gifts). */
   readonly roomReliableShare: number;
+  /** A fault to inject while devices message (see faults.ts), e.g. "redis-flush@5"; empty for none. */
+  readonly fault: string;
+  /** HOST:PORT of the Redis a redis fault acts on: the one the server under test uses. */
+  readonly faultRedis: string;
 }
 
 export const defaults: Scenario = {
@@ -99,6 +104,8 @@ export const defaults: Scenario = {
   serverPid: undefined,
   roomSize: 0,
   roomReliableShare: 0.1,
+  fault: '',
+  faultRedis: '',
 };
 
 /** "127.0.0.2-127.0.0.9" or "10.0.0.5,10.0.0.6" → a list of addresses. */
@@ -144,5 +151,11 @@ function validate(s: Scenario): void {
   if (s.roomSize > 0 && s.protocol !== 'tern') problems.push('rooms need protocol tern');
   if (s.roomReliableShare < 0 || s.roomReliableShare > 1) problems.push('roomReliableShare must be within 0–1');
   if ((s.users * s.devicesPerUser) / s.workers > 19_000) problems.push('more than 19,000 connections per worker: add workers (a process may hold 20,000 descriptors)');
+  try {
+    parseFault(s.fault, s.faultRedis);
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+  if (s.fault !== '' && s.protocol !== 'tern') problems.push('faults need protocol tern');
   if (problems.length) throw new Error(`invalid scenario:\n  ${problems.join('\n  ')}`);
 }
