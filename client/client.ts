@@ -12,7 +12,7 @@ import { Opcode } from '../protocol/opcodes.ts';
 import type { FieldType } from '../protocol/schema.ts';
 import { Timers } from '../protocol/timers.ts';
 import { catchUpGroups, GroupCursors, groupOfConversation, GroupRequests, type Requester } from './groups.ts';
-import { recoverFromHistory, type RecoveredConversation } from './recovery.ts';
+import { readBack, recoverFromHistory, type RecoveredConversation } from './recovery.ts';
 import { Reorderer } from './reorder.ts';
 import { ClientRooms } from './rooms.ts';
 import { delay, realTime, type ClientTime } from './time.ts';
@@ -29,6 +29,8 @@ const MAX_RECOVERIES_PER_SYNC = 3;
 /** Retryable sync refusals (rate limit, overload) waited out before the sync gives up. */
 const MAX_SYNC_THROTTLES = 5;
 const SYNC_THROTTLE_STEP_MS = 200;
+/** Sync passes run back to back at most (each asked for by a gap or a connection while the last ran); the next ask starts again. */
+const MAX_SYNC_RUNS = 100;
 
 export interface ClientOptions {
   readonly endpoint: Endpoint;
@@ -448,6 +450,8 @@ export class Client extends EventEmitter<ClientEvents> {
   }
 
   private release(message: MessageRecord): void {
+    // Seen once shown: the same message coming again (by push, sync or a history read) is not shown twice.
+    this.remember(message.messageId);
     const groupId = groupOfConversation(message.conversationId);
     if (groupId !== undefined) this.cursors.advance(groupId, message.seq);
     this.emit('message', message);
@@ -474,54 +478,65 @@ export class Client extends EventEmitter<ClientEvents> {
     }
   }
 
-  /** Pulls pages until an empty one; each request acknowledges the page before it. */
+  /**
+   * Pulls pages until an empty one; each request acknowledges the page before it. A sync asked
+   * for while one runs (a gap, a new connection) runs after it, also when the running one failed
+   * (its connection dropped): otherwise a reconnect during a sync would never sync.
+   */
   private syncNow(): Promise<void> {
     if (this.syncing) {
       this.syncAgain = true;
       return this.syncing;
     }
-    this.syncing = this.syncLoop()
-      .catch((error: unknown) => this.reportSyncError(error))
-      .finally(() => {
+    this.syncing = (async () => {
+      try {
+        for (let runs = 0; runs < MAX_SYNC_RUNS; runs++) {
+          this.syncAgain = false;
+          try {
+            await this.syncPass();
+          } catch (error) {
+            this.reportSyncError(error);
+          }
+          if (!this.syncAgain || !this.loggedIn()) break;
+        }
+      } finally {
         this.syncing = undefined;
-      });
+      }
+    })();
     return this.syncing;
   }
 
-  private async syncLoop(): Promise<void> {
+  private async syncPass(): Promise<void> {
     let recoveries = 0;
-    do {
-      this.syncAgain = false;
-      for (let throttled = 0; ; ) {
-        const page = await this.request(Opcode.sync, Bodies.sync, { sinceVersion: this.version, ...(this.epoch !== undefined ? { epoch: this.epoch } : {}) }, Bodies.syncPage).catch((error: unknown) => {
-          // A retryable refusal (rate limit, overload) is waited out a few times; 3005 starts a recovery.
-          if (error instanceof ServerError && error.code === ErrorCode.versionTooOld) return 'tooOld' as const;
-          if (error instanceof ServerError && ERROR_INFO[error.code].retry && throttled++ < MAX_SYNC_THROTTLES) return undefined;
-          throw error;
-        });
-        if (page === undefined) {
-          await delay(this.time, SYNC_THROTTLE_STEP_MS * throttled);
-          continue;
-        }
-        if (page === 'tooOld' || page.reset) {
-          if (++recoveries > MAX_RECOVERIES_PER_SYNC) throw new Error(`the inbox was reset ${recoveries - 1} times during one sync; the next sync tries again`);
-          const session = this.session;
-          // After 3005 the session's position is where the inbox still holds entries (SPEC §11.3);
-          // after a reset page, this epoch's entries are synced from its start.
-          const restart = page === 'tooOld' ? { epoch: session?.epoch ?? this.epoch, version: session?.version ?? 0 } : { epoch: page.epoch, version: 0 };
-          await this.recover(restart.epoch);
-          this.version = restart.version;
-          this.epoch = restart.epoch;
-          continue;
-        }
-        if (page.epoch !== undefined) this.epoch = page.epoch;
-        for (const entry of page.entries) this.apply(entry, true);
-        // Ahead of the inbox (state the server no longer has): move back to it, or the entries
-        // numbered next would be taken for ones already applied (SPEC §11.3).
-        if (page.entries.length === 0 && page.lastVersion < this.version) this.version = page.lastVersion;
-        if (page.entries.length === 0) break;
+    for (let throttled = 0; ; ) {
+      const page = await this.request(Opcode.sync, Bodies.sync, { sinceVersion: this.version, ...(this.epoch !== undefined ? { epoch: this.epoch } : {}) }, Bodies.syncPage).catch((error: unknown) => {
+        // A retryable refusal (rate limit, overload) is waited out a few times; 3005 starts a recovery.
+        if (error instanceof ServerError && error.code === ErrorCode.versionTooOld) return 'tooOld' as const;
+        if (error instanceof ServerError && ERROR_INFO[error.code].retry && throttled++ < MAX_SYNC_THROTTLES) return undefined;
+        throw error;
+      });
+      if (page === undefined) {
+        await delay(this.time, SYNC_THROTTLE_STEP_MS * throttled);
+        continue;
       }
-    } while (this.syncAgain);
+      if (page === 'tooOld' || page.reset) {
+        if (++recoveries > MAX_RECOVERIES_PER_SYNC) throw new Error(`the inbox was reset ${recoveries - 1} times during one sync; the next sync tries again`);
+        const session = this.session;
+        // After 3005 the session's position is where the inbox still holds entries (SPEC §11.3);
+        // after a reset page, this epoch's entries are synced from its start.
+        const restart = page === 'tooOld' ? { epoch: session?.epoch ?? this.epoch, version: session?.version ?? 0 } : { epoch: page.epoch, version: 0 };
+        await this.recover(restart.epoch);
+        this.version = restart.version;
+        this.epoch = restart.epoch;
+        continue;
+      }
+      if (page.epoch !== undefined) this.epoch = page.epoch;
+      for (const entry of page.entries) this.apply(entry, true);
+      // Ahead of the inbox (state the server no longer has): move back to it, or the entries
+      // numbered next would be taken for ones already applied (SPEC §11.3).
+      if (page.entries.length === 0 && page.lastVersion < this.version) this.version = page.lastVersion;
+      if (page.entries.length === 0) break;
+    }
   }
 
   /** Reads what this device lacks back from history (SPEC §11.6); pushes wait meanwhile. */
@@ -564,17 +579,20 @@ export class Client extends EventEmitter<ClientEvents> {
   }
 
   private async fetchGap(conversationId: string, afterSeq: number, beforeSeq: number): Promise<MessageRecord[]> {
-    const page = await this.history(conversationId, beforeSeq, Math.min(100, beforeSeq - afterSeq - 1));
+    // Paged back to afterSeq: a gap can be longer than one page (a device that missed pushes for a while).
+    const { messages } = await readBack({ history: (c, before, limit) => this.history(c, before, limit) }, conversationId, afterSeq, beforeSeq);
     const found: MessageRecord[] = [];
-    for (const message of page.messages) {
-      if (message.seq <= afterSeq || this.seen.has(message.messageId)) continue;
-      // Seen now: the same message arriving later by push or sync is not released a second time.
-      this.remember(message.messageId);
+    for (const message of messages) {
+      if (this.seen.has(message.messageId)) continue;
       // This device's own send, not yet ACKed: not an incoming message.
-      if (message.from === this.options.userId && this.outbox.has(message.clientMsgId)) this.reorder.own(conversationId, message.seq);
-      else found.push(message);
+      if (message.from === this.options.userId && this.outbox.has(message.clientMsgId)) {
+        this.remember(message.messageId);
+        this.reorder.own(conversationId, message.seq);
+      } else found.push(message);
     }
-    return found.reverse();
+    // Not remembered here: a found message is remembered when it is released, and one that is not
+    // (the conversation moved past it meanwhile) may still come by push, sync or recovery.
+    return found;
   }
 
   private onGoAway(transport: Transport, body: BodyOf<'goAway'>): void {

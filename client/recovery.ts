@@ -48,9 +48,15 @@ export async function recoverFromHistory(
   return { conversations: ids.length, messages };
 }
 
-async function readBack(requests: RecoveryRequests, conversationId: string, afterSeq: number): Promise<RecoveredConversation> {
+/** The messages of a conversation with afterSeq < seq < beforeSeq (all after afterSeq without beforeSeq), ascending, within the page bound. */
+export async function readBack(
+  requests: Pick<RecoveryRequests, 'history'>,
+  conversationId: string,
+  afterSeq: number,
+  before?: number,
+): Promise<RecoveredConversation> {
   const newestFirst: MessageRecord[] = [];
-  let beforeSeq: number | undefined;
+  let beforeSeq = before;
   for (let pages = 0; pages < MAX_RECOVERY_PAGES; pages++) {
     const page = await requests.history(conversationId, beforeSeq, RECOVERY_PAGE);
     for (const message of page.messages) if (message.seq > afterSeq) newestFirst.push(message);

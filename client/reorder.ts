@@ -11,7 +11,12 @@ interface ConversationOrder {
   /** Waiting messages by seq; null marks a seq this device sent itself, passed over silently. */
   held: Map<number, MessageRecord | null>;
   cancelTimer: (() => void) | undefined;
+  /** Gap fetches that failed in a row. */
+  failedFetches: number;
 }
+
+/** Failed gap fetches in a row before the gap is passed over (the messages are then shown when they come, late). */
+export const MAX_GAP_FETCH_FAILURES = 5;
 
 /** One seq of a catch-up: the message to release, or null for one not to show (already shown, or this device's own). */
 export interface CatchUpItem {
@@ -91,7 +96,7 @@ export class Reorderer {
   private order(conversationId: string, initialLastSeq: number): ConversationOrder {
     let order = this.conversations.get(conversationId);
     if (!order) {
-      order = { lastSeq: initialLastSeq, held: new Map(), cancelTimer: undefined };
+      order = { lastSeq: initialLastSeq, held: new Map(), cancelTimer: undefined, failedFetches: 0 };
       this.conversations.set(conversationId, order);
     }
     return order;
@@ -122,19 +127,30 @@ export class Reorderer {
 
   private fillGap(conversationId: string, order: ConversationOrder): void {
     order.cancelTimer = undefined;
+    if (order.held.size === 0) return;
     const firstHeld = Math.min(...order.held.keys());
     const afterSeq = order.lastSeq;
-    this.hooks
-      .fetchGap(conversationId, afterSeq, firstHeld)
-      .catch((error: unknown) => {
-        this.hooks.failed(error);
-        return [] as MessageRecord[];
-      })
-      .then((found) => {
+    this.hooks.fetchGap(conversationId, afterSeq, firstHeld).then(
+      (found) => {
+        order.failedFetches = 0;
         for (const message of found) if (message.seq > order.lastSeq && !order.held.has(message.seq)) order.held.set(message.seq, message);
         // Whatever is still missing (deleted for this user) is skipped rather than waited for forever.
         if (order.held.size > 0 && !order.held.has(order.lastSeq + 1) && order.lastSeq === afterSeq) order.lastSeq = Math.min(...order.held.keys()) - 1;
         this.drain(conversationId, order);
-      });
+      },
+      (error: unknown) => {
+        this.hooks.failed(error);
+        // The missing messages exist; only the request failed (a dropped connection). Passing the
+        // gap over would move the conversation past them for good (a later catch-up takes seqs up
+        // to here as released), so the fetch is tried again, a bounded number of times.
+        if (++order.failedFetches < MAX_GAP_FETCH_FAILURES) {
+          if (!order.cancelTimer && order.held.size > 0) order.cancelTimer = this.time.after(this.gapWaitMs, () => this.fillGap(conversationId, order));
+          return;
+        }
+        order.failedFetches = 0;
+        if (order.held.size > 0 && !order.held.has(order.lastSeq + 1) && order.lastSeq === afterSeq) order.lastSeq = Math.min(...order.held.keys()) - 1;
+        this.drain(conversationId, order);
+      },
+    );
   }
 }

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import type { BodyOf, MessageRecord } from '../../protocol/bodies.ts';
 import { MAX_RECOVERY_PAGES, recoverFromHistory, type RecoveredConversation } from '../../client/recovery.ts';
-import { Reorderer } from '../../client/reorder.ts';
+import { MAX_GAP_FETCH_FAILURES, Reorderer } from '../../client/reorder.ts';
 import type { ClientTime } from '../../client/time.ts';
 
 const C = 'p:ann:ben';
@@ -103,22 +103,46 @@ describe('SDK recovery', () => {
     assert.deepEqual(released, [3, 4, 6, 7], 'a run already released is not released again');
   });
 
-  it('fetches a gap when its wait is over on the injected clock, and reports a failed fetch instead of hiding it', async () => {
+  it('fetches a gap when its wait is over on the injected clock, asks again after a failed fetch, and reports each failure', async () => {
     const time = new ManualTime();
     const released: number[] = [];
     const failures: unknown[] = [];
+    let fetches = 0;
     const reorder = new Reorderer(
-      { release: (m) => released.push(m.seq), fetchGap: () => Promise.reject(new Error('connection closed')), failed: (e) => failures.push(e) },
+      {
+        release: (m) => released.push(m.seq),
+        fetchGap: () => (++fetches < MAX_GAP_FETCH_FAILURES ? Promise.reject(new Error('connection closed')) : Promise.resolve([message(2), message(3)])),
+        failed: (e) => failures.push(e),
+      },
       500,
       time,
     );
+    const settle = () => new Promise((resolve) => setImmediate(resolve));
     reorder.seed(C, 1);
     reorder.add(message(4));
     time.advance(499);
-    assert.deepEqual([released, failures.length], [[], 0], 'still waiting at 499 ms');
-    time.advance(1);
-    await new Promise((resolve) => setImmediate(resolve));
-    assert.equal(failures.length, 1);
-    assert.deepEqual(released, [4], 'released without what could not be fetched');
+    assert.deepEqual([released, fetches], [[], 0], 'still waiting at 499 ms');
+    for (let i = 1; i < MAX_GAP_FETCH_FAILURES; i++) {
+      time.advance(500);
+      await settle();
+      assert.deepEqual([fetches, failures.length, released], [i, i, []], `the gap is not passed over after ${i} failed fetches`);
+    }
+    time.advance(500);
+    await settle();
+    assert.deepEqual(released, [2, 3, 4], 'the fetch that succeeded fills the gap, in order');
+  });
+
+  it('passes a gap over after the bound of failed fetches, so waiting messages are not held forever', async () => {
+    const time = new ManualTime();
+    const released: number[] = [];
+    const reorder = new Reorderer({ release: (m) => released.push(m.seq), fetchGap: () => Promise.reject(new Error('down')), failed: () => {} }, 500, time);
+    reorder.seed(C, 1);
+    reorder.add(message(4));
+    for (let i = 0; i < MAX_GAP_FETCH_FAILURES; i++) {
+      time.advance(500);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.deepEqual(released, [4]);
+    assert.equal(time.pending, 0);
   });
 });
