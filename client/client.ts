@@ -13,11 +13,25 @@ import type { FieldType } from '../protocol/schema.ts';
 import { Timers } from '../protocol/timers.ts';
 import { catchUpGroups, GroupCursors, groupOfConversation, GroupRequests, type Requester } from './groups.ts';
 import { dispatch, type Dispatched } from './dispatch.ts';
+import { readBack, recoverFromHistory, type RecoveredConversation } from './recovery.ts';
 import { Reorderer } from './reorder.ts';
 import { ClientRooms } from './rooms.ts';
-import { ServerError, Transport, type Endpoint } from './transport.ts';
+import { delay, realTime, type ClientTime } from './time.ts';
+import { ConnectionClosed, ServerError, Transport, type Endpoint } from './transport.ts';
 
-export type ClientStatus = 'idle' | 'connecting' | 'ready' | 'reconnecting' | 'closed';
+/**
+ * `recovering`: logged in, rebuilding from history after the inbox lost state (SPEC §11.6);
+ * requests and sends go on, inbox entries are applied again once it is over.
+ */
+export type ClientStatus = 'idle' | 'connecting' | 'ready' | 'recovering' | 'reconnecting' | 'closed';
+
+/** Recoveries one sync may start before it gives up (the inbox keeps being reset under it). */
+const MAX_RECOVERIES_PER_SYNC = 3;
+/** Retryable sync refusals (rate limit, overload) waited out before the sync gives up. */
+const MAX_SYNC_THROTTLES = 5;
+const SYNC_THROTTLE_STEP_MS = 200;
+/** Sync passes run back to back at most (each asked for by a gap or a connection while the last ran); the next ask starts again. */
+const MAX_SYNC_RUNS = 100;
 
 export interface ClientOptions {
   readonly endpoint: Endpoint;
@@ -42,6 +56,12 @@ export interface ClientOptions {
   readonly clientName?: string;
   /** Highest inbox version this device has applied (persisted by the app); 0 for a new device. */
   readonly version?: number;
+  /** The epoch of `version` (persisted by the app with it, see `inboxEpoch`); absent for a new device. */
+  readonly epoch?: string;
+  /** Highest seq applied per 1:1 conversation (persisted by the app, see `conversationSeqs`): where recovery reads history back to. */
+  readonly conversationSeqs?: Readonly<Record<string, number>>;
+  /** Clock and timers; tests pass their own to fire timers without sleeping. */
+  readonly time?: ClientTime;
   readonly reconnect?: false | { readonly baseMs: number; readonly maxMs: number };
   readonly sendResendMs?: number;
   readonly gapWaitMs?: number;
@@ -64,6 +84,10 @@ export interface ClientEvents {
   dispatchFailed: [Error];
   disconnected: [Error | undefined];
   serverError: [ServerError];
+  /** A sync, recovery or gap fetch failed (not only with a server error); the next sync or connection tries again. */
+  syncError: [Error];
+  /** A recovery from history finished: how many conversations were read back and messages found. */
+  recovered: [{ readonly epoch: string | undefined; readonly conversations: number; readonly messages: number }];
   /** A live room message: ordinary ones as they come, reliable ones once each, in seq order per room. */
   roomMessage: [string, RoomMessageRecord];
   /** The server dropped this many ordinary messages of a room for this connection (it was reading too slowly). */
@@ -92,6 +116,14 @@ export class Client extends EventEmitter<ClientEvents> {
   clockOffsetMs = 0;
   private transport: Transport | undefined;
   private version: number;
+  private epoch: string | undefined;
+  private readonly time: ClientTime;
+  /**
+   * Per conversation, the seq up to which the last recovery read history: the sync after it
+   * replays the epoch's entries from its start, and their messages up to here were shown already
+   * or passed over (even by an earlier run of the app, whose `seen` this one does not have).
+   */
+  private coveredByHistory = new Map<string, number>();
   private token: string | undefined;
   private registered: boolean;
   private readonly outbox = new Map<string, Outgoing>();
@@ -124,14 +156,18 @@ export class Client extends EventEmitter<ClientEvents> {
   constructor(private readonly options: ClientOptions) {
     super();
     this.version = options.version ?? 0;
+    this.epoch = options.epoch;
+    this.time = options.time ?? realTime;
     this.token = options.token;
     this.registered = !options.register;
     this.cursors = new GroupCursors(options.groupCursors);
     this.groups = new GroupRequests(this.requestByName);
     this.reorder = new Reorderer(
-      { release: (m) => this.release(m), fetchGap: (c, after, before) => this.fetchGap(c, after, before) },
+      { release: (m) => this.release(m), fetchGap: (c, after, before) => this.fetchGap(c, after, before), failed: (error) => this.reportSyncError(error) },
       options.gapWaitMs ?? 500,
+      this.time,
     );
+    for (const [conversationId, seq] of Object.entries(options.conversationSeqs ?? {})) this.reorder.seed(conversationId, seq);
     this.rooms = new ClientRooms(
       {
         join: (roomId) => this.request(Opcode.roomJoin, Bodies.roomJoin, { roomId }, Bodies.roomJoined),
@@ -143,6 +179,18 @@ export class Client extends EventEmitter<ClientEvents> {
 
   get inboxVersion(): number {
     return this.version;
+  }
+
+  /** The epoch of `inboxVersion`, for the app to persist with it. */
+  get inboxEpoch(): string | undefined {
+    return this.epoch;
+  }
+
+  /** The highest seq applied per 1:1 conversation, for the app to persist and pass back as `conversationSeqs`. */
+  get conversationSeqs(): Record<string, number> {
+    const seqs: Record<string, number> = {};
+    for (const [conversationId, seq] of this.reorder.lastSeqs()) if (groupOfConversation(conversationId) === undefined) seqs[conversationId] = seq;
+    return seqs;
   }
 
   /** The highest seq applied per group, for the app to persist and pass back as `groupCursors`. */
@@ -304,8 +352,14 @@ export class Client extends EventEmitter<ClientEvents> {
         return session;
       });
     }
-    const credentials = this.token !== undefined ? { token: this.token } : { password };
-    return transport.request(Opcode.login, Bodies.login, { userId, deviceId, platform, ...credentials }, Bodies.session);
+    if (this.token === undefined) return transport.request(Opcode.login, Bodies.login, { userId, deviceId, platform, password }, Bodies.session);
+    return transport.request(Opcode.login, Bodies.login, { userId, deviceId, platform, token: this.token }, Bodies.session).catch((error: unknown) => {
+      // A token the server no longer knows (revoked, expired, or lost with its hot store): the
+      // password, when the app gave one, logs in again (SPEC §17: on 2003 discard the token).
+      if (!(error instanceof ServerError) || error.code !== ErrorCode.badToken || password === undefined) throw error;
+      this.token = undefined;
+      return transport.request(Opcode.login, Bodies.login, { userId, deviceId, platform, password }, Bodies.session);
+    });
   }
 
   private readonly requestByName: Requester = <Q extends BodyName, R extends BodyName>(q: Q, body: BodyOf<Q>, r: R) =>
@@ -313,12 +367,16 @@ export class Client extends EventEmitter<ClientEvents> {
 
   private request<Req, Rep>(opcode: number, schema: FieldType<Req>, body: Req, reply: FieldType<Rep>): Promise<Rep> {
     const transport = this.transport;
-    if (!transport || this.status !== 'ready') return Promise.reject(new ProtocolError(ErrorCode.notAuthenticated, 'not connected'));
+    if (!transport || !this.loggedIn()) return Promise.reject(new ProtocolError(ErrorCode.notAuthenticated, 'not connected'));
     return transport.request(opcode, schema, body, reply);
   }
 
+  private loggedIn(): boolean {
+    return this.status === 'ready' || this.status === 'recovering';
+  }
+
   private trySend(item: Outgoing): void {
-    if (item.inFlight || this.status !== 'ready' || !this.transport) return;
+    if (item.inFlight || !this.loggedIn() || !this.transport) return;
     item.inFlight = true;
     item.attempts++;
     const resendMs = Math.min(this.options.sendResendMs ?? Timers.sendResendMs, Timers.sendResendMaxMs);
@@ -335,7 +393,8 @@ export class Client extends EventEmitter<ClientEvents> {
         this.reorder.own(ack.conversationId, ack.seq);
         const groupId = groupOfConversation(ack.conversationId);
         if (groupId !== undefined) this.cursors.advance(groupId, ack.seq);
-        if (ack.version === this.version + 1) this.version = ack.version;
+        // A version of another epoch says nothing about this one (SPEC §11.4).
+        if (ack.version === this.version + 1 && ack.epoch === this.epoch) this.version = ack.version;
         item.resolve(ack);
       },
       (error: Error) => {
@@ -401,6 +460,13 @@ export class Client extends EventEmitter<ClientEvents> {
       if (this.heldGroupPushes.length < MAX_HELD_GROUP_PUSHES) this.heldGroupPushes.push(entry.message);
       return;
     }
+    // Everything pushed is in the inbox: while recovering, the sync that ends the recovery brings it.
+    if (!fromSync && this.status === 'recovering') return;
+    if (!fromSync && entry.epoch !== undefined && entry.epoch !== this.epoch) {
+      // Another epoch: the sync finds out whether this device must recover (SPEC §11.4).
+      void this.syncNow();
+      return;
+    }
     if (entry.version <= this.version) return;
     if (!fromSync && entry.version > this.version + 1) {
       void this.syncNow();
@@ -411,6 +477,7 @@ export class Client extends EventEmitter<ClientEvents> {
     const message = entry.type === EntryType.message ? entry.message : undefined;
     if (!message || this.seen.has(message.messageId)) return;
     this.remember(message.messageId);
+    if (message.seq <= (this.coveredByHistory.get(message.conversationId) ?? 0)) return;
     // Our own send, synced back (as a carbon) before its ACK arrived: not an incoming message.
     if (message.from === this.options.userId && this.outbox.has(message.clientMsgId)) return this.reorder.own(message.conversationId, message.seq);
     this.reorder.add(message);
@@ -424,6 +491,8 @@ export class Client extends EventEmitter<ClientEvents> {
   }
 
   private release(message: MessageRecord): void {
+    // Seen once shown: the same message coming again (by push, sync or a history read) is not shown twice.
+    this.remember(message.messageId);
     const groupId = groupOfConversation(message.conversationId);
     if (groupId !== undefined) this.cursors.advance(groupId, message.seq);
     this.emit('message', message);
@@ -434,7 +503,7 @@ export class Client extends EventEmitter<ClientEvents> {
     try {
       await catchUpGroups(this.requestByName, this.cursors, (conversationId, seq) => this.reorder.seed(conversationId, seq), (message) => this.applyTimeline(message));
     } catch (error) {
-      if (error instanceof ServerError) this.emit('serverError', error);
+      this.reportSyncError(error);
     } finally {
       const held = this.heldGroupPushes ?? [];
       this.heldGroupPushes = undefined;
@@ -450,7 +519,11 @@ export class Client extends EventEmitter<ClientEvents> {
     }
   }
 
-  /** Pulls pages until an empty one; each request acknowledges the page before it. */
+  /**
+   * Pulls pages until an empty one; each request acknowledges the page before it. A sync asked
+   * for while one runs (a gap, a new connection) runs after it, also when the running one failed
+   * (its connection dropped): otherwise a reconnect during a sync would never sync.
+   */
   private syncNow(): Promise<void> {
     if (this.syncing) {
       this.syncAgain = true;
@@ -458,27 +531,15 @@ export class Client extends EventEmitter<ClientEvents> {
     }
     this.syncing = (async () => {
       try {
-        do {
+        for (let runs = 0; runs < MAX_SYNC_RUNS; runs++) {
           this.syncAgain = false;
-          for (let throttled = 0; ; ) {
-            const page = await this.request(Opcode.sync, Bodies.sync, { sinceVersion: this.version }, Bodies.syncPage).catch((error: unknown) => {
-              // A retryable refusal (rate limit, overload) is waited out a few times; anything else ends this sync.
-              if (error instanceof ServerError && ERROR_INFO[error.code].retry && throttled++ < 5) return undefined;
-              throw error;
-            });
-            if (!page) {
-              await new Promise((resolve) => setTimeout(resolve, 200 * throttled));
-              continue;
-            }
-            for (const entry of page.entries) this.apply(entry, true);
-            // Ahead of the inbox (state the server no longer has): move back to it, or the entries
-            // numbered next would be taken for ones already applied (SPEC §11.3).
-            if (page.entries.length === 0 && page.lastVersion < this.version) this.version = page.lastVersion;
-            if (page.entries.length === 0) break;
+          try {
+            await this.syncPass();
+          } catch (error) {
+            this.reportSyncError(error);
           }
-        } while (this.syncAgain);
-      } catch {
-        // The connection dropped mid-sync; the next connection syncs again from the same version.
+          if (!this.syncAgain || !this.loggedIn()) break;
+        }
       } finally {
         this.syncing = undefined;
       }
@@ -486,18 +547,93 @@ export class Client extends EventEmitter<ClientEvents> {
     return this.syncing;
   }
 
-  private async fetchGap(conversationId: string, afterSeq: number, beforeSeq: number): Promise<MessageRecord[]> {
-    const page = await this.history(conversationId, beforeSeq, Math.min(100, beforeSeq - afterSeq - 1));
-    const found: MessageRecord[] = [];
-    for (const message of page.messages) {
-      if (message.seq <= afterSeq || this.seen.has(message.messageId)) continue;
-      // Seen now: the same message arriving later by push or sync is not released a second time.
-      this.remember(message.messageId);
-      // This device's own send, not yet ACKed: not an incoming message.
-      if (message.from === this.options.userId && this.outbox.has(message.clientMsgId)) this.reorder.own(conversationId, message.seq);
-      else found.push(message);
+  private async syncPass(): Promise<void> {
+    let recoveries = 0;
+    for (let throttled = 0; ; ) {
+      const page = await this.request(Opcode.sync, Bodies.sync, { sinceVersion: this.version, ...(this.epoch !== undefined ? { epoch: this.epoch } : {}) }, Bodies.syncPage).catch((error: unknown) => {
+        // A retryable refusal (rate limit, overload) is waited out a few times; 3005 starts a recovery.
+        if (error instanceof ServerError && error.code === ErrorCode.versionTooOld) return 'tooOld' as const;
+        if (error instanceof ServerError && ERROR_INFO[error.code].retry && throttled++ < MAX_SYNC_THROTTLES) return undefined;
+        throw error;
+      });
+      if (page === undefined) {
+        await delay(this.time, SYNC_THROTTLE_STEP_MS * throttled);
+        continue;
+      }
+      if (page === 'tooOld' || page.reset) {
+        if (++recoveries > MAX_RECOVERIES_PER_SYNC) throw new Error(`the inbox was reset ${recoveries - 1} times during one sync; the next sync tries again`);
+        const session = this.session;
+        // After 3005 the session's position is where the inbox still holds entries (SPEC §11.3);
+        // after a reset page, this epoch's entries are synced from its start.
+        const restart = page === 'tooOld' ? { epoch: session?.epoch ?? this.epoch, version: session?.version ?? 0 } : { epoch: page.epoch, version: 0 };
+        await this.recover(restart.epoch);
+        this.version = restart.version;
+        this.epoch = restart.epoch;
+        continue;
+      }
+      if (page.epoch !== undefined) this.epoch = page.epoch;
+      for (const entry of page.entries) this.apply(entry, true);
+      // Ahead of the inbox (state the server no longer has): move back to it, or the entries
+      // numbered next would be taken for ones already applied (SPEC §11.3).
+      if (page.entries.length === 0 && page.lastVersion < this.version) this.version = page.lastVersion;
+      if (page.entries.length === 0) break;
     }
-    return found.reverse();
+  }
+
+  /** Reads what this device lacks back from history (SPEC §11.6); pushes wait meanwhile. */
+  private async recover(epoch: string | undefined): Promise<void> {
+    this.setStatus('recovering');
+    try {
+      const result = await recoverFromHistory(
+        {
+          conversations: (limit) => this.conversations(limit),
+          history: (conversationId, beforeSeq, limit) => this.history(conversationId, beforeSeq, limit),
+        },
+        this.reorder.lastSeqs(),
+        (conversation) => this.applyRecovered(conversation),
+        (conversationId) => groupOfConversation(conversationId) === undefined,
+      );
+      this.coveredByHistory = this.reorder.lastSeqs();
+      this.emit('recovered', { epoch, ...result });
+    } finally {
+      if (this.status === 'recovering') this.setStatus('ready');
+    }
+  }
+
+  private applyRecovered({ conversationId, messages }: RecoveredConversation): void {
+    const items = messages.map((message) => {
+      if (this.seen.has(message.messageId)) return { seq: message.seq, message: null };
+      this.remember(message.messageId);
+      // This device's own send, not yet ACKed: matched to the outbox, not shown as incoming.
+      if (message.from === this.options.userId && this.outbox.has(message.clientMsgId)) return { seq: message.seq, message: null };
+      return { seq: message.seq, message };
+    });
+    this.reorder.catchUp(conversationId, items);
+  }
+
+  /** Reports a failed sync, recovery or gap fetch; a dropped connection is reported by `disconnected` instead. */
+  private reportSyncError(error: unknown): void {
+    if (error instanceof ServerError) this.emit('serverError', error);
+    if (error instanceof ConnectionClosed) return;
+    if (error instanceof ProtocolError && error.code === ErrorCode.notAuthenticated && !this.loggedIn()) return;
+    this.emit('syncError', error instanceof Error ? error : new Error(String(error)));
+  }
+
+  private async fetchGap(conversationId: string, afterSeq: number, beforeSeq: number): Promise<MessageRecord[]> {
+    // Paged back to afterSeq: a gap can be longer than one page (a device that missed pushes for a while).
+    const { messages } = await readBack({ history: (c, before, limit) => this.history(c, before, limit) }, conversationId, afterSeq, beforeSeq);
+    const found: MessageRecord[] = [];
+    for (const message of messages) {
+      if (this.seen.has(message.messageId)) continue;
+      // This device's own send, not yet ACKed: not an incoming message.
+      if (message.from === this.options.userId && this.outbox.has(message.clientMsgId)) {
+        this.remember(message.messageId);
+        this.reorder.own(conversationId, message.seq);
+      } else found.push(message);
+    }
+    // Not remembered here: a found message is remembered when it is released, and one that is not
+    // (the conversation moved past it meanwhile) may still come by push, sync or recovery.
+    return found;
   }
 
   private onGoAway(transport: Transport, body: BodyOf<'goAway'>): void {

@@ -26,22 +26,34 @@ export function messageBytes(message: MessageRecord): Buffer {
 }
 
 const FIXARRAY = 0x90;
-/** Entry fields before `message`; with no `actor` after it, `message` ends the array. */
-const LEADING_FIELDS = Entry.names.indexOf('message');
+const FIXARRAY_MAX = 15;
+const MESSAGE_INDEX = Entry.names.indexOf('message');
+
+/** The elements of a short array without its one-byte header, from the shared encoder (valid until its next use). */
+function elements(values: unknown[]): Uint8Array {
+  const bytes = encodeShared(values);
+  if (bytes[0] !== FIXARRAY + values.length) throw new Error('not a short array');
+  return bytes.subarray(1);
+}
+
+type MessageEntry = Parameters<typeof Entry.toWire>[0] & { message: MessageRecord };
 
 /**
- * The msgpack bytes of an entry that carries a message and no actor, spliced from its leading
- * fields and the message's shared bytes: the same bytes as encoding the whole entry.
+ * The msgpack bytes of an entry that carries a message, spliced from the fields around it and
+ * the message's shared bytes: the same bytes as encoding the whole entry.
  */
-export function entryBytes(entry: { version: number; type: number; conversationId: string; seq: number; message: MessageRecord; actor?: undefined }): Buffer {
-  const { message, ...leading } = entry;
-  // The message first: the head is a view into the shared encoder, valid until its next use.
-  const body = messageBytes(message);
-  const head = encodeShared(Entry.toWire(leading));
-  if (head[0] !== FIXARRAY + LEADING_FIELDS) throw new Error('entry head is not a short array of its leading fields');
-  const out = Buffer.allocUnsafe(head.length + body.length);
-  out.set(head, 0);
-  out[0] = FIXARRAY + LEADING_FIELDS + 1;
-  out.set(body, head.length);
+export function entryBytes(entry: MessageEntry): Buffer {
+  // The message first: the other parts are views into the shared encoder, valid until its next use.
+  const body = messageBytes(entry.message);
+  const wire = Entry.toWire({ ...entry, message: undefined }) as unknown[];
+  const length = Math.max(wire.length, MESSAGE_INDEX + 1);
+  if (length > FIXARRAY_MAX) throw new Error('an entry has at most 15 fields');
+  const before = Buffer.from(elements(wire.slice(0, MESSAGE_INDEX)));
+  const after = elements(wire.slice(MESSAGE_INDEX + 1));
+  const out = Buffer.allocUnsafe(1 + before.length + body.length + after.length);
+  out[0] = FIXARRAY + length;
+  out.set(before, 1);
+  out.set(body, 1 + before.length);
+  out.set(after, 1 + before.length + body.length);
   return out;
 }

@@ -49,6 +49,8 @@ const { values, positionals } = parseArgs({
     'reliable-share': { type: 'string' },
     'room-slow-share': { type: 'string' },
     'room-stall': { type: 'string' },
+    fault: { type: 'string' },
+    'fault-redis': { type: 'string' },
   },
 });
 
@@ -77,6 +79,8 @@ const HELP = `tern-loadgen [agent] [options]
   --room-slow-share S share of each room's devices that read slowly (default 0): they stop reading
                       for --room-stall MS (default 3000), read for a second, and so on; they rejoin
                       when the server takes them out, and are checked like the others
+  --fault F           inject a fault while devices message: redis-flush@S (FLUSHALL S seconds in)
+  --fault-redis H:P   the Redis the fault acts on (the server's; required with a redis fault)
   --server-pid PID    sample the server's RSS (with its workers) for memory per connection
   --agents LIST       run workers on agents host:port,… instead of locally
   --out DIR           where the JSON and HTML reports go (default var/loadgen)
@@ -116,6 +120,8 @@ function overrides(): Partial<Scenario> {
   set('roomReliableShare', num(values['reliable-share']));
   set('roomSlowShare', num(values['room-slow-share']));
   set('roomStallMs', num(values['room-stall']));
+  set('fault', values.fault);
+  set('faultRedis', values['fault-redis']);
   return o;
 }
 

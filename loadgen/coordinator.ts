@@ -3,6 +3,7 @@
  * while it runs, merges counters and histograms, and produces the result.
  */
 import type { CheckResult } from './checker.ts';
+import { parseFault, scheduleFault, type FaultEvent } from './faults.ts';
 import { mergeInto, newHistogram, percentiles, type Histogram, type Percentiles } from './histogram.ts';
 import { emptyCounters, type Counters, type FinalReport, type ProgressReport, type WorkerMessage } from './messages.ts';
 import type { Scenario } from './scenario.ts';
@@ -38,6 +39,8 @@ export interface RunResult {
   readonly loadgenBytesPerDevice: number;
   readonly serverBytesPerConnection: number | undefined;
   readonly timeline: TimePoint[];
+  /** Faults injected during the run (--fault), with when they happened. */
+  readonly faults: FaultEvent[];
 }
 
 function sumCounters(reports: Iterable<{ counters: Counters }>): Counters {
@@ -111,6 +114,9 @@ export async function runCoordinator(scenario: Scenario, agents: string[], log: 
     );
   };
 
+  const fault = parseFault(scenario.fault, scenario.faultRedis);
+  const faults: FaultEvent[] = [];
+  let cancelFault = () => {};
   let ramped = 0;
   const done = new Promise<void>((resolve) => {
     let exited = 0;
@@ -125,7 +131,9 @@ export async function runCoordinator(scenario: Scenario, agents: string[], log: 
             return void finals.push(message);
           }
           // Messaging starts only when every worker's devices are up, so they are all online together.
-          if (++ramped === handles.length) for (const h of handles) h.go();
+          if (++ramped !== handles.length) return;
+          for (const h of handles) h.go();
+          if (fault) cancelFault = scheduleFault(fault, faults, log);
         },
         () => {
           if (++exited === handles.length) resolve();
@@ -145,6 +153,7 @@ export async function runCoordinator(scenario: Scenario, agents: string[], log: 
   });
   const progress = setInterval(tick, scenario.progressSeconds * 1000);
   await done;
+  cancelFault();
   clearInterval(progress);
   tick();
 
@@ -172,5 +181,6 @@ export async function runCoordinator(scenario: Scenario, agents: string[], log: 
     loadgenBytesPerDevice: devices > 0 ? finals.reduce((n, f) => n + f.rssBytes, 0) / devices : 0,
     serverBytesPerConnection: serverBaseline !== undefined && serverAtPeak !== undefined && peakOnline > 0 ? (serverAtPeak - serverBaseline) / peakOnline : undefined,
     timeline,
+    faults,
   };
 }

@@ -74,6 +74,9 @@ export class Device implements SimulatedDevice {
   client: Client | undefined;
   readonly deviceId: string;
   private version = 0;
+  /** The epoch of `version` and the seq shown per conversation: what an app persists so a reopen can recover (SPEC §11.6). */
+  private epoch: string | undefined;
+  private conversationSeqs: Record<string, number> = {};
   private groupCursors: Record<string, number> = {};
   private token: string | undefined;
   private everConnected = false;
@@ -158,6 +161,8 @@ export class Device implements SimulatedDevice {
   goOffline(ms: number): Promise<void> {
     this.offline = true;
     this.version = this.client?.inboxVersion ?? this.version;
+    this.epoch = this.client?.inboxEpoch ?? this.epoch;
+    this.conversationSeqs = this.client?.conversationSeqs ?? this.conversationSeqs;
     this.groupCursors = this.client?.groupCursors ?? this.groupCursors;
     this.client?.close();
     this.client = undefined;
@@ -183,6 +188,8 @@ export class Device implements SimulatedDevice {
       password: scenario.password,
       register,
       version: this.version,
+      ...(this.epoch !== undefined ? { epoch: this.epoch } : {}),
+      conversationSeqs: this.conversationSeqs,
       groupCursors: this.groupCursors,
       ...(this.token ? { token: this.token } : {}),
       reconnect: { baseMs: 500, maxMs: 10_000 },

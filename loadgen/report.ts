@@ -58,6 +58,7 @@ export function summaryRows(r: RunResult): [string, string][] {
     ['connect → ready', `p50 ${ms(r.connect.p50)} · p99 ${ms(r.connect.p99)}`],
     ['server memory per connection', kib(r.serverBytesPerConnection)],
     ['loadgen memory per device', kib(r.loadgenBytesPerDevice)],
+    ...(r.faults.length > 0 ? [['faults', r.faults.map((f) => `${f.what} at ${f.t.toFixed(1)} s`).join('; ')] as [string, string]] : []),
     ['duration', `${r.seconds.toFixed(1)} s`],
   ];
 }

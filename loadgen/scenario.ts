@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { MAX_ROOM_CONTENT_LENGTH } from '../protocol/bodies.ts';
+import { parseFault } from './faults.ts';
 
 export type LoadProtocol = 'tern' | 'mqtt';
 
@@ -78,6 +79,10 @@ export interface Scenario {
    */
   readonly roomSlowShare: number;
   readonly roomStallMs: number;
+  /** A fault to inject while devices message (see faults.ts), e.g. "redis-flush@5"; empty for none. */
+  readonly fault: string;
+  /** HOST:PORT of the Redis a redis fault acts on: the one the server under test uses. */
+  readonly faultRedis: string;
 }
 
 export const defaults: Scenario = {
@@ -110,6 +115,8 @@ export const defaults: Scenario = {
   roomReliableShare: 0.1,
   roomSlowShare: 0,
   roomStallMs: 3_000,
+  fault: '',
+  faultRedis: '',
 };
 
 /**
@@ -169,5 +176,11 @@ function validate(s: Scenario): void {
   if (s.roomSize > 0 && s.messageBytes > MAX_ROOM_CONTENT_LENGTH) problems.push(`room messages are at most ${MAX_ROOM_CONTENT_LENGTH} bytes (messageBytes)`);
   if (!(s.roomStallMs > 0)) problems.push('roomStallMs must be > 0');
   if ((s.users * s.devicesPerUser) / s.workers > 19_000) problems.push('more than 19,000 connections per worker: add workers (a process may hold 20,000 descriptors)');
+  try {
+    parseFault(s.fault, s.faultRedis);
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+  if (s.fault !== '' && s.protocol !== 'tern') problems.push('faults need protocol tern');
   if (problems.length) throw new Error(`invalid scenario:\n  ${problems.join('\n  ')}`);
 }

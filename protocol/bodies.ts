@@ -8,9 +8,12 @@ import { bool, empty, list, optional, record, str, uint, type AnyRecordType, typ
 export const MAX_ID_LENGTH = 64;
 export const MAX_CONTENT_LENGTH = 65536;
 export const MAX_PAGE_ENTRIES = 1000;
+/** An inbox epoch is an opaque id; the server's are 16 hex digits (SPEC §11.2). */
+export const MAX_EPOCH_LENGTH = 32;
 
 const id = str(MAX_ID_LENGTH, 1);
 const conversationId = str(2 * MAX_ID_LENGTH + 4, 1);
+const epoch = str(MAX_EPOCH_LENGTH, 1);
 
 /** Client platforms; one live session per user and platform (a new login kicks the old one). */
 export const Platform = { ios: 1, android: 2, desktop: 3, web: 4 } as const;
@@ -42,6 +45,7 @@ export const Entry = record({
   seq: uint,
   message: optional(Message),
   actor: optional(id),
+  epoch: optional(epoch),
 });
 
 export const Conversation = record({
@@ -149,17 +153,17 @@ export const Bodies = {
   }),
   register: record({ userId: id, password: str(256, 1), deviceId: id, platform: uint }),
   login: record({ userId: id, deviceId: id, platform: uint, password: optional(str(256)), token: optional(str(128)) }),
-  session: record({ userId: id, deviceId: id, token: str(128), tokenExpiresAt: uint, version: uint, ackedVersion: uint }),
+  session: record({ userId: id, deviceId: id, token: str(128), tokenExpiresAt: uint, version: uint, ackedVersion: uint, epoch: optional(epoch) }),
   logout: empty,
   revokeToken: record({ token: optional(str(128)) }),
   ping: empty,
   pong: record({ serverTime: uint }),
   send: record({ clientMsgId: id, to: id, kind: uint, content: str(MAX_CONTENT_LENGTH) }),
-  sendAck: record({ messageId: id, conversationId, seq: uint, serverTime: uint, version: uint }),
+  sendAck: record({ messageId: id, conversationId, seq: uint, serverTime: uint, version: uint, epoch: optional(epoch) }),
   push: Entry,
   pushAck: record({ upTo: uint }),
-  sync: record({ sinceVersion: uint, limit: optional(uint) }),
-  syncPage: record({ entries: list(Entry, MAX_PAGE_ENTRIES), hasMore: bool, lastVersion: uint, latestVersion: uint }),
+  sync: record({ sinceVersion: uint, limit: optional(uint), epoch: optional(epoch) }),
+  syncPage: record({ entries: list(Entry, MAX_PAGE_ENTRIES), hasMore: bool, lastVersion: uint, latestVersion: uint, epoch: optional(epoch), reset: optional(bool) }),
   history: record({ conversationId, beforeSeq: optional(uint), limit: optional(uint) }),
   historyPage: record({ conversationId, messages: list(Message, MAX_PAGE_ENTRIES), hasMore: bool }),
   conversations: record({ limit: optional(uint) }),

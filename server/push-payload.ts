@@ -33,9 +33,9 @@ export class PushPayload {
     if (!this.encoded) {
       encodes++;
       const entry = this.entry as BodyOf<'push'>;
-      const { message, actor } = entry;
+      const { message } = entry;
       // A message entry reuses the message's bytes from its commit rather than encoding the content again.
-      this.encoded = message && actor === undefined ? prepareEncoded(entryBytes({ ...entry, message, actor }), options) : prepareBody(Bodies.push, entry, options);
+      this.encoded = message ? prepareEncoded(entryBytes({ ...entry, message }), options) : prepareBody(Bodies.push, entry, options);
     }
     return this.encoded;
   }

@@ -57,7 +57,22 @@ describe('Redis store: hot state', () => {
     assert.deepEqual(read.entries, []);
     assert.equal(read.latestVersion, 3);
     assert.equal(read.oldestVersion, 4);
-    assert.equal(await stores.inbox.append('ben', { type: 1, conversationId: 'p:ann:ben', seq: 4 }), 4);
+    assert.equal((await stores.inbox.append('ben', { type: 1, conversationId: 'p:ann:ben', seq: 4 })).version, 4);
+  });
+
+  it('starts a new inbox epoch when the inbox keys are gone, so restarted versions are never paired with the old epoch', async () => {
+    const first = await Promise.all([1, 2, 3].map((seq) => stores.inbox.append('ben', { type: 1, conversationId: 'p:ann:ben', seq })));
+    const { epoch } = first[0]!;
+    assert.deepEqual(first.map((p) => p.epoch), [epoch, epoch, epoch]);
+    assert.equal(await admin.ttl(`${prefix}epoch:{ben}`), -1, 'the epoch never expires');
+    // What a FLUSHALL or an empty restart does to this prefix.
+    await deleteKeys(admin, prefix);
+    const read = await stores.inbox.read('ben', 3, 10);
+    assert.notEqual(read.epoch, epoch);
+    assert.equal(read.latestVersion, 0);
+    const after = await stores.inbox.append('ben', { type: 1, conversationId: 'p:ann:ben', seq: 4 });
+    assert.deepEqual(after, { version: 1, epoch: read.epoch }, 'versions start over, under the new epoch only');
+    assert.deepEqual(await stores.inbox.position('ben'), after);
   });
 
   it('separates stores with different key prefixes', async () => {

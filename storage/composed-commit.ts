@@ -31,15 +31,18 @@ export class ComposedMessageStore implements MessageStore {
     const claimed = await claimSend(dedup, from, dedupKey, input.sentAt, async () => ({ messageId: input.messageId, conversationId, seq: await sequences.next(conversationId), sentAt: input.sentAt }));
     if (claimed.kind === 'done') {
       const message = await history.get(conversationId, claimed.record.seq);
-      if (message) return { fresh: false, message, receiverVersion: 0, senderVersion: claimed.record.version ?? 0 };
+      if (message) {
+        const { version, epoch } = claimed.record;
+        return { fresh: false, message, receiverVersion: 0, senderVersion: version ?? 0, ...(epoch !== undefined ? { senderEpoch: epoch } : {}) };
+      }
     }
     const { messageId, seq, sentAt } = claimed.record;
     const message: MessageRecord = { messageId, conversationId, seq, from, to, kind: input.kind, content: input.content, sentAt, clientMsgId };
     await history.put(message);
     const entry = { type: EntryType.message, conversationId, seq, message };
-    const [receiverVersion, senderVersion] = await Promise.all([inbox.append(to, entry), inbox.append(from, entry)]);
+    const [receiver, sender] = await Promise.all([inbox.append(to, entry), inbox.append(from, entry)]);
     await Promise.all([conversations.recordMessage(to, from, message, true), conversations.recordMessage(from, to, message, false)]);
-    await dedup.put(from, dedupKey, { messageId, conversationId, seq, sentAt, version: senderVersion });
-    return { fresh: true, message, receiverVersion, senderVersion };
+    await dedup.put(from, dedupKey, { messageId, conversationId, seq, sentAt, version: sender.version, epoch: sender.epoch });
+    return { fresh: true, message, receiverVersion: receiver.version, senderVersion: sender.version, receiverEpoch: receiver.epoch, senderEpoch: sender.epoch };
   }
 }

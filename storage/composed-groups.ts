@@ -12,7 +12,7 @@
 import { EntryType, GroupRole, type MessageRecord } from '../protocol/bodies.ts';
 import { claimSend } from './dedup-claim.ts';
 import { KeyedSerial } from './keyed-serial.ts';
-import type { GroupChange, GroupEntryInput, GroupMemberPage, GroupMemberState, GroupPost, GroupState, GroupStore, Stores } from './ports.ts';
+import type { GroupChange, GroupEntryInput, GroupMemberPage, GroupMemberState, GroupPost, GroupState, GroupStore, InboxPosition, Stores } from './ports.ts';
 
 type StoredGroup = Omit<GroupState, 'memberCount' | 'lastSeq'>;
 type StoredMember = Omit<GroupMemberState, 'readSeq'>;
@@ -113,7 +113,7 @@ export class ComposedGroupStore implements GroupStore {
       const message: MessageRecord = { ...input, messageId: record.messageId, sentAt: record.sentAt, conversationId, seq: record.seq };
       const seq = record.seq;
       await history.put(message);
-      const versions = new Map<string, number>();
+      const versions = new Map<string, InboxPosition>();
       const group = await this.load(groupId);
       if (group?.state.writeDiffused) {
         const entry = { type: EntryType.message, conversationId, seq, message };

@@ -61,7 +61,20 @@ export interface HistoryStore {
 
 export type NewEntry = Omit<EntryRecord, 'version'>;
 
+/**
+ * Where an inbox stands: a version within an epoch. Versions count 1, 2, 3 … within one epoch and
+ * are never reused in it; a store that may have lost inbox state (a Redis that restarted empty)
+ * starts a new epoch, and only then do versions start over. A reader compares epochs before it
+ * compares versions (SPEC §11.2).
+ */
+export interface InboxPosition {
+  readonly epoch: string;
+  readonly version: number;
+}
+
 export interface InboxRead {
+  /** The epoch the entries and versions belong to. */
+  readonly epoch: string;
   readonly entries: EntryRecord[];
   /** The user's latest version (0 when the inbox is empty). */
   readonly latestVersion: number;
@@ -70,11 +83,12 @@ export interface InboxRead {
 }
 
 export interface InboxStore {
-  /** Appends an entry with the user's next version and returns that version. */
-  append(userId: string, entry: NewEntry): Promise<number>;
+  /** Appends an entry with the user's next version and returns that version with its epoch, decided together. */
+  append(userId: string, entry: NewEntry): Promise<InboxPosition>;
   /** Entries with version > sinceVersion, ascending, at most `limit`; `maxBytes` as in HistoryStore.page. */
   read(userId: string, sinceVersion: number, limit: number, maxBytes?: number): Promise<InboxRead>;
-  latestVersion(userId: string): Promise<number>;
+  /** The user's latest version (0 when the inbox is empty) in the current epoch. */
+  position(userId: string): Promise<InboxPosition>;
   setCursor(userId: string, deviceId: string, version: number): Promise<void>;
   cursor(userId: string, deviceId: string): Promise<number>;
 }
@@ -87,6 +101,8 @@ export interface DedupRecord {
   readonly sentAt: number;
   /** The sender's inbox version of the carbon; absent while the message is still being stored. */
   readonly version?: number;
+  /** The epoch of `version` (absent in records written before epochs). */
+  readonly epoch?: string;
 }
 
 export interface DedupStore {
@@ -179,6 +195,9 @@ export interface CommittedMessage {
   readonly message: MessageRecord;
   readonly receiverVersion: number;
   readonly senderVersion: number;
+  /** The epochs of the two versions; absent when the version is 0 or its epoch is not known (a resend). */
+  readonly receiverEpoch?: string;
+  readonly senderEpoch?: string;
 }
 
 /**
@@ -238,8 +257,8 @@ export interface GroupPost {
   /** False for a resend of a message already committed. */
   readonly fresh: boolean;
   readonly message: MessageRecord;
-  /** Write-diffused groups: each member's inbox version of the entry (empty otherwise). */
-  readonly versions: ReadonlyMap<string, number>;
+  /** Write-diffused groups: each member's inbox position of the entry (empty otherwise). */
+  readonly versions: ReadonlyMap<string, InboxPosition>;
 }
 
 export interface GroupMemberPage {

@@ -48,7 +48,7 @@ export async function seedInboxes(path: string, inboxMaxEntries: number, prng: P
   }
   let issued = 0;
   const append = async (userId: string, entry: NewEntry): Promise<number> => {
-    const version = await stores.inbox.append(userId, entry);
+    const { version } = await stores.inbox.append(userId, entry);
     if (++issued % APPENDS_PER_COMMIT === 0) await stores.durable();
     return version;
   };

@@ -6,6 +6,9 @@
 import { EntryType, GroupRole, KickReason, Platform, RoomLeftReason, type BodyName, type BodyOf, type EntryRecord, type MessageRecord, type RoomMessageRecord } from '../bodies.ts';
 import { ErrorCode } from '../errors.ts';
 
+/** An inbox epoch as the server makes them: 8 random bytes in hex. */
+const EPOCH = '5f3a9c0e7b214d68';
+
 const T0 = 1_764_460_800_000; // 2025-11-30T00:00:00Z in ms: above 2^32, so it travels as uint64.
 
 const message: MessageRecord = {
@@ -64,24 +67,31 @@ export const samples: Sample[] = [
     name: 'session',
     opcode: 'session',
     requestId: 2,
-    body: { userId: 'alice', deviceId: 'phone-1', token: 'tk_abc', tokenExpiresAt: T0 + 2_592_000_000, version: 7, ackedVersion: 5 },
+    body: { userId: 'alice', deviceId: 'phone-1', token: 'tk_abc', tokenExpiresAt: T0 + 2_592_000_000, version: 7, ackedVersion: 5, epoch: EPOCH },
   },
   { name: 'logout', opcode: 'logout', requestId: 3, body: {} },
   { name: 'revoke current token', opcode: 'revokeToken', requestId: 3, body: {} },
   { name: 'ping', opcode: 'ping', requestId: 4, body: {} },
   { name: 'pong', opcode: 'pong', requestId: 4, body: { serverTime: T0 } },
   { name: 'send', opcode: 'send', requestId: 5, body: { clientMsgId: 'c1', to: 'bob', kind: 1, content: 'hi bob' } },
-  { name: 'send ack', opcode: 'sendAck', requestId: 5, body: { messageId: 'm1', conversationId: 'p:alice:bob', seq: 1, serverTime: T0, version: 8 } },
-  { name: 'push of a message', opcode: 'push', requestId: 1, body: entry(1) },
-  { name: 'push of a read mark', opcode: 'push', requestId: 2, body: { version: 9, type: EntryType.readMark, conversationId: 'p:alice:bob', seq: 1, actor: 'bob' } },
+  { name: 'send ack', opcode: 'sendAck', requestId: 5, body: { messageId: 'm1', conversationId: 'p:alice:bob', seq: 1, serverTime: T0, version: 8, epoch: EPOCH } },
+  { name: 'push of a message', opcode: 'push', requestId: 1, body: { ...entry(1), epoch: EPOCH } },
+  { name: 'push of a read mark', opcode: 'push', requestId: 2, body: { version: 9, type: EntryType.readMark, conversationId: 'p:alice:bob', seq: 1, actor: 'bob', epoch: EPOCH } },
   { name: 'push ack', opcode: 'pushAck', requestId: 0, body: { upTo: 2 } },
   { name: 'sync', opcode: 'sync', requestId: 6, body: { sinceVersion: 0, limit: 200 } },
-  { name: 'sync page, small', opcode: 'syncPage', requestId: 6, body: { entries: [entry(1)], hasMore: false, lastVersion: 1, latestVersion: 1 } },
+  { name: 'sync in an epoch', opcode: 'sync', requestId: 6, body: { sinceVersion: 1, limit: 200, epoch: EPOCH } },
+  { name: 'sync page, small', opcode: 'syncPage', requestId: 6, body: { entries: [entry(1)], hasMore: false, lastVersion: 1, latestVersion: 1, epoch: EPOCH } },
+  {
+    name: 'sync page telling of a new epoch',
+    opcode: 'syncPage',
+    requestId: 6,
+    body: { entries: [], hasMore: false, lastVersion: 0, latestVersion: 3, epoch: '0d1e2f3a4b5c6d7e', reset: true },
+  },
   {
     name: 'sync page, LZ4-compressed',
     opcode: 'syncPage',
     requestId: 6,
-    body: { entries: Array.from({ length: 20 }, (_, i) => entry(i + 1)), hasMore: true, lastVersion: 20, latestVersion: 45 },
+    body: { entries: Array.from({ length: 20 }, (_, i) => entry(i + 1)), hasMore: true, lastVersion: 20, latestVersion: 45, epoch: EPOCH },
   },
   { name: 'history', opcode: 'history', requestId: 7, body: { conversationId: 'p:alice:bob', beforeSeq: 21, limit: 20 } },
   { name: 'history page', opcode: 'historyPage', requestId: 7, body: { conversationId: 'p:alice:bob', messages: [message], hasMore: false } },

@@ -128,10 +128,10 @@ export class Auth {
       await this.tokens.put(tokenHash(token), { userId, deviceId, expiresAt });
     }
     this.tokenByConnection.set(client.connectionId, tokenHash(token));
-    const [version, ackedVersion] = await Promise.all([this.inbox.latestVersion(userId), this.inbox.cursor(userId, deviceId)]);
+    const [{ version, epoch }, ackedVersion] = await Promise.all([this.inbox.position(userId), this.inbox.cursor(userId, deviceId)]);
     return {
       session: { connectionId: client.connectionId, userId, deviceId, platform },
-      reply: { userId, deviceId, token, tokenExpiresAt: expiresAt, version, ackedVersion },
+      reply: { userId, deviceId, token, tokenExpiresAt: expiresAt, version, ackedVersion, epoch },
     };
   }
 }

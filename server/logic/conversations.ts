@@ -157,8 +157,11 @@ export class Conversations {
 
   /** Enters a signal in each user's inbox, waits until durable, then pushes it to their devices but the acting one. */
   private async signal(userIds: string[], entry: NewEntry, actor: SessionInfo): Promise<void> {
-    const versions = await Promise.all(userIds.map((userId) => this.stores.inbox.append(userId, entry)));
+    const positions = await Promise.all(userIds.map((userId) => this.stores.inbox.append(userId, entry)));
     await this.stores.durable();
-    userIds.forEach((userId, i) => this.fanout(userId, { ...entry, version: versions[i] as number }, userId === actor.userId ? actor.deviceId : undefined));
+    positions.forEach(({ version, epoch }, i) => {
+      const userId = userIds[i] as string;
+      this.fanout(userId, { ...entry, version, epoch }, userId === actor.userId ? actor.deviceId : undefined);
+    });
   }
 }

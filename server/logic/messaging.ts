@@ -20,6 +20,10 @@ export type Fanout = (userId: string, entry: BodyOf<'push'>, exceptDeviceId?: st
 /** Told of each message once it is stored for the first time (not for a deduplicated resend): 1:1 and group posts. */
 export type AfterSend = (message: MessageRecord) => void;
 
+function epochOf(epoch: string | undefined): { epoch?: string } {
+  return epoch === undefined ? {} : { epoch };
+}
+
 export class Messaging {
   private readonly receivers: KnownUsers;
 
@@ -58,15 +62,15 @@ export class Messaging {
     });
     const committed = await this.releases.run(conversationId, committing, (c) => this.push(session, c));
     const { message } = committed;
-    return { messageId: message.messageId, conversationId, seq: message.seq, serverTime: message.sentAt, version: committed.senderVersion };
+    return { messageId: message.messageId, conversationId, seq: message.seq, serverTime: message.sentAt, version: committed.senderVersion, ...epochOf(committed.senderEpoch) };
   }
 
   private push(session: SessionInfo, committed: CommittedMessage): void {
     if (!committed.fresh) return;
     const { message } = committed;
     const entry = { type: EntryType.message, conversationId: message.conversationId, seq: message.seq, message };
-    this.fanout(message.to, { ...entry, version: committed.receiverVersion });
-    this.fanout(session.userId, { ...entry, version: committed.senderVersion }, session.deviceId);
+    this.fanout(message.to, { ...entry, version: committed.receiverVersion, ...epochOf(committed.receiverEpoch) });
+    this.fanout(session.userId, { ...entry, version: committed.senderVersion, ...epochOf(committed.senderEpoch) }, session.deviceId);
     this.afterSend(message);
   }
 }

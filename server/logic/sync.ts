@@ -19,18 +19,28 @@ export class Sync {
     private readonly budget: PageBudget,
   ) {}
 
-  /** One page after `sinceVersion`. Asking for it acknowledges everything up to sinceVersion. */
+  /**
+   * One page after `sinceVersion`. Asking for it acknowledges everything up to sinceVersion. A
+   * position that is not in this inbox's stream (another epoch, or a version ahead of it) is
+   * answered with a reset page, since the versions the client holds say nothing about this inbox.
+   */
   async sync(session: SessionInfo, body: BodyOf<'sync'>): Promise<BodyOf<'syncPage'>> {
     const limit = Math.max(1, Math.min(body.limit || DEFAULT_SYNC_PAGE, MAX_SYNC_PAGE));
     const read = await this.inbox.read(session.userId, body.sinceVersion, limit, this.budget.budgetBytes);
-    if (body.sinceVersion > read.latestVersion) {
-      // A client ahead of the inbox (it kept state the server no longer has): an empty page at
-      // the inbox's latest version moves it back, so the entries that come next are not taken
-      // for duplicates (SPEC §11.3).
-      await this.inbox.setCursor(session.userId, session.deviceId, read.latestVersion);
-      return { entries: [], hasMore: false, lastVersion: read.latestVersion, latestVersion: read.latestVersion };
+    const { epoch, latestVersion } = read;
+    if (body.epoch !== undefined && (body.epoch !== epoch || body.sinceVersion > latestVersion)) {
+      // The inbox lost state (a new epoch), or lost versions it had handed out: the client
+      // recovers from history and syncs this epoch from its start (SPEC §11.6).
+      await this.inbox.setCursor(session.userId, session.deviceId, 0);
+      return { entries: [], hasMore: false, lastVersion: 0, latestVersion, epoch, reset: true };
     }
-    if (body.sinceVersion < read.latestVersion && body.sinceVersion + 1 < read.oldestVersion) {
+    if (body.sinceVersion > latestVersion) {
+      // A client that names no epoch, ahead of the inbox: an empty page at the inbox's latest
+      // version moves it back, so the entries that come next are not taken for duplicates (SPEC §11.3).
+      await this.inbox.setCursor(session.userId, session.deviceId, latestVersion);
+      return { entries: [], hasMore: false, lastVersion: latestVersion, latestVersion, epoch };
+    }
+    if (body.sinceVersion < latestVersion && body.sinceVersion + 1 < read.oldestVersion) {
       throw new ProtocolError(ErrorCode.versionTooOld, `version ${body.sinceVersion} is older than the oldest kept (${read.oldestVersion})`);
     }
     const kept = fitting(read.entries, Entry.wire, this.budget);
@@ -40,7 +50,7 @@ export class Sync {
     // dedups), so the page does not wait for its commit.
     await this.inbox.setCursor(session.userId, session.deviceId, body.sinceVersion);
     const lastVersion = entries.at(-1)?.version ?? body.sinceVersion;
-    return { entries, hasMore: lastVersion < read.latestVersion, lastVersion, latestVersion: read.latestVersion };
+    return { entries, hasMore: lastVersion < latestVersion, lastVersion, latestVersion, epoch };
   }
 
   async historyPage(session: SessionInfo, body: BodyOf<'history'>): Promise<BodyOf<'historyPage'>> {

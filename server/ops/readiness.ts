@@ -14,7 +14,7 @@ export async function readiness(stores: Pick<Stores, 'accounts' | 'inbox'>, drai
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), PROBE_TIMEOUT_MS)));
   try {
-    const reads = Promise.all([stores.accounts.get(SYSTEM_USER), stores.inbox.latestVersion(SYSTEM_USER)]).then(() => 'ok' as const);
+    const reads = Promise.all([stores.accounts.get(SYSTEM_USER), stores.inbox.position(SYSTEM_USER)]).then(() => 'ok' as const);
     const probe = await Promise.race([reads, timeout]);
     return probe === 'ok' ? { ready: true } : { ready: false, reason: `stores did not answer within ${PROBE_TIMEOUT_MS} ms` };
   } catch (error) {

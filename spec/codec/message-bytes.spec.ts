@@ -25,10 +25,10 @@ const message: fc.Arbitrary<MessageRecord> = fc.record(
 );
 
 describe('message bytes', () => {
-  it('splices a push body equal to encoding the whole entry, for any message', () => {
+  it('splices a push body equal to encoding the whole entry, for any message, actor and epoch', () => {
     fc.assert(
-      fc.property(message, uint, fc.integer({ min: 0, max: 255 }), uint, (m, version, type, seq) => {
-        const entry = { version, type, conversationId: m.conversationId, seq, message: m };
+      fc.property(message, uint, fc.integer({ min: 0, max: 255 }), uint, fc.option(id, { nil: undefined }), fc.option(fc.stringMatching(/^[0-9a-f]{1,32}$/), { nil: undefined }), (m, version, type, seq, actor, epoch) => {
+        const entry = { version, type, conversationId: m.conversationId, seq, message: m, ...(actor ? { actor } : {}), ...(epoch ? { epoch } : {}) };
         const whole = independent.encode(Bodies.push.toWire(entry));
         assert.deepEqual(new Uint8Array(entryBytes(entry)), whole);
         assert.deepEqual(new Uint8Array(messageBytes(m)), independent.encode(Message.toWire(m)));

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import type { Account, AccountStore, InboxStore } from '../../storage/ports.ts';
 import { readiness } from '../../server/ops/readiness.ts';
 
-function accounts(get: () => Promise<Account | undefined>, latestVersion: () => Promise<number> = () => Promise.resolve(0)): { accounts: AccountStore; inbox: InboxStore } {
+function accounts(get: () => Promise<Account | undefined>, position: InboxStore['position'] = () => Promise.resolve({ version: 0, epoch: 'e' })): { accounts: AccountStore; inbox: InboxStore } {
   const unused = () => Promise.reject(new Error('not used by the probe'));
-  return { accounts: { create: () => Promise.resolve(true), get }, inbox: { append: unused, read: unused, latestVersion, setCursor: unused, cursor: unused } };
+  return { accounts: { create: () => Promise.resolve(true), get }, inbox: { append: unused, read: unused, position, setCursor: unused, cursor: unused } };
 }
 
 describe('/ready', () => {

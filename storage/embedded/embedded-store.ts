@@ -4,6 +4,7 @@
  * survives the process being killed. Write methods resolve at once and `durable()` waits for the
  * commit of the last write issued, which implies every earlier one.
  */
+import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
@@ -19,6 +20,7 @@ import type {
   ModerationStore,
   Sanctions,
   HistoryStore,
+  InboxPosition,
   InboxRead,
   InboxStore,
   NewEntry,
@@ -213,10 +215,12 @@ class EmbeddedInbox implements InboxStore {
     private readonly pending: PendingWrites,
     /** Committed history rows and their sizes, for entries stored as references. */
     private readonly messages: (conversationId: string, seq: number) => { message: MessageRecord; bytes: number } | undefined,
+    /** The store's inbox epoch: made once and persisted, since this store loses no inbox state it acknowledged. */
+    readonly epoch: string,
   ) {}
 
-  async append(userId: string, entry: NewEntry): Promise<number> {
-    return this.appendNow(userId, entry);
+  async append(userId: string, entry: NewEntry): Promise<InboxPosition> {
+    return { version: this.appendNow(userId, entry), epoch: this.epoch };
   }
 
   /** Appends at once and returns the version; the write is committed with the store's others. */
@@ -279,11 +283,11 @@ class EmbeddedInbox implements InboxStore {
       bytes += ENTRY_BYTES + (joined?.bytes ?? (entry.message ? entry.message.content.length : 0));
       entries.push(joined ? { ...entry, message: joined.message } : entry);
     }
-    return { entries, latestVersion, oldestVersion: Math.min(oldestVersion, latestVersion + 1) };
+    return { epoch: this.epoch, entries, latestVersion, oldestVersion: Math.min(oldestVersion, latestVersion + 1) };
   }
 
-  async latestVersion(userId: string): Promise<number> {
-    return this.counters.current(`ver:${userId}`);
+  async position(userId: string): Promise<InboxPosition> {
+    return { version: this.counters.current(`ver:${userId}`), epoch: this.epoch };
   }
 
   async setCursor(userId: string, deviceId: string, version: number): Promise<void> {
@@ -374,6 +378,15 @@ class EmbeddedModeration implements ModerationStore {
   }
 }
 
+/** The persisted inbox epoch, made on the first open (a data directory from before epochs gets one too; its versions go on). */
+function inboxEpoch(meta: Database<string, string>): string {
+  const stored = meta.get('inboxEpoch');
+  if (stored !== undefined) return stored;
+  const epoch = randomBytes(8).toString('hex');
+  meta.putSync('inboxEpoch', epoch);
+  return epoch;
+}
+
 export function openEmbeddedStore(options: EmbeddedStoreOptions): Stores {
   const root = openPrivateEnvironment(options.path);
   // LMDB commits batches in issue order, so the last write's promise covers every earlier write.
@@ -395,6 +408,7 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): Stores {
     track,
     pending,
     (conversationId, seq) => history.committedSized(conversationId, seq),
+    inboxEpoch(root.openDB<string, string>({ name: 'meta', encoding: 'msgpack' })),
   );
   const roomLog = new EmbeddedRoomLog(root.openDB({ name: 'roomlog', encoding: 'msgpack' }), counters, track, pending, {
     maxEntries: options.roomLogEntries ?? Limits.roomLogEntries,
@@ -422,6 +436,7 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): Stores {
     nextSeq: (conversationId) => counters.next(`seq:${conversationId}`, false),
     putHistory: (message) => history.putNow(message),
     appendInbox: (userId, entry) => inbox.appendReference(userId, entry),
+    inboxEpoch: inbox.epoch,
     recordConversation: (userId, peer, message, incoming) => conversations.recordReference(userId, peer, message, incoming),
     flushConversations: () => conversations.flush(),
     message: (conversationId, seq) => history.committed(conversationId, seq),
@@ -435,6 +450,7 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): Stores {
       committedMessage: (conversationId, seq) => history.committed(conversationId, seq),
       range: (conversationId, afterSeq, limit) => history.range(conversationId, afterSeq, limit),
       appendInboxReference: (userId, entry) => inbox.appendReference(userId, entry),
+      inboxEpoch: inbox.epoch,
     },
     track,
   );

@@ -7,7 +7,7 @@
  */
 import type { Database } from 'lmdb';
 import { EntryType, GroupRole, type MessageRecord } from '../../protocol/bodies.ts';
-import type { DedupRecord, GroupChange, GroupEntryInput, GroupMemberPage, GroupMemberState, GroupPost, GroupState, GroupStore } from '../ports.ts';
+import type { DedupRecord, GroupChange, GroupEntryInput, GroupMemberPage, GroupMemberState, GroupPost, GroupState, GroupStore, InboxPosition } from '../ports.ts';
 import type { WriteTracker } from './counters.ts';
 
 type Key = string | number | (string | number)[];
@@ -20,6 +20,8 @@ export interface GroupWriters {
   /** Timeline rows with seq > afterSeq, ascending, once pending writes to them are committed. */
   range(conversationId: string, afterSeq: number, limit: number): Promise<MessageRecord[]>;
   appendInboxReference(userId: string, entry: { type: number; conversationId: string; seq: number }): number;
+  /** The epoch of every version appendInboxReference gives. */
+  readonly inboxEpoch: string;
   currentSeq(conversationId: string): number;
 }
 
@@ -123,9 +125,9 @@ export class EmbeddedGroups implements GroupStore {
     const seq = this.writers.nextSeq(conversationId);
     const message: MessageRecord = { ...input, conversationId, seq };
     void this.writers.putHistory(message);
-    const versions = new Map<string, number>();
+    const versions = new Map<string, InboxPosition>();
     if (group?.state.writeDiffused) {
-      for (const userId of group.members.keys()) versions.set(userId, this.writers.appendInboxReference(userId, { type: EntryType.message, conversationId, seq }));
+      for (const userId of group.members.keys()) versions.set(userId, { version: this.writers.appendInboxReference(userId, { type: EntryType.message, conversationId, seq }), epoch: this.writers.inboxEpoch });
       this.writes += group.members.size;
     }
     this.readUpTo(groupId, group, input.from, seq);

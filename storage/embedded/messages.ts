@@ -26,6 +26,8 @@ export interface MessageWriters {
   nextSeq(conversationId: string): number;
   putHistory(message: MessageRecord): Promise<unknown>;
   appendInbox(userId: string, entry: { type: number; conversationId: string; seq: number; message: MessageRecord }): number;
+  /** The epoch of every version appendInbox gives (one per store, SPEC §11.2). */
+  readonly inboxEpoch: string;
   recordConversation(userId: string, peer: string, message: MessageRecord, incoming: boolean): void;
   /** Queues the puts of the conversation rows changed so far. */
   flushConversations(): void;
@@ -69,7 +71,7 @@ export class EmbeddedMessages implements MessageStore {
     const known = this.writers.dedup.get(key);
     if (known?.version !== undefined) {
       const message = this.writers.message(conversationId, known.seq);
-      if (message) return this.admitted(Promise.resolve({ fresh: false, message, receiverVersion: 0, senderVersion: known.version }));
+      if (message) return this.admitted(Promise.resolve({ fresh: false, message, receiverVersion: 0, senderVersion: known.version, senderEpoch: this.writers.inboxEpoch }));
     }
     this.commits++;
     const seq = this.writers.nextSeq(conversationId);
@@ -81,9 +83,10 @@ export class EmbeddedMessages implements MessageStore {
     this.writers.recordConversation(to, from, message, true);
     this.writers.recordConversation(from, to, message, false);
     const record: DedupRecord = { messageId: message.messageId, conversationId, seq, sentAt: message.sentAt, version: senderVersion };
+    const epoch = this.writers.inboxEpoch;
     const committed = new Promise<CommittedMessage>((resolve, reject) => {
       // Queued last: LMDB commits in issue order, so this put's promise covers the whole message.
-      const close = () => this.writers.dedup.put(key, record).then(() => resolve({ fresh: true, message, receiverVersion, senderVersion }), reject);
+      const close = () => this.writers.dedup.put(key, record).then(() => resolve({ fresh: true, message, receiverVersion, senderVersion, receiverEpoch: epoch, senderEpoch: epoch }), reject);
       if (this.closing.push(close) === 1) setImmediate(this.closeTurn);
     });
     this.pending.set(dedupKey, committed);

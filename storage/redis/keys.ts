@@ -24,6 +24,9 @@ export class Keys {
   inboxVersion(userId: string): string {
     return `${this.prefix}ver:{${userId}}`;
   }
+  inboxEpoch(userId: string): string {
+    return `${this.prefix}epoch:{${userId}}`;
+  }
   inboxEntries(userId: string): string {
     return `${this.prefix}inbox:{${userId}}`;
   }

@@ -12,7 +12,7 @@ const text = str(4096);
 
 const AccountValue = record({ userId: text, salt: text, passwordHash: text, createdAt: uint });
 const TokenValue = record({ userId: text, deviceId: text, expiresAt: uint });
-const DedupValue = record({ messageId: text, conversationId: text, seq: uint, sentAt: uint, version: optional(uint) });
+const DedupValue = record({ messageId: text, conversationId: text, seq: uint, sentAt: uint, version: optional(uint), epoch: optional(text) });
 
 const GroupValue = record({
   groupId: text,

@@ -6,6 +6,7 @@
  */
 import { EntryType, type MessageRecord } from '../../../protocol/bodies.ts';
 import { PushPayload } from '../../push-payload.ts';
+import type { InboxPosition } from '../../../storage/ports.ts';
 import type { SessionInfo } from '../../seam.ts';
 import { OrderedRelease } from '../ordered-release.ts';
 import type { Routing } from '../routing.ts';
@@ -14,8 +15,8 @@ export interface Delivery {
   readonly message: MessageRecord;
   /** Who receives it: the members at the time of the entry (plus a removed member, told of it). */
   readonly recipients: readonly string[];
-  /** Write-diffused: each recipient's inbox version. */
-  readonly versions?: ReadonlyMap<string, number>;
+  /** Write-diffused: each recipient's inbox position. */
+  readonly versions?: ReadonlyMap<string, InboxPosition>;
 }
 
 export class GroupDelivery {
@@ -43,7 +44,9 @@ export class GroupDelivery {
       return;
     }
     for (const userId of recipients) {
-      routing.push(userId, PushPayload.of({ ...entry, version: versions.get(userId) ?? 0 }), userId === except?.userId ? except.deviceId : undefined);
+      const position = versions.get(userId);
+      const push = position ? { ...entry, version: position.version, epoch: position.epoch } : { ...entry, version: 0 };
+      routing.push(userId, PushPayload.of(push), userId === except?.userId ? except.deviceId : undefined);
     }
   }
 }

@@ -84,7 +84,8 @@ export class GroupTimeline {
     );
     const { message } = post;
     if (post.fresh) this.afterSend(message);
-    return { messageId: message.messageId, conversationId: message.conversationId, seq: message.seq, serverTime: message.sentAt, version: post.versions.get(from) ?? 0 };
+    const own = post.versions.get(from);
+    return { messageId: message.messageId, conversationId: message.conversationId, seq: message.seq, serverTime: message.sentAt, version: own?.version ?? 0, ...(own ? { epoch: own.epoch } : {}) };
   }
 
   /** Entries after each cursor, group by group, up to the entry limit and the page budget (as sync pages). */
@@ -145,9 +146,9 @@ export class GroupTimeline {
     if (body.seq > group.lastSeq) throw new ProtocolError(ErrorCode.notFound, `seq ${body.seq} is beyond the last entry (${group.lastSeq})`);
     if (!(await this.groups.markRead(groupId, session.userId, body.seq))) return {};
     const entry = { type: EntryType.readMark, conversationId: body.conversationId, seq: body.seq, actor: session.userId };
-    const version = await this.stores.inbox.append(session.userId, entry);
+    const { version, epoch } = await this.stores.inbox.append(session.userId, entry);
     await this.stores.durable();
-    this.fanout(session.userId, { ...entry, version }, session.deviceId);
+    this.fanout(session.userId, { ...entry, version, epoch }, session.deviceId);
     return {};
   }
 

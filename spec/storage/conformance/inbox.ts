@@ -9,13 +9,23 @@ export function describeInbox(h: Harness): void {
 
     it('numbers each user’s entries 1, 2, 3 …, independently of other users', async () => {
       const { inbox } = await h.open();
-      assert.equal(await inbox.latestVersion('ben'), 0);
-      assert.equal(await inbox.append('ben', messageEntry(c, 1)), 1);
-      assert.equal(await inbox.append('ben', messageEntry(c, 2)), 2);
-      assert.equal(await inbox.append('ann', messageEntry(c, 2)), 1);
-      assert.equal(await inbox.append('ben', readMarkEntry(c, 2, 'ann')), 3);
-      assert.equal(await inbox.latestVersion('ben'), 3);
-      assert.equal(await inbox.latestVersion('ann'), 1);
+      assert.equal((await inbox.position('ben')).version, 0);
+      assert.equal((await inbox.append('ben', messageEntry(c, 1))).version, 1);
+      assert.equal((await inbox.append('ben', messageEntry(c, 2))).version, 2);
+      assert.equal((await inbox.append('ann', messageEntry(c, 2))).version, 1);
+      assert.equal((await inbox.append('ben', readMarkEntry(c, 2, 'ann'))).version, 3);
+      assert.equal((await inbox.position('ben')).version, 3);
+      assert.equal((await inbox.position('ann')).version, 1);
+    });
+
+    it('gives every position of an inbox one epoch while it keeps its state: append, read and position agree', async () => {
+      const { inbox } = await h.open();
+      const before = await inbox.position('ben');
+      assert.match(before.epoch, /^[0-9a-f]{16}$/);
+      const appended = await Promise.all(range(20).map((i) => inbox.append('ben', messageEntry(c, i + 1))));
+      const read = await inbox.read('ben', 0, 100);
+      const after = await inbox.position('ben');
+      assert.deepEqual(new Set([before.epoch, ...appended.map((p) => p.epoch), read.epoch, after.epoch]), new Set([before.epoch]));
     });
 
     it('reads the entries after a version, ascending, at most limit, with the entry intact', async () => {
@@ -64,7 +74,7 @@ export function describeInbox(h: Harness): void {
 
     it('gives concurrent appends distinct, gap-free versions', async () => {
       const { inbox } = await h.open();
-      const versions = await Promise.all(range(200).map((i) => inbox.append('ben', messageEntry(c, i + 1))));
+      const versions = (await Promise.all(range(200).map((i) => inbox.append('ben', messageEntry(c, i + 1))))).map((p) => p.version);
       assert.deepEqual([...versions].sort((x, y) => x - y), range(200).map((i) => i + 1));
       const read = await inbox.read('ben', 0, 1000);
       assert.deepEqual(read.entries.map((e) => e.version), range(200).map((i) => i + 1));
