@@ -7,6 +7,7 @@
 import { TEXT_KIND } from '../../protocol/bodies.ts';
 import { ErrorCode, ProtocolError } from '../../protocol/errors.ts';
 import type { ModerationStore, Sanctions } from '../../storage/ports.ts';
+import { SYSTEM_USER } from './admin.ts';
 import type { Clock } from './clock.ts';
 import type { SendQuota } from './send-quota.ts';
 
@@ -33,7 +34,8 @@ export class PreSend {
 
   /**
    * Refuses a sanctioned send with 3002, charges the quota (a refused resend still costs a
-   * request), and returns the content to store: masked, or a 3003 under the reject policy.
+   * request), and returns the content to store: masked, or a 3003 under the reject policy. The
+   * operator's system messages are not charged: the admin API's bearer token is their bound.
    */
   admit(userId: string, sanctions: Sanctions, message: Outgoing): string {
     const now = this.clock.now();
@@ -41,7 +43,7 @@ export class PreSend {
     if (message.kind !== TEXT_KIND && sanctions.textOnlyUntil > now) {
       throw new ProtocolError(ErrorCode.forbidden, `only text may be sent until ${new Date(sanctions.textOnlyUntil).toISOString()}`);
     }
-    this.quota.charge(userId, Buffer.byteLength(message.content, 'utf8'));
+    if (userId !== SYSTEM_USER) this.quota.charge(userId, Buffer.byteLength(message.content, 'utf8'));
     return this.filter(message.content);
   }
 }
