@@ -9,6 +9,7 @@ import { createInterface } from 'node:readline';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { GROUP_EVENT_KIND_BASE, Platform } from '../protocol/bodies.ts';
+import { directConversationId, groupConversationId, groupIdOf } from '../protocol/conversation-ids.ts';
 import { Client } from './client.ts';
 
 const { values } = parseArgs({
@@ -52,7 +53,7 @@ const print = (line: string) => {
 };
 
 client.on('message', (m) => {
-  const where = m.conversationId.startsWith('g:') ? `#${m.to} ` : '';
+  const where = groupIdOf(m.conversationId) !== undefined ? `#${m.to} ` : '';
   const what = m.kind >= GROUP_EVENT_KIND_BASE ? `(group event ${m.content})` : m.content;
   print(`[${time(m.sentAt)}] ${where}${m.from === user ? `you → ${m.to}` : m.from}: ${what}`);
 });
@@ -105,7 +106,7 @@ async function handle(line: string): Promise<void> {
   const history = /^\/history\s+(\S+)/.exec(text);
   if (history) {
     const peer = history[1] as string;
-    const conversationId = peer.startsWith('#') ? `g:${peer.slice(1)}` : user < peer ? `p:${user}:${peer}` : `p:${peer}:${user}`;
+    const conversationId = peer.startsWith('#') ? groupConversationId(peer.slice(1)) : directConversationId(user, peer);
     const page = await client.history(conversationId);
     for (const m of [...page.messages].reverse()) print(`  #${m.seq} [${time(m.sentAt)}] ${m.from}: ${m.recalled ? '(recalled)' : m.content}`);
     return;

@@ -3,17 +3,15 @@
  * from this device's cursors (the highest seq applied per group), which the app persists.
  */
 import { MAX_GROUP_CURSORS, type BodyName, type BodyOf, type MessageRecord } from '../protocol/bodies.ts';
+import { groupIdOf } from '../protocol/conversation-ids.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import { ServerError } from './transport.ts';
 
-export const GROUP_PREFIX = 'g:';
 
 /** Sends one request and resolves with the reply body of `reply`. */
 export type Requester = <Q extends BodyName, R extends BodyName>(request: Q, body: BodyOf<Q>, reply: R) => Promise<BodyOf<R>>;
 
-export function groupOfConversation(conversationId: string): string | undefined {
-  return conversationId.startsWith(GROUP_PREFIX) ? conversationId.slice(GROUP_PREFIX.length) : undefined;
-}
+export const groupOfConversation = groupIdOf;
 
 const SYNC_PAGES_MAX = 10_000;
 const LIST_LIMIT = 1000;

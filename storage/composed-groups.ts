@@ -10,6 +10,7 @@
  * when the directory's membership version moves, which any node's change does.
  */
 import { EntryType, GroupRole, type MessageRecord } from '../protocol/bodies.ts';
+import { groupConversationId } from '../protocol/conversation-ids.ts';
 import { claimSend } from './dedup-claim.ts';
 import { KeyedSerial } from './keyed-serial.ts';
 import type { GroupChange, GroupEntryInput, GroupMemberPage, GroupMemberState, GroupPost, GroupState, GroupStore, InboxPosition, Stores } from './ports.ts';
@@ -88,7 +89,7 @@ export class ComposedGroupStore implements GroupStore {
 
   change(groupId: string, change: GroupChange, event: GroupEntryInput): Promise<MessageRecord> {
     return this.serial.run(groupId, async () => {
-      const conversationId = `g:${groupId}`;
+      const conversationId = groupConversationId(groupId);
       const seq = await this.parts.sequences.next(conversationId);
       const message: MessageRecord = { ...event, conversationId, seq };
       await this.parts.history.put(message);
@@ -102,7 +103,7 @@ export class ComposedGroupStore implements GroupStore {
   post(groupId: string, input: GroupEntryInput): Promise<GroupPost> {
     return this.serial.run(groupId, async () => {
       const { dedup, sequences, history, inbox } = this.parts;
-      const conversationId = `g:${groupId}`;
+      const conversationId = groupConversationId(groupId);
       const dedupKey = `${conversationId}\u0000${input.clientMsgId}`;
       const claimed = await claimSend(dedup, input.from, dedupKey, input.sentAt, async () => ({ messageId: input.messageId, conversationId, seq: await sequences.next(conversationId), sentAt: input.sentAt }));
       if (claimed.kind === 'done') {
@@ -144,7 +145,7 @@ export class ComposedGroupStore implements GroupStore {
    * may skip (a block lost with Redis), so this walks windows forward up to the last seq.
    */
   async timeline(groupId: string, afterSeq: number, limit: number): Promise<MessageRecord[]> {
-    const conversationId = `g:${groupId}`;
+    const conversationId = groupConversationId(groupId);
     const last = await this.lastSeq(groupId);
     const found: MessageRecord[] = [];
     for (let from = afterSeq; from < last && found.length < limit; ) {
@@ -160,7 +161,7 @@ export class ComposedGroupStore implements GroupStore {
   private async lastSeq(groupId: string): Promise<number> {
     const hot = await this.directory.lastSeq(groupId);
     if (hot > 0) return hot;
-    const [newest] = (await this.parts.history.page(`g:${groupId}`, undefined, 1)).messages;
+    const [newest] = (await this.parts.history.page(groupConversationId(groupId), undefined, 1)).messages;
     if (newest) await this.directory.raiseLastSeq(groupId, newest.seq);
     return newest?.seq ?? 0;
   }

@@ -22,17 +22,7 @@ export function checkPlatform(platform: number): number {
   return platform;
 }
 
-/** The id of the 1:1 conversation of two users: the same from both sides. */
-export function directConversationId(a: string, b: string): string {
-  return a < b ? `p:${a}:${b}` : `p:${b}:${a}`;
-}
-
-/** The two participants of a 1:1 conversation id, or undefined when it is not one. */
-export function participants(conversationId: string): [string, string] | undefined {
-  const parts = conversationId.split(':');
-  if (parts.length !== 3 || parts[0] !== 'p') return undefined;
-  return [parts[1] as string, parts[2] as string];
-}
+export { directConversationId, participants } from '../../protocol/conversation-ids.ts';
 
 /** Server message ids: time-ordered and unique across processes (ms time + 64 random bits). */
 /**

@@ -7,6 +7,7 @@
  */
 import type { Database } from 'lmdb';
 import { EntryType, GroupRole, type MessageRecord } from '../../protocol/bodies.ts';
+import { groupConversationId } from '../../protocol/conversation-ids.ts';
 import type { DedupRecord, GroupChange, GroupEntryInput, GroupMemberPage, GroupMemberState, GroupPost, GroupState, GroupStore, InboxPosition } from '../ports.ts';
 import type { WriteTracker } from './counters.ts';
 
@@ -44,9 +45,6 @@ interface CachedGroup {
   ids: string[] | undefined;
 }
 
-export function groupConversationId(groupId: string): string {
-  return `g:${groupId}`;
-}
 
 const END = '\uffff';
 

@@ -6,6 +6,7 @@
 import { EntryType, GROUP_EVENT_KIND_BASE, MAX_PAGE_ENTRIES, Message, TEXT_KIND, type BodyOf, type ConversationRecord, type MessageRecord } from '../../../protocol/bodies.ts';
 import { ErrorCode, ProtocolError } from '../../../protocol/errors.ts';
 import { wireSize } from '../../../protocol/wire-size.ts';
+import { groupConversationId } from '../../../protocol/conversation-ids.ts';
 import type { GroupMemberState, GroupState, GroupStore, Stores } from '../../../storage/ports.ts';
 import type { SessionInfo } from '../../seam.ts';
 import type { Clock } from '../clock.ts';
@@ -16,7 +17,6 @@ import type { PreSend } from '../pre-send.ts';
 import type { GroupDelivery } from './delivery.ts';
 import type { GroupMembership } from './membership.ts';
 
-export const GROUP_CONVERSATION_PREFIX = 'g:';
 
 const DEFAULT_SYNC_MESSAGES = 200;
 
@@ -27,9 +27,7 @@ export interface GroupPages {
   history(userId: string, body: BodyOf<'history'>, fromSeq: number): Promise<BodyOf<'historyPage'>>;
 }
 
-export function groupIdOf(conversationId: string): string | undefined {
-  return conversationId.startsWith(GROUP_CONVERSATION_PREFIX) ? conversationId.slice(GROUP_CONVERSATION_PREFIX.length) : undefined;
-}
+export { groupIdOf } from '../../../protocol/conversation-ids.ts';
 
 /** The first seq a member may read: their join, unless the group opens its history to new members. */
 export function visibleFrom(group: GroupState, member: GroupMemberState): number {
@@ -169,7 +167,7 @@ export class GroupTimeline {
       if (!member || !group) continue;
       const [last] = group.lastSeq > 0 ? await this.groups.timeline(groupId, group.lastSeq - 1, 1) : [];
       rows.push({
-        conversationId: `${GROUP_CONVERSATION_PREFIX}${groupId}`,
+        conversationId: groupConversationId(groupId),
         peer: groupId,
         unread: Math.max(0, group.lastSeq - Math.max(member.readSeq, visibleFrom(group, member) - 1)),
         readSeq: member.readSeq,
