@@ -181,4 +181,24 @@ describe('1:1 conversations on the production store, durable beyond Redis', func
       await durable.close();
     }
   });
+
+  it('applies one of many concurrent read marks counted from one rev, and takes a message recalled many times at once off the count once, on two nodes', async () => {
+    const [a, b] = [await node(), await node()];
+    const s = await register(a);
+    const ab = directConversationId('ann', 'ben');
+    for (let i = 0; i < 10; i++) await (i % 2 ? a : b).logic.request(s.ann, 'send', { clientMsgId: `x${i}`, to: 'ben', kind: 1, content: `x${i}` });
+    const state = await a.stores.conversations.get('ben', ab);
+    assert.equal(state?.unread, 10);
+    // Twenty marks at once, each counted from the same row: seq k clears k messages.
+    const marks = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).stores.conversations.markRead('ben', ab, 1 + (i % 9), 1 + (i % 9), state?.rev ?? 0)));
+    assert.equal(marks.filter(Boolean).length, 1, 'exactly one mark is applied');
+    const marked = await b.stores.conversations.get('ben', ab);
+    assert.equal(marked?.unread, 10 - (marked?.readSeq ?? 0), 'its count, and only its count, is taken off');
+    // Ten recalls of the newest message at once, from both nodes.
+    await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).logic.request(s.ann, 'recall', { conversationId: ab, seq: 10 })));
+    const after = await a.stores.conversations.get('ben', ab);
+    assert.equal(after?.unread, 9 - (marked?.readSeq ?? 0));
+    assert.equal(after?.lastMessage?.recalled, true);
+    assert.equal((await a.stores.conversations.list('ben', 10)).totalUnread, after?.unread);
+  });
 });
