@@ -27,7 +27,7 @@ const RECOUNT_ATTEMPTS = 8;
 
 export class ProductionConversations implements ConversationStore {
   /** One rebuild per user at a time in this process; other nodes may rebuild too, the first load wins. */
-  private readonly rebuilding = new Map<string, Promise<void>>();
+  private readonly rebuilding = new Map<string, Promise<ReadonlySet<string>>>();
 
   constructor(
     private readonly hot: HotConversations,
@@ -62,16 +62,22 @@ export class ProductionConversations implements ConversationStore {
 
   async updateMessage(userId: string, message: MessageRecord, unreadDelta: number): Promise<void> {
     let rebuilt = false;
+    let delta = unreadDelta;
     await this.loaded(
       userId,
-      () => this.hot.updateMessage(userId, message, rebuilt ? 0 : unreadDelta),
-      () => {
-        rebuilt = true;
+      () => this.hot.updateMessage(userId, message, delta),
+      (kept) => {
+        // A rebuild counted from history, which has the tombstone; a row it did not load has nothing to take off.
+        rebuilt ||= kept.has(message.conversationId);
+        delta = 0;
       },
     );
     // The rebuild this waited for may have read history before the tombstone was put (another
     // caller started it) and counted the message: the row is counted again, now that it is.
-    if (rebuilt && unreadDelta !== 0) await this.recount(userId, message.conversationId);
+    if (rebuilt && unreadDelta !== 0 && !(await this.recount(userId, message.conversationId))) {
+      // Policy: a row that kept changing takes the delta as if no rebuild had been (the script keeps the count in range).
+      await this.loaded(userId, () => this.hot.updateMessage(userId, message, unreadDelta));
+    }
   }
 
   claimRecall(conversationId: string, seq: number): Promise<boolean> {
@@ -91,17 +97,18 @@ export class ProductionConversations implements ConversationStore {
   }
 
   /** Runs `op`, rebuilding the user's rows and running it again while it answers unloaded. */
-  private async loaded<T>(userId: string, op: () => Promise<T | Unloaded>, afterRebuild?: () => void): Promise<T> {
+  private async loaded<T>(userId: string, op: () => Promise<T | Unloaded>, afterRebuild?: (kept: ReadonlySet<string>) => void): Promise<T> {
     for (let rebuilds = 0; ; rebuilds++) {
       const reply = await op();
       if (reply !== UNLOADED) return reply;
       if (rebuilds >= MAX_REBUILDS) throw new RedisStoreError('unavailable', `the conversation rows of ${userId} were lost ${rebuilds} times while in use`);
-      await this.rebuild(userId);
-      afterRebuild?.();
+      const kept = await this.rebuild(userId);
+      afterRebuild?.(kept);
     }
   }
 
-  private rebuild(userId: string): Promise<void> {
+  /** The conversations the rebuild found kept on Cassandra. */
+  private rebuild(userId: string): Promise<ReadonlySet<string>> {
     const running = this.rebuilding.get(userId);
     if (running) return running;
     const started = this.load(userId).finally(() => this.rebuilding.delete(userId));
@@ -109,23 +116,24 @@ export class ProductionConversations implements ConversationStore {
     return started;
   }
 
-  private async load(userId: string): Promise<void> {
+  private async load(userId: string): Promise<ReadonlySet<string>> {
     const kept = await this.durable.rows(userId);
     const rows = await Promise.all(kept.map((row) => this.rebuilt(userId, row.conversationId, row.peer, row.readSeq)));
     // A rev no earlier count was made from: a read mark counted before the loss counts again.
     await this.hot.load(userId, rows, this.now());
+    return new Set(kept.map((row) => row.conversationId));
   }
 
-  /** Sets a row's count from history, as a check-and-set against the row's rev and last seq. */
-  private async recount(userId: string, conversationId: string): Promise<void> {
+  /** Sets a row's count from history, as a check-and-set against the row's rev and last seq; false when it kept changing. */
+  private async recount(userId: string, conversationId: string): Promise<boolean> {
     for (let attempt = 0; attempt < RECOUNT_ATTEMPTS; attempt++) {
       const state = await this.get(userId, conversationId);
-      if (!state) return;
+      if (!state) return true;
       const { unread, lastSeq } = await this.count(userId, conversationId, state.peer, state.readSeq);
       if (lastSeq !== state.lastSeq) continue;
-      if (await this.hot.setUnread(userId, conversationId, unread, state.rev ?? 0, state.lastSeq)) return;
+      if (await this.hot.setUnread(userId, conversationId, unread, state.rev ?? 0, state.lastSeq)) return true;
     }
-    throw new RedisStoreError('unavailable', `the unread count of ${userId} in ${conversationId} kept changing while it was counted`);
+    return false;
   }
 
   private async rebuilt(userId: string, conversationId: string, peer: string, readSeq: number): Promise<LoadedConversation> {
