@@ -12,7 +12,7 @@ import type { Auth } from './auth.ts';
 import type { Clock } from './clock.ts';
 import { checkUserId } from './ids.ts';
 import type { Messaging } from './messaging.ts';
-import type { Route, Routing } from './routing.ts';
+import type { Route, Routing } from '../routing/port.ts';
 
 /** The sender of system messages: an account nobody can log in to, created at start so nobody can register it. */
 export const SYSTEM_USER = 'system';

@@ -8,7 +8,7 @@ import { EntryType, type MessageRecord } from '../../../protocol/bodies.ts';
 import { PushPayload } from '../../push-payload.ts';
 import type { SessionInfo } from '../../seam.ts';
 import { OrderedRelease } from '../ordered-release.ts';
-import type { Routing } from '../routing.ts';
+import type { Routing } from '../../routing/port.ts';
 
 export interface Delivery {
   readonly message: MessageRecord;

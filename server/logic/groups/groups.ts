@@ -9,7 +9,7 @@ import type { GroupStore, Stores } from '../../../storage/ports.ts';
 import type { SessionInfo, SessionRequests } from '../../seam.ts';
 import type { Clock } from '../clock.ts';
 import type { Fanout } from '../messaging.ts';
-import type { Routing } from '../routing.ts';
+import type { Routing } from '../../routing/port.ts';
 import type { SendQuota } from '../send-quota.ts';
 import { GroupDelivery } from './delivery.ts';
 import { DEFAULT_GROUP_LIMITS, GroupMembership, type GroupLimits } from './membership.ts';
