@@ -1,7 +1,8 @@
 /**
  * Storage: history writes/s and page reads/s on the embedded store and on a real Cassandra node;
  * the unread Lua script against the same update as separate commands; block sequences against a
- * plain INCR. Cassandra and Redis are those that ops/cassandra/start.sh and ops/redis/start.sh
+ * plain INCR; what durable conversation rows cost per message (bench/storage/conversation-cost.ts).
+ * Cassandra and Redis are those that ops/cassandra/start.sh and ops/redis/start.sh
  * run on loopback (CASSANDRA_PORT, REDIS_PORT); when either is not running, the bench says so
  * and measures the embedded store only.
  */
@@ -17,6 +18,7 @@ import { openProductionStore } from '../storage/production.ts';
 import { RedisConversations } from '../storage/redis/conversations.ts';
 import { Keys } from '../storage/redis/keys.ts';
 import type { BenchContext } from './support/context.ts';
+import { conversationCost } from './storage/conversation-cost.ts';
 import { integer, ratio } from './support/format.ts';
 
 const IN_FLIGHT = [1, 64];
@@ -161,6 +163,7 @@ export async function run(context: BenchContext): Promise<void> {
       { name: 'block sequences, first seq of a conversation (LWT), 1 in flight', perSecond: await rate(seconds, 1, first) },
     ];
     report(context, 'sequence numbers (Redis on loopback; blocks of 1000 reserved in Cassandra)', sequences);
+    await conversationCost(context, redis, keyspace);
     const at = (rates: readonly Rate[], i: number) => rates[i]?.perSecond ?? 0;
     context.goals('Redis scripts and sequences', [
       { label: 'Lua recordMessage over 5 commands, 1 in flight', actual: at(unread, 1) / at(unread, 0), target: 1.2, direction: 'atLeast' },

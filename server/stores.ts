@@ -8,8 +8,9 @@ import type { Stores } from '../storage/ports.ts';
 import { openEmbeddedStore } from '../storage/embedded/embedded-store.ts';
 import { openProductionStore } from '../storage/production.ts';
 import type { RedisConnection } from '../storage/redis/connect.ts';
-import { RedisRouting } from './logic/redis-routing.ts';
-import { LocalRouting, type Routing } from './logic/routing.ts';
+import { RedisRouting } from './routing/redis.ts';
+import { LocalRouting } from './routing/local.ts';
+import type { Routing } from './routing/port.ts';
 import { LocalRoomBroadcast, type RoomBroadcast } from './logic/rooms/broadcast.ts';
 import { RedisRoomBroadcast } from '../storage/redis/room-broadcast.ts';
 

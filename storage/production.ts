@@ -1,7 +1,9 @@
 /**
- * The production store: Redis for hot state (tokens, inboxes, cursors, dedup, conversation lists
- * with unread counts, sequence counters) and Cassandra for durable data (accounts, history,
- * delete-for-me marks, sequence block reservations). DESIGN §1; storage/README.md.
+ * The production store: Redis for hot state (tokens, inboxes, cursors, dedup, the hot copy of
+ * conversation lists with unread counts, sequence counters) and Cassandra for durable data
+ * (accounts, history, delete-for-me marks, sequence block reservations, groups, and each user's
+ * conversations with their read seqs, from which with history Redis's copy is rebuilt when it is
+ * lost). DESIGN §1; storage/README.md.
  *
  * Durability: every method resolves only after its writes are acknowledged (by Redis, or by
  * Cassandra at the configured consistency level), so once the logic has awaited its writes
@@ -12,11 +14,13 @@
 import type { Redis } from 'ioredis';
 import { ComposedMessageStore } from './composed-commit.ts';
 import { ComposedGroupStore } from './composed-groups.ts';
+import { ProductionConversations } from './production-conversations.ts';
 import { ProductionGroupDirectory } from './production-groups.ts';
 import { RedisGroupDirectory } from './redis/groups.ts';
 import type { Stores } from './ports.ts';
 import { openCassandraStore, type CassandraStoreOptions } from './cassandra/cassandra-store.ts';
 import { connectRedis } from './redis/connect.ts';
+import { HotConversations } from './redis/conversations.ts';
 import { DEFAULT_KEY_PREFIX, Keys } from './redis/keys.ts';
 import { redisPorts, redisScripts, type RedisStoreOptions } from './redis/redis-store.ts';
 import { BlockSequences, nextSeqScript, seedSeqScript } from './redis/sequences.ts';
@@ -48,7 +52,7 @@ export async function openProductionStore(options: ProductionStoreOptions = {}):
     history: durable.history,
     inbox: hot.inbox,
     dedup: hot.dedup,
-    conversations: hot.conversations,
+    conversations: new ProductionConversations(new HotConversations(redis, keys, true), durable.conversations, durable.history, redisOptions.now ?? Date.now),
     durable: async () => {
       await Promise.all([hot.durable(), durable.durable()]);
     },

@@ -14,7 +14,7 @@ import { checkUserId } from './ids.ts';
 import type { Groups } from './groups/groups.ts';
 import type { Messaging } from './messaging.ts';
 import type { Rooms } from './rooms/rooms.ts';
-import type { Route, Routing } from './routing.ts';
+import type { Route, Routing } from '../routing/port.ts';
 
 /** The sender of system messages: an account nobody can log in to, created at start so nobody can register it. */
 export const SYSTEM_USER = 'system';

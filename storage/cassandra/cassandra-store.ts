@@ -7,12 +7,13 @@
 import cassandra from 'cassandra-driver';
 import type { AccountStore, HiddenStore, HistoryStore } from '../ports.ts';
 import { CassandraAccounts } from './accounts.ts';
+import { CassandraConversations } from './conversations.ts';
 import { CassandraGroups } from './groups.ts';
 import { CassandraStoreError } from './errors.ts';
 import { CassandraHidden, CassandraHistory } from './history.ts';
 import { ensureSchema, checkKeyspaceName, type Replication } from './schema.ts';
 import { CassandraSequenceBlocks } from './sequence-blocks.ts';
-import { Session, type Consistency, type SerialConsistency } from './session.ts';
+import { Session, type Consistency, type QueryKind, type SerialConsistency } from './session.ts';
 
 export interface CassandraStoreOptions {
   /** `host:port` of nodes to discover the cluster from. Default `127.0.0.1:9042`. */
@@ -33,6 +34,8 @@ export interface CassandraStoreOptions {
   readonly historyTtlSeconds?: number;
   /** Milliseconds to wait for the first connection. Default 10 s. */
   readonly connectTimeoutMs?: number;
+  /** Told of every query (see Session). */
+  readonly onQuery?: (kind: QueryKind) => void;
 }
 
 export interface CassandraPorts {
@@ -41,6 +44,7 @@ export interface CassandraPorts {
   readonly hidden: HiddenStore;
   readonly sequenceBlocks: CassandraSequenceBlocks;
   readonly groups: CassandraGroups;
+  readonly conversations: CassandraConversations;
   /** Resolves once every write issued before the call is acknowledged; rejects if one failed. */
   durable(): Promise<void>;
   close(): Promise<void>;
@@ -72,7 +76,7 @@ export async function openCassandraStore(options: CassandraStoreOptions = {}): P
     const reason = error instanceof Error ? error.message : String(error);
     throw new CassandraStoreError('unavailable', `cannot open Cassandra at ${contactPoints.join(', ')}: ${reason}`, { cause: error });
   }
-  const session = new Session(client, { consistency: options.consistency ?? 'LOCAL_QUORUM', serialConsistency: options.serialConsistency ?? 'LOCAL_SERIAL' });
+  const session = new Session(client, { consistency: options.consistency ?? 'LOCAL_QUORUM', serialConsistency: options.serialConsistency ?? 'LOCAL_SERIAL', ...(options.onQuery ? { onQuery: options.onQuery } : {}) });
   const historyOptions = {
     keyspace,
     tenant,
@@ -85,6 +89,7 @@ export async function openCassandraStore(options: CassandraStoreOptions = {}): P
     hidden: new CassandraHidden(session, historyOptions),
     sequenceBlocks: new CassandraSequenceBlocks(session, keyspace, tenant),
     groups: new CassandraGroups(session, keyspace, tenant),
+    conversations: new CassandraConversations(session, keyspace, tenant),
     durable: () => session.settled(),
     close: async () => {
       await session.settled().catch(() => undefined);

@@ -7,6 +7,7 @@ import * as values from '../redis/values.ts';
 import type { StoredGroup, StoredMember } from '../redis/values.ts';
 import { toNumber, toText } from './errors.ts';
 import { tenantKey } from './history.ts';
+import { readSeqWriteTime } from './read-seqs.ts';
 import type { Session } from './session.ts';
 
 export class CassandraGroups {
@@ -27,7 +28,7 @@ export class CassandraGroups {
       addUserGroup: `INSERT INTO ${ks}.user_groups (user_id, group_id) VALUES (?, ?)`,
       removeUserGroup: `DELETE FROM ${ks}.user_groups WHERE user_id = ? AND group_id = ?`,
       userGroups: `SELECT group_id FROM ${ks}.user_groups WHERE user_id = ?`,
-      putReadSeq: `UPDATE ${ks}.group_read_seqs SET read_seq = ? WHERE group_id = ? AND user_id = ?`,
+      putReadSeq: `UPDATE ${ks}.group_read_seqs USING TIMESTAMP ? SET read_seq = ? WHERE group_id = ? AND user_id = ?`,
       readSeqs: `SELECT user_id, read_seq FROM ${ks}.group_read_seqs WHERE group_id = ?`,
       readSeq: `SELECT read_seq FROM ${ks}.group_read_seqs WHERE group_id = ? AND user_id = ?`,
     };
@@ -66,9 +67,9 @@ export class CassandraGroups {
     return rows.map((row) => toText('group_id', row.get('group_id')));
   }
 
-  /** Last write wins: the hot copy in Redis decides the order; this one is what a Redis loss falls back to. */
+  /** The highest read seq written wins, in any order of arrival (read-seqs.ts): what a Redis loss falls back to. */
   async putReadSeq(groupId: string, userId: string, seq: number): Promise<void> {
-    await this.session.write(this.q.putReadSeq, [BigInt(seq), this.key(groupId), userId]);
+    await this.session.write(this.q.putReadSeq, [readSeqWriteTime(seq), BigInt(seq), this.key(groupId), userId]);
   }
 
   async readSeqs(groupId: string): Promise<Map<string, number>> {

@@ -7,6 +7,8 @@
  * - message_buckets: the buckets of a conversation that hold messages, newest first, so a page
  *   for "the newest messages" knows where to start without probing.
  * - sequence_blocks: how far each conversation's sequence is reserved (see sequence-blocks.ts).
+ * - conversation_rows: one partition per user, a row per 1:1 conversation (peer, read seq), what
+ *   a conversation list is rebuilt from when Redis lost it (conversations.ts).
  */
 import type cassandra from 'cassandra-driver';
 import { CassandraStoreError } from './errors.ts';
@@ -60,6 +62,9 @@ function tables(keyspace: string): string[] {
     `CREATE TABLE IF NOT EXISTS ${keyspace}.user_groups (
       user_id text, group_id text,
       PRIMARY KEY (user_id, group_id))`,
+    `CREATE TABLE IF NOT EXISTS ${keyspace}.conversation_rows (
+      user_id text, conversation_id text, peer text, read_seq bigint,
+      PRIMARY KEY (user_id, conversation_id))`,
     `CREATE TABLE IF NOT EXISTS ${keyspace}.group_read_seqs (
       group_id text, user_id text, read_seq bigint,
       PRIMARY KEY (group_id, user_id))`,

@@ -36,7 +36,11 @@ export interface SessionOptions {
   readonly maxInFlight?: number;
   /** Queries waiting for a slot; beyond it a query fails at once as `unavailable` (shed load). */
   readonly maxQueued?: number;
+  /** Told of every query handed to the driver (metrics, benches counting what a message costs). */
+  readonly onQuery?: (kind: QueryKind) => void;
 }
+
+export type QueryKind = 'read' | 'write' | 'conditional';
 
 export const DEFAULT_MAX_IN_FLIGHT = 1024;
 export const DEFAULT_MAX_QUEUED = 100_000;
@@ -53,7 +57,7 @@ export class Session {
   }
 
   async read(query: string, params: readonly Param[]): Promise<Row[]> {
-    const result = await this.run(query, params, { isIdempotent: true });
+    const result = await this.run('read', query, params, { isIdempotent: true });
     return result.rows;
   }
 
@@ -62,7 +66,7 @@ export class Session {
     const rows: Row[] = [];
     let pageState: string | undefined;
     do {
-      const result = await this.run(query, params, { isIdempotent: true, fetchSize, ...(pageState ? { pageState } : {}) });
+      const result = await this.run('read', query, params, { isIdempotent: true, fetchSize, ...(pageState ? { pageState } : {}) });
       rows.push(...result.rows);
       pageState = result.pageState ?? undefined;
     } while (pageState);
@@ -71,12 +75,12 @@ export class Session {
 
   /** A write that has the same effect when applied twice (an upsert of the same values). */
   async write(query: string, params: readonly Param[]): Promise<void> {
-    await this.track(this.run(query, params, { isIdempotent: true }));
+    await this.track(this.run('write', query, params, { isIdempotent: true }));
   }
 
   /** A lightweight transaction (IF …): not idempotent, since a retry of an applied one answers "not applied". */
   async conditional(query: string, params: readonly Param[]): Promise<{ applied: boolean; row: Row | undefined }> {
-    const result = await this.track(this.run(query, params, { isIdempotent: false, serialConsistency: consistencyCode[this.options.serialConsistency] }));
+    const result = await this.track(this.run('conditional', query, params, { isIdempotent: false, serialConsistency: consistencyCode[this.options.serialConsistency] }));
     return { applied: result.wasApplied(), row: result.rows[0] };
   }
 
@@ -94,8 +98,9 @@ export class Session {
     return write;
   }
 
-  private async run(query: string, params: readonly Param[], options: cassandra.QueryOptions): Promise<cassandra.types.ResultSet> {
+  private async run(kind: QueryKind, query: string, params: readonly Param[], options: cassandra.QueryOptions): Promise<cassandra.types.ResultSet> {
     if (!(await this.admission.enter())) throw new CassandraStoreError('unavailable', 'Cassandra: too many queries waiting');
+    this.options.onQuery?.(kind);
     try {
       return await this.client.execute(query, [...params], { prepare: true, consistency: consistencyCode[this.options.consistency], ...options });
     } catch (error) {

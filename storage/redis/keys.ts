@@ -42,6 +42,13 @@ export class Keys {
   conversationOrder(userId: string): string {
     return `${this.prefix}convs:{${userId}}`;
   }
+  /**
+   * Set once a user's conversation rows are in Redis in full (production store: loaded from
+   * Cassandra and history); its absence means Redis lost them, or never had them.
+   */
+  conversationsLoaded(userId: string): string {
+    return `${this.prefix}cvok:{${userId}}`;
+  }
   totalUnread(userId: string): string {
     return `${this.prefix}unread:{${userId}}`;
   }

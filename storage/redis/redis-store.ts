@@ -32,7 +32,7 @@ import type {
 } from '../ports.ts';
 import { NO_SANCTIONS } from '../ports.ts';
 import { connectRedis, type RedisConnection } from './connect.ts';
-import { markReadScript, recordMessageScript, RedisConversations, updateMessageScript } from './conversations.ts';
+import { conversationScripts, RedisConversations } from './conversations.ts';
 import { toArray, toInt } from './errors.ts';
 import { RedisInbox, inboxScripts } from './inbox.ts';
 import { DEFAULT_KEY_PREFIX, Keys } from './keys.ts';
@@ -165,7 +165,7 @@ class RedisModeration implements ModerationStore {
   }
 }
 
-export const redisScripts: readonly LuaScript[] = [recordMessageScript, markReadScript, updateMessageScript, historyPageScript, raiseFieldScript, roomAppendScript, ...inboxScripts];
+export const redisScripts: readonly LuaScript[] = [...conversationScripts, historyPageScript, raiseFieldScript, roomAppendScript, ...inboxScripts];
 
 /** Builds the ports on an open connection; `close()` closes that connection. */
 export function redisPorts(redis: Redis, options: RedisStoreOptions = {}): Stores {

@@ -9,7 +9,7 @@ import { PushPayload } from '../../push-payload.ts';
 import type { InboxPosition } from '../../../storage/ports.ts';
 import type { SessionInfo } from '../../seam.ts';
 import { OrderedRelease } from '../ordered-release.ts';
-import type { Routing } from '../routing.ts';
+import type { Routing } from '../../routing/port.ts';
 
 export interface Delivery {
   readonly message: MessageRecord;

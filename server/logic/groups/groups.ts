@@ -9,7 +9,7 @@ import type { GroupStore, Stores } from '../../../storage/ports.ts';
 import type { SessionInfo, SessionRequests } from '../../seam.ts';
 import type { Clock } from '../clock.ts';
 import type { AfterSend, Fanout } from '../messaging.ts';
-import type { Routing } from '../routing.ts';
+import type { Routing } from '../../routing/port.ts';
 import type { PreSend } from '../pre-send.ts';
 import { GroupDelivery } from './delivery.ts';
 import { DEFAULT_GROUP_LIMITS, GroupMembership, type GroupLimits } from './membership.ts';

@@ -5,7 +5,9 @@
  * of a node that died expire on their own. Each node subscribes to its channel `…node:<id>`: an
  * entry for a user goes directly to this node's connections and as one message per other node,
  * carrying that node's connection ids; kicks, and token revocations with their kick, travel the
- * same way (a connection's token is known to the node holding it).
+ * same way (a connection's token is known to the node holding it). Those messages are checked
+ * against the protocol's schemas before anything is delivered (node-message.ts): a malformed
+ * one is dropped and counted. The clock and the refresh timer are injected.
  */
 import type { Redis } from 'ioredis';
 import type { BodyOf } from '../../protocol/bodies.ts';
@@ -13,9 +15,11 @@ import { connectRedis, type RedisConnection } from '../../storage/redis/connect.
 import { toArray } from '../../storage/redis/errors.ts';
 import { DEFAULT_KEY_PREFIX, Keys } from '../../storage/redis/keys.ts';
 import { LuaScript } from '../../storage/redis/script.ts';
+import { systemClock, type Clock } from '../logic/clock.ts';
 import type { ConnectionId, SessionInfo } from '../seam.ts';
 import { PushPayload } from '../push-payload.ts';
-import type { DeviceRef, LocalDelivery, Route, Routing } from './routing.ts';
+import { decodeNodeMessage, encodeNodeMessage, type NodeMessage } from './node-message.ts';
+import type { DeviceRef, LocalDelivery, Route, Routing } from './port.ts';
 
 export interface RedisRoutingOptions extends RedisConnection {
   /** This node's id: unique among the nodes sharing the Redis server and key prefix. */
@@ -27,7 +31,19 @@ export interface RedisRoutingOptions extends RedisConnection {
   readonly refreshMs?: number;
   /** Failures of fire-and-forget work (pushes, refreshes, removals, malformed node messages). */
   readonly onError?: (error: unknown) => void;
+  /** Stamps and checks entry expiries. Default the system clock. */
+  readonly clock?: Clock;
+  /** Runs the refresh every `ms`; returns what stops it. Default setInterval, not keeping the process alive. */
+  readonly every?: Every;
 }
+
+export type Every = (ms: number, run: () => void) => () => void;
+
+const systemEvery: Every = (ms, run) => {
+  const timer = setInterval(run, ms);
+  timer.unref();
+  return () => clearInterval(timer);
+};
 
 /** A registry entry, as JSON (the scripts read it with cjson). */
 interface Entry {
@@ -37,10 +53,18 @@ interface Entry {
   readonly e: number;
 }
 
-type NodeMessage =
-  | { readonly kind: 'push'; readonly connectionIds: readonly ConnectionId[]; readonly entry: BodyOf<'push'> }
-  | { readonly kind: 'kick'; readonly connectionId: ConnectionId; readonly body: BodyOf<'kick'> }
-  | { readonly kind: 'revokeAndKick'; readonly connectionId: ConnectionId; readonly body: BodyOf<'kick'> };
+/** A registry entry as read back; the hash is shared, so its values are checked, not trusted. */
+function parseEntry(stored: string): Entry | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(stored);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { n, c, p, e } = value as Record<string, unknown>;
+  return typeof n === 'string' && typeof c === 'string' && typeof p === 'number' && typeof e === 'number' ? { n, c, p, e } : undefined;
+}
 
 /**
  * KEYS: online hash. ARGV: device id, entry, platform, now, ttl ms.
@@ -94,8 +118,11 @@ export class RedisRouting implements Routing {
   private readonly sessions = new Map<ConnectionId, SessionInfo>();
   private readonly keys: Keys;
   private readonly ttlMs: number;
-  private readonly timer: NodeJS.Timeout;
+  private readonly stopRefresh: () => void;
   private readonly onError: (error: unknown) => void;
+  private readonly clock: Clock;
+  private malformed = 0;
+  private unreadable = 0;
 
   private constructor(
     private readonly redis: Redis,
@@ -105,9 +132,9 @@ export class RedisRouting implements Routing {
     this.keys = new Keys(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
     this.ttlMs = options.ttlMs ?? 90_000;
     this.onError = options.onError ?? (() => {});
-    this.timer = setInterval(() => this.refresh(), options.refreshMs ?? Math.floor(this.ttlMs / 3));
-    this.timer.unref();
-    subscriber.on('message', (_channel: string, message: string) => this.onNodeMessage(message));
+    this.clock = options.clock ?? systemClock;
+    this.stopRefresh = (options.every ?? systemEvery)(options.refreshMs ?? Math.floor(this.ttlMs / 3), () => this.refresh());
+    subscriber.on('messageBuffer', (_channel: Buffer, message: Buffer) => this.onNodeMessage(message));
   }
 
   /** Connects (one connection for commands, one for the node's channel) and subscribes. */
@@ -128,13 +155,18 @@ export class RedisRouting implements Routing {
     return this.options.nodeId;
   }
 
+  /** Node messages dropped as malformed, and registry entries skipped as unreadable, since start. */
+  get dropped(): { nodeMessages: number; entries: number } {
+    return { nodeMessages: this.malformed, entries: this.unreadable };
+  }
+
   attach(local: LocalDelivery): void {
     this.local = local;
   }
 
   async add(session: SessionInfo): Promise<Route[]> {
     this.sessions.set(session.connectionId, session);
-    const now = Date.now();
+    const now = this.clock.now();
     const reply = toArray(
       'routing add',
       await addScript.run(this.redis, [this.keys.online(session.userId)], [session.deviceId, this.entry(session, now), session.platform, now, this.ttlMs]),
@@ -142,8 +174,11 @@ export class RedisRouting implements Routing {
     const replaced: Route[] = [];
     for (let i = 0; i + 1 < reply.length; i += 2) {
       const deviceId = String(reply[i]);
-      const entry = JSON.parse(String(reply[i + 1])) as Entry;
+      const entry = this.readEntry(String(reply[i + 1]));
+      if (!entry) continue;
       replaced.push({ nodeId: entry.n, session: { connectionId: entry.c, userId: session.userId, deviceId, platform: entry.p } });
+      // A replaced session of this node is no longer one of its sessions (as in local.ts), even before it closes.
+      if (entry.n === this.nodeId && entry.c !== session.connectionId) this.sessions.delete(entry.c);
     }
     return replaced;
   }
@@ -155,12 +190,12 @@ export class RedisRouting implements Routing {
 
   push(userId: string, payload: PushPayload, exceptDeviceId?: string, offline?: () => void): void {
     this.redis.hgetall(this.keys.online(userId)).then((devices) => {
-      const now = Date.now();
+      const now = this.clock.now();
       const byNode = new Map<string, ConnectionId[]>();
       for (const [deviceId, stored] of Object.entries(devices)) {
         if (deviceId === exceptDeviceId) continue;
-        const route = JSON.parse(stored) as Entry;
-        if (route.e < now) continue;
+        const route = this.readEntry(stored);
+        if (!route || route.e < now) continue;
         const connections = byNode.get(route.n);
         if (connections) connections.push(route.c);
         else byNode.set(route.n, [route.c]);
@@ -175,11 +210,11 @@ export class RedisRouting implements Routing {
 
   async devices(userId: string): Promise<Route[]> {
     const devices = await this.redis.hgetall(this.keys.online(userId));
-    const now = Date.now();
+    const now = this.clock.now();
     const routes: Route[] = [];
     for (const [deviceId, stored] of Object.entries(devices)) {
-      const entry = JSON.parse(stored) as Entry;
-      if (entry.e >= now) routes.push({ nodeId: entry.n, session: { connectionId: entry.c, userId, deviceId, platform: entry.p } });
+      const entry = this.readEntry(stored);
+      if (entry && entry.e >= now) routes.push({ nodeId: entry.n, session: { connectionId: entry.c, userId, deviceId, platform: entry.p } });
     }
     return routes;
   }
@@ -206,8 +241,9 @@ export class RedisRouting implements Routing {
     for (const userId of userIds) this.push(userId, payload, userId === except?.userId ? except.deviceId : undefined);
   }
 
+  /** Removes this node's entries and disconnects. */
   async close(): Promise<void> {
-    clearInterval(this.timer);
+    this.stopRefresh();
     const sessions = [...this.sessions.values()];
     this.sessions.clear();
     await Promise.all(
@@ -221,8 +257,14 @@ export class RedisRouting implements Routing {
     return JSON.stringify(entry);
   }
 
+  private readEntry(stored: string): Entry | undefined {
+    const entry = parseEntry(stored);
+    if (!entry) this.unreadable++;
+    return entry;
+  }
+
   private refresh(): void {
-    const now = Date.now();
+    const now = this.clock.now();
     for (const session of this.sessions.values()) {
       refreshScript
         .run(this.redis, [this.keys.online(session.userId)], [session.deviceId, this.nodeId, session.connectionId, this.entry(session, now), this.ttlMs])
@@ -231,14 +273,15 @@ export class RedisRouting implements Routing {
   }
 
   private publish(nodeId: string, message: NodeMessage): void {
-    this.redis.publish(this.keys.nodeChannel(nodeId), JSON.stringify(message)).catch(this.onError);
+    this.redis.publish(this.keys.nodeChannel(nodeId), encodeNodeMessage(message)).catch(this.onError);
   }
 
-  private onNodeMessage(raw: string): void {
+  private onNodeMessage(raw: Buffer): void {
     let message: NodeMessage;
     try {
-      message = JSON.parse(raw) as NodeMessage;
+      message = decodeNodeMessage(raw);
     } catch (error) {
+      this.malformed++;
       return this.onError(error);
     }
     if (message.kind === 'push') this.local?.push(message.connectionIds, PushPayload.of(message.entry));

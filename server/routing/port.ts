@@ -1,12 +1,12 @@
 /**
- * Where a user's online devices are connected, and delivery to them. On one node (the embedded
- * store) that is an in-memory map; on many nodes sharing Redis it is the online registry in Redis
- * plus a pub/sub channel per node (redis-routing.ts). The logic sees only this port.
+ * The routing port: where a user's online devices are connected, and delivery to them. On one
+ * node (the embedded store) that is an in-memory map (local.ts); on many nodes sharing Redis it
+ * is the online registry in Redis plus a pub/sub channel per node (redis.ts). The logic sees
+ * only this port; both implementations pass one suite (spec/routing/conformance.ts).
  */
 import type { BodyOf } from '../../protocol/bodies.ts';
 import type { PushPayload } from '../push-payload.ts';
 import type { ConnectionId, SessionInfo } from '../seam.ts';
-import { Presence } from './presence.ts';
 
 /** A session and the node that holds its connection. */
 export interface Route {
@@ -59,54 +59,4 @@ export interface Routing {
   /** Users and sessions connected to this node. */
   online(): { users: number; sessions: number };
   close(): Promise<void>;
-}
-
-/** One node: every connection is local. */
-export class LocalRouting implements Routing {
-  private readonly presence = new Presence();
-  private local: LocalDelivery | undefined;
-
-  attach(local: LocalDelivery): void {
-    this.local = local;
-  }
-
-  add(session: SessionInfo): Promise<Route[]> {
-    return Promise.resolve(this.presence.add(session).map((old) => ({ nodeId: '', session: old })));
-  }
-
-  remove(session: SessionInfo): void {
-    this.presence.remove(session);
-  }
-
-  push(userId: string, payload: PushPayload, exceptDeviceId?: string, offline?: () => void): void {
-    const connectionIds = this.presence.connections(userId, exceptDeviceId);
-    if (this.local && connectionIds.length > 0) this.local.push(connectionIds, payload);
-    else offline?.();
-  }
-
-  pushToUsers(userIds: readonly string[], payload: PushPayload, except?: DeviceRef): void {
-    const connectionIds: ConnectionId[] = [];
-    for (const userId of userIds) this.presence.collect(userId, connectionIds, userId === except?.userId ? except.deviceId : undefined);
-    if (this.local && connectionIds.length > 0) this.local.push(connectionIds, payload);
-  }
-
-  kick(route: Route, body: BodyOf<'kick'>): void {
-    this.local?.kick(route.session.connectionId, body);
-  }
-
-  revokeAndKick(route: Route, body: BodyOf<'kick'>): void {
-    void this.local?.revokeAndKick(route.session.connectionId, body);
-  }
-
-  devices(userId: string): Promise<Route[]> {
-    return Promise.resolve(this.presence.sessions(userId).map((session) => ({ nodeId: '', session })));
-  }
-
-  online(): { users: number; sessions: number } {
-    return { users: this.presence.onlineUsers, sessions: this.presence.sessionCount };
-  }
-
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
 }
