@@ -124,6 +124,22 @@ describe('Redis routing', () => {
       assert.equal(offline, true, 'the expired phone is not pushed to');
     });
 
+    it('writes a live connection\'s entry again at the next refresh after Redis lost it, and leaves a newer login\'s entry alone', async () => {
+      const { a, b, refreshes, keys } = await nodes();
+      await b.routing.add(session('ann', 'phone', 1, 'b.1'));
+      await b.routing.add(session('ben', 'phone', 1, 'b.2'));
+      await admin.del(keys.online('ann'), keys.online('ben'));
+      // ben logs in again on node a while Redis has lost b's entry: the refresh must not take it back.
+      await a.routing.add(session('ben', 'phone', 1, 'a.9'));
+      assert.deepEqual(await a.routing.devices('ann'), [], 'lost with the key');
+      refreshes[1]?.();
+      await b.routing.devices('ann');
+      assert.deepEqual((await a.routing.devices('ann')).map((r) => r.session.connectionId), ['b.1']);
+      assert.deepEqual((await a.routing.devices('ben')).map((r) => r.session.connectionId), ['a.9']);
+      a.routing.push('ann', entry(7));
+      assert.deepEqual(await b.local.until(1), [{ kind: 'push', connectionIds: ['b.1'], seq: 7 }]);
+    });
+
     it('skips and counts a registry entry it cannot read', async () => {
       const { a, keys } = await nodes();
       await a.routing.add(session('ann', 'phone', 1, 'a.1'));

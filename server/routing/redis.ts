@@ -104,10 +104,20 @@ const removeScript = new LuaScript(
   `${STILL_THAT_CONNECTION}return redis.call('HDEL', KEYS[1], ARGV[1])`,
 );
 
-/** KEYS: online hash. ARGV: device id, node id, connection id, new entry, ttl ms. Extends the entry if it is still that connection's. */
+/**
+ * KEYS: online hash. ARGV: device id, node id, connection id, new entry, ttl ms. Extends the
+ * entry if it is still that connection's, and writes it again if it is gone (Redis lost it: a
+ * restart or a flush), so a device that stayed connected is found again by the next refresh;
+ * an entry of another connection (the device logged in again elsewhere) is left alone.
+ */
 const refreshScript = new LuaScript(
   'routingRefresh',
-  `${STILL_THAT_CONNECTION}redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
+  `local stored = redis.call('HGET', KEYS[1], ARGV[1])
+if stored then
+  local entry = cjson.decode(stored)
+  if entry.n ~= ARGV[2] or entry.c ~= ARGV[3] then return 0 end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 return 1`,
 );
